@@ -1,0 +1,38 @@
+"""HPA labels, the Kaggle data layout and the built-in synthetic HPA-like data."""
+
+from ._kaggle import (
+    CHANNELS,
+    IMAGE_EXTENSIONS,
+    channel_paths,
+    load_hpa,
+    read_labels_csv,
+    read_submission,
+    write_submission,
+)
+from ._labels import (
+    CLASS_NAMES,
+    N_CLASSES,
+    format_targets,
+    hpa_label_matrix,
+    hpa_label_sets,
+    parse_targets,
+)
+from ._synthetic import make_hpa_like, write_hpa_like
+
+__all__ = [
+    "CHANNELS",
+    "CLASS_NAMES",
+    "IMAGE_EXTENSIONS",
+    "N_CLASSES",
+    "channel_paths",
+    "format_targets",
+    "hpa_label_matrix",
+    "hpa_label_sets",
+    "load_hpa",
+    "make_hpa_like",
+    "parse_targets",
+    "read_labels_csv",
+    "read_submission",
+    "write_hpa_like",
+    "write_submission",
+]

@@ -1,0 +1,297 @@
+"""Reading and writing the Kaggle HPA layout (``train.csv``, channel files, submissions)."""
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ..utils import atomic_write, check_multilabel_target, validate_sample_id
+from ._labels import CLASS_NAMES, N_CLASSES, format_targets, parse_targets
+
+#: Channel names in the Kaggle file names, in the conventional RGBY order.
+CHANNELS = ("red", "green", "blue", "yellow")
+
+#: Image file extensions recognised, in the order they are tried.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+_DEFAULT_LABEL_FILES = {"train": "train.csv", "test": "sample_submission.csv"}
+
+
+def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty=False):
+    """Read an ``Id,Target`` CSV strictly.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    id_column, target_column : str
+        Column names. ``target_column=None`` reads Ids only.
+    allow_empty : bool, default=False
+        Whether a row may have an empty target.
+
+    Returns
+    -------
+    ids : ndarray of str, shape (n_samples,)
+    Y : ndarray of shape (n_samples, 28) uint8, or None when ``target_column`` is None
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        For an empty file, a missing column, an invalid or duplicated Id, or a
+        malformed target; the message names the file, the row and the value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"label file not found: {path}")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path}: the file is empty (expected a header '{id_column},...')")
+        header = [h.strip() for h in header]
+        needed = [id_column] + ([target_column] if target_column else [])
+        missing = [c for c in needed if c not in header]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {missing}; the header is {header}")
+        i_id = header.index(id_column)
+        i_t = header.index(target_column) if target_column else None
+        ids, targets = [], []
+        for line_no, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ValueError(
+                    f"{path}, line {line_no}: expected {len(header)} fields, got {len(row)}"
+                )
+            ids.append(row[i_id])
+            if i_t is not None:
+                targets.append(row[i_t])
+    if not ids:
+        raise ValueError(f"{path}: no data rows after the header")
+    for i, sample_id in enumerate(ids):
+        try:
+            validate_sample_id(sample_id, row=i)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    ids = np.asarray(ids, dtype=str)
+    uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup = str(uniq[counts > 1][0])
+        rows = np.flatnonzero(ids == dup).tolist()
+        raise ValueError(f"{path}: duplicate Id {dup!r} in rows {rows}")
+    Y = None
+    if i_t is not None:
+        try:
+            Y = parse_targets(targets, allow_empty=allow_empty)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    return ids, Y
+
+
+def _find_extension(directory, first_id, channel):
+    for ext in IMAGE_EXTENSIONS:
+        if (directory / f"{first_id}_{channel}{ext}").is_file():
+            return ext
+    return None
+
+
+def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=True):
+    """Build the (n_samples, n_channels) array of channel file paths.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Folder holding ``{Id}_{channel}{extension}`` files.
+    ids : sequence of str
+        Sample Ids (validated: no path separators).
+    channels : sequence of str, default=("red", "green", "blue", "yellow")
+    extension : str, default=".png"
+    check : bool, default=True
+        Check that every file exists; raise listing the first missing ones.
+
+    Returns
+    -------
+    paths : ndarray of str, shape (n_samples, n_channels)
+    """
+    directory = Path(directory)
+    ids = [validate_sample_id(str(i), row=r) for r, i in enumerate(ids)]
+    paths = np.array(
+        [[str(directory / f"{i}_{c}{extension}") for c in channels] for i in ids], dtype=str
+    ).reshape(len(ids), len(channels))
+    if check:
+        present = set(os.listdir(directory)) if directory.is_dir() else set()
+        missing = [
+            (ids[r], os.path.basename(p))
+            for r in range(len(ids))
+            for p in paths[r]
+            if os.path.basename(p) not in present
+        ]
+        if missing:
+            shown = ", ".join(f"{f} (Id {i})" for i, f in missing[:5])
+            raise FileNotFoundError(
+                f"{len(missing)} channel file(s) missing in {directory}: {shown}"
+                + (" ..." if len(missing) > 5 else "")
+            )
+    return paths
+
+
+def load_hpa(
+    root,
+    subset="train",
+    *,
+    channels=CHANNELS,
+    labels_file=None,
+    image_dir=None,
+    extension=None,
+    check_files=True,
+):
+    """Load the index of an HPA dataset in Kaggle layout, without decoding images.
+
+    The Kaggle layout is ``root/train.csv`` with ``root/train/{Id}_{color}.png``
+    and ``root/sample_submission.csv`` with ``root/test/{Id}_{color}.png``. The
+    HPA v18 external layout (``{Id}_{color}.jpg``, or ``.tif``) is read the same
+    way; the extension is detected from the first sample's files.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Dataset folder.
+    subset : {"train", "test"}, default="train"
+        Which part to read.
+    channels : sequence of str, default=("red", "green", "blue", "yellow")
+        Channels whose file paths are returned (and checked).
+    labels_file : str, optional
+        CSV name inside ``root`` (default ``train.csv`` or
+        ``sample_submission.csv``).
+    image_dir : str, optional
+        Image folder inside ``root`` (default: ``subset``).
+    extension : str, optional
+        Image file extension; detected when None.
+    check_files : bool, default=True
+        Check now that every listed Id has all requested channel files and
+        raise listing the first missing ones. With False the check is left to
+        the image loader, which raises when it reaches a missing file.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``ids`` (1-D str array), ``target`` ((n, 28) uint8; train only, else
+        None), ``target_names``, ``root``, ``image_dir``, ``channels``,
+        ``extension`` and ``paths`` ((n, n_channels) array of file paths).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skhpa.datasets import load_hpa, write_hpa_like
+    >>> root = write_hpa_like(tempfile.mkdtemp(), n_train=4, n_test=2,
+    ...                       image_size=32, random_state=0)
+    >>> data = load_hpa(root)
+    >>> data.ids.shape, data.target.shape, data.paths.shape
+    ((4,), (4, 28), (4, 4))
+    """
+    if subset not in _DEFAULT_LABEL_FILES:
+        raise ValueError(f"subset must be 'train' or 'test', got {subset!r}")
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"dataset folder not found: {root}")
+    channels = tuple(channels)
+    unknown = [c for c in channels if c not in CHANNELS]
+    if not channels or unknown:
+        raise ValueError(f"channels must be a non-empty subset of {CHANNELS}, got {channels}")
+    labels_path = root / (labels_file or _DEFAULT_LABEL_FILES[subset])
+    if subset == "train":
+        ids, Y = read_labels_csv(labels_path)
+    else:
+        ids, Y = read_labels_csv(labels_path, target_column=None)
+    directory = root / (image_dir or subset)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"image folder not found: {directory}")
+    if extension is None:
+        extension = _find_extension(directory, ids[0], channels[0])
+        if extension is None:
+            raise FileNotFoundError(
+                f"no image file for the first Id {ids[0]!r} channel {channels[0]!r} in "
+                f"{directory} (tried {', '.join(IMAGE_EXTENSIONS)})"
+            )
+    paths = channel_paths(directory, ids, channels, extension, check=check_files)
+    return Bunch(
+        ids=ids,
+        target=Y,
+        target_names=CLASS_NAMES,
+        root=str(root),
+        image_dir=str(directory),
+        channels=channels,
+        extension=extension,
+        paths=paths,
+    )
+
+
+def write_submission(ids, Y, path):
+    """Write predictions in Kaggle's ``Id,Predicted`` format, atomically.
+
+    Parameters
+    ----------
+    ids : sequence of str
+        Sample Ids.
+    Y : array-like of shape (n_samples, 28)
+        Predicted 0/1 indicator matrix.
+    path : str or path-like
+        Output CSV. It is written to a temporary file and renamed, so a crash
+        never leaves a partial submission.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skhpa.datasets import read_submission, write_submission
+    >>> path = os.path.join(tempfile.mkdtemp(), "submission.csv")
+    >>> Y = np.zeros((2, 28), dtype=np.uint8); Y[0, [0, 25]] = 1
+    >>> _ = write_submission(["a", "b"], Y, path)
+    >>> open(path).read().splitlines()
+    ['Id,Predicted', 'a,0 25', 'b,']
+    >>> read_submission(path).target.sum()
+    2
+    """
+    Y = check_multilabel_target(Y, name="Y", n_classes=N_CLASSES)
+    ids = [validate_sample_id(str(i), row=r) for r, i in enumerate(ids)]
+    if len(ids) != len(Y):
+        raise ValueError(f"ids has {len(ids)} entries but Y has {len(Y)} rows")
+    targets = format_targets(Y)
+    path = Path(path)
+    with atomic_write(path, "w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["Id", "Predicted"])
+        writer.writerows(zip(ids, targets))
+    return path
+
+
+def read_submission(path):
+    """Read a Kaggle ``Id,Predicted`` submission file.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``ids`` and ``target`` ((n, 28) uint8; empty predictions allowed).
+    """
+    ids, Y = read_labels_csv(path, target_column="Predicted", allow_empty=True)
+    return Bunch(ids=ids, target=Y, target_names=CLASS_NAMES)
+
+
+__all__ = [
+    "CHANNELS",
+    "IMAGE_EXTENSIONS",
+    "channel_paths",
+    "load_hpa",
+    "read_labels_csv",
+    "read_submission",
+    "write_submission",
+    "format_targets",
+]

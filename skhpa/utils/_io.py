@@ -1,0 +1,102 @@
+"""File-system helpers: atomic writes and safe sample Ids."""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="w", **open_kwargs):
+    """Open a temporary file next to ``path`` and rename it over ``path`` on success.
+
+    A reader never sees a partially written ``path``: the data go to a temporary
+    file in the same directory, which is flushed, synced and then renamed with
+    :func:`os.replace` (atomic on POSIX and Windows). If the body of the ``with``
+    block raises, the temporary file is removed and ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Final destination.
+    mode : {"w", "wb"}, default="w"
+        Text or binary mode.
+    **open_kwargs
+        Passed to :func:`open` (e.g. ``newline=""``, ``encoding``).
+
+    Yields
+    ------
+    file object
+        The open temporary file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from skhpa.utils import atomic_write
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_write(os.path.join(d, "out.txt")) as fh:
+    ...     _ = fh.write("hello")
+    >>> open(os.path.join(d, "out.txt")).read()
+    'hello'
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if "b" not in mode:
+            open_kwargs.setdefault("encoding", "utf-8")
+        with os.fdopen(fd, mode, **open_kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def validate_sample_id(sample_id, *, row=None):
+    """Check that ``sample_id`` is a plain file-name stem and return it as str.
+
+    Ids name files inside a data root (``{root}/{Id}_{color}.png``). An Id that
+    contains a path separator, a ``..`` component, a NUL byte or that is an
+    absolute path could read files outside the root, so it is rejected.
+
+    Parameters
+    ----------
+    sample_id : str
+        The Id to check.
+    row : int, optional
+        Row number, used in the error message.
+
+    Returns
+    -------
+    str
+        The Id.
+
+    Raises
+    ------
+    ValueError
+        If the Id is empty or not a plain file-name stem.
+    """
+    where = f" (row {row})" if row is not None else ""
+    if not isinstance(sample_id, str):
+        raise ValueError(f"sample Id{where} must be a string, got {type(sample_id).__name__}")
+    if (
+        not sample_id
+        or sample_id.strip() != sample_id
+        or "/" in sample_id
+        or "\\" in sample_id
+        or "\x00" in sample_id
+        or ".." in sample_id
+        or sample_id == "."
+        or os.path.isabs(sample_id)
+    ):
+        raise ValueError(
+            f"invalid sample Id {sample_id!r}{where}: an Id must be a plain file-name "
+            "stem without path separators, '..' or surrounding whitespace"
+        )
+    return sample_id

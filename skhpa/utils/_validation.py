@@ -1,0 +1,57 @@
+"""Input validation shared by estimators, samplers and splitters."""
+
+import numpy as np
+
+
+def check_multilabel_target(Y, *, name="Y", n_classes=None, allow_single_column=True):
+    """Validate a multilabel indicator matrix and return it as an ndarray.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_samples, n_classes)
+        0/1 indicator matrix (any integer, boolean or float dtype holding only
+        0 and 1).
+    name : str, default="Y"
+        Name used in error messages.
+    n_classes : int, optional
+        Required number of columns.
+    allow_single_column : bool, default=True
+        Whether a single column is accepted.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_classes)
+        The input as an array, dtype unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``Y`` is not 2-D, is empty, has the wrong width, or holds a value
+        other than 0 and 1 (the message names the first offending row).
+    """
+    if hasattr(Y, "toarray"):
+        Y = Y.toarray()
+    Y = np.asarray(Y)
+    if Y.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D multilabel indicator matrix (n_samples, n_classes), "
+            f"got an array of shape {Y.shape}"
+        )
+    if Y.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 samples)")
+    if n_classes is not None and Y.shape[1] != n_classes:
+        raise ValueError(f"{name} has {Y.shape[1]} columns, expected {n_classes}")
+    if not allow_single_column and Y.shape[1] < 2:
+        raise ValueError(f"{name} must have at least 2 label columns, got {Y.shape[1]}")
+    if Y.dtype == object or not (
+        np.issubdtype(Y.dtype, np.number) or np.issubdtype(Y.dtype, np.bool_)
+    ):
+        raise ValueError(f"{name} must be numeric 0/1, got dtype {Y.dtype}")
+    bad = ~((Y == 0) | (Y == 1))
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name} must be a binary (0/1) indicator matrix; row {r}, column {c} holds "
+            f"{Y[r, c].item()!r}"
+        )
+    return Y

@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+
+from skhpa.datasets import (
+    hpa_label_sets,
+    load_hpa,
+    make_hpa_like,
+    write_hpa_like,
+)
+from skhpa.datasets import _synthetic as synth
+
+
+def test_shapes_dtypes_and_determinism():
+    X, Y = make_hpa_like(6, image_size=48, random_state=3)
+    assert X.shape == (6, 4, 48, 48) and X.dtype == np.uint8
+    assert Y.shape == (6, 28) and Y.dtype == np.uint8
+    assert (Y.sum(1) >= 1).all()
+    X2, Y2 = make_hpa_like(6, image_size=48, random_state=3)
+    assert np.array_equal(X, X2) and np.array_equal(Y, Y2)
+    X3, _ = make_hpa_like(6, image_size=48, random_state=4)
+    assert not np.array_equal(X, X3)
+
+
+def test_channel_selection_matches_full_render():
+    X, _ = make_hpa_like(3, image_size=40, random_state=0)
+    Xg, _ = make_hpa_like(3, image_size=40, channels=("green",), random_state=0)
+    assert Xg.shape == (3, 1, 40, 40)
+    Xbg, _ = make_hpa_like(3, image_size=40, channels=("blue", "green"), random_state=0)
+    assert Xbg.shape == (3, 2, 40, 40)
+
+
+def test_images_are_mostly_dark_with_bright_foreground():
+    X, _ = make_hpa_like(40, image_size=128, random_state=0)
+    zero = (X == 0).mean(axis=(0, 2, 3))
+    # real Kaggle images: 78-93 % of pixels exactly 0 (domain notes 4.2)
+    assert (zero > 0.5).all() and (zero < 0.97).all()
+    assert X.max() > 200
+
+
+def test_label_distribution_matches_real():
+    """Per-class frequency within 20 % relative for classes above 1 % (20,000 draws)."""
+    sets, p = synth._label_set_table("hpa2018")
+    seeds = synth._sample_seeds(0, 20000)
+    Y = np.array([sets[np.random.default_rng(s.tolist()).choice(len(p), p=p)] for s in seeds])
+    real = hpa_label_sets().target.T @ hpa_label_sets().frequencies
+    got = Y.mean(0)
+    common = real > 0.01
+    assert np.all(np.abs(got[common] - real[common]) / real[common] < 0.2)
+
+
+def test_flat_distribution_makes_rare_classes_common():
+    sets, p = synth._label_set_table("flat")
+    freq = sets.T @ p
+    assert freq.min() > 0.005  # rods & rings is 0.035 % in the real data
+    with pytest.raises(ValueError, match="label_distribution"):
+        make_hpa_like(2, label_distribution="uniform")
+
+
+def _render_one(label, size=128, seed=0):
+    rng = np.random.default_rng(seed)
+    img = synth._render(rng, [label], size, ("red", "green", "blue", "yellow"))
+    rng = np.random.default_rng(seed)
+    # the same field geometry, rebuilt, gives the masks
+    small = rng.random() < synth._SMALL_MODE_P
+    n_mit = int(rng.integers(1, 3)) if label == 17 else 0
+    n_pairs = int(rng.integers(1, 3)) if label == 16 else 0
+    if not (n_mit or n_pairs) and rng.random() < synth._BACKGROUND_MITOSIS_P:
+        if rng.random() < 0.5:
+            n_mit = 1
+        else:
+            n_pairs = 1
+    field = synth._Field(rng, size, small_mode=small, n_mitotic=n_mit, n_pairs=n_pairs)
+    return img, field
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_green_lands_where_each_class_should(seed):
+    # nucleoplasm: most green mass inside the nucleus mask
+    img, f = _render_one(0, seed=seed)
+    g = img[1].astype(float)
+    assert g[f.nuc].sum() / g.sum() > 0.7
+    # cytosol: most green mass outside the nuclei
+    img, f = _render_one(25, seed=seed)
+    g = img[1].astype(float)
+    assert g[f.cyto].sum() / g.sum() > 0.8
+    # plasma membrane: green is brighter at the cell edges than inside the cells
+    # (also for the flat-stain variant, which keeps a brighter rim)
+    img, f = _render_one(21, seed=seed)
+    g = img[1].astype(float)
+    edge = f.inside & (f.nd > 0.85)
+    interior = f.inside & (f.nd < 0.6)
+    assert g[edge].mean() > 1.5 * g[interior].mean()
+    # microtubules: green follows the red channel
+    img, _ = _render_one(14, seed=seed)
+    assert np.corrcoef(img[0].ravel(), img[1].ravel())[0, 1] > 0.6
+    # ER: green follows the yellow channel
+    img, _ = _render_one(6, seed=seed)
+    assert np.corrcoef(img[3].ravel(), img[1].ravel())[0, 1] > 0.6
+
+
+def test_write_hpa_like_decodes_to_same_arrays(tmp_path):
+    from PIL import Image
+
+    root = write_hpa_like(tmp_path / "d", 5, 3, image_size=32, random_state=7)
+    data = load_hpa(root)
+    X, Y = make_hpa_like(8, image_size=32, random_state=7)
+    assert np.array_equal(data.target, Y[:5])
+    for i in range(5):
+        for c, path in enumerate(data.paths[i]):
+            assert np.array_equal(np.array(Image.open(path)), X[i, c])
+    test = load_hpa(root, "test")
+    assert len(test.ids) == 3
+    from skhpa.datasets import read_labels_csv
+
+    _, Yt = read_labels_csv(root / "test_labels.csv")
+    assert np.array_equal(Yt, Y[5:])
+    # the same call reuses the folder; different parameters refuse to clobber it
+    mtime = (root / "train.csv").stat().st_mtime_ns
+    assert write_hpa_like(tmp_path / "d", 5, 3, image_size=32, random_state=7) == root
+    assert (root / "train.csv").stat().st_mtime_ns == mtime
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_hpa_like(tmp_path / "d", 6, 3, image_size=32, random_state=7)
+
+
+def test_write_hpa_like_interrupted_leaves_nothing(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = synth._write_csv
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(synth, "_write_csv", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        write_hpa_like(tmp_path / "d", 3, 2, image_size=32, random_state=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"image_size": 8}, "image_size"),
+        ({"channels": ("green", "green")}, "channels"),
+        ({"channels": ("cyan",)}, "channels"),
+    ],
+)
+def test_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_hpa_like(**{"n_samples": 2, **kwargs})
