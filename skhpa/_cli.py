@@ -21,7 +21,9 @@ def _cmd_make_data(args):
         random_state=args.seed,
         overwrite=args.overwrite,
     )
-    print(f"wrote {args.n_train} train and {args.n_test} test images ({args.image_size} px) to {root}")
+    print(
+        f"wrote {args.n_train} train and {args.n_test} test images ({args.image_size} px) to {root}"
+    )
     return 0
 
 

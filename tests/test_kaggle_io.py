@@ -13,7 +13,9 @@ from skhpa.datasets import (
 from skhpa.utils import atomic_write, validate_sample_id
 
 
-def _kaggle_fixture(tmp_path, data_dir, real_labels, *, channels=("red", "green", "blue", "yellow")):
+def _kaggle_fixture(
+    tmp_path, data_dir, real_labels, *, channels=("red", "green", "blue", "yellow")
+):
     """A Kaggle-layout folder built from the 4 real channel files in tests/data.
 
     The real sample set has one channel per Id, so each fixture Id reuses the real

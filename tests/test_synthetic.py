@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
+from skhpa.datasets import _synthetic as synth
 from skhpa.datasets import (
     hpa_label_sets,
     load_hpa,
     make_hpa_like,
     write_hpa_like,
 )
-from skhpa.datasets import _synthetic as synth
 
 
 def test_shapes_dtypes_and_determinism():

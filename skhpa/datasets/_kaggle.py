@@ -257,7 +257,7 @@ def write_submission(ids, Y, path):
     >>> _ = write_submission(["a", "b"], Y, path)
     >>> open(path).read().splitlines()
     ['Id,Predicted', 'a,0 25', 'b,']
-    >>> read_submission(path).target.sum()
+    >>> int(read_submission(path).target.sum())
     2
     """
     Y = check_multilabel_target(Y, name="Y", n_classes=N_CLASSES)

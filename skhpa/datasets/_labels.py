@@ -1,7 +1,7 @@
 """HPA class names, Kaggle ``Target`` strings and the real label-set tables."""
 
 import csv
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import numpy as np
@@ -154,7 +154,7 @@ def format_targets(Y):
     return [" ".join(tokens[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_label_sets(source):
     text = resources.files("skhpa.datasets").joinpath("data", _LABEL_SET_FILES[source])
     with text.open("r", encoding="utf-8", newline="") as fh:
@@ -195,9 +195,7 @@ def hpa_label_sets(source="hpa2018"):
     ((577, 28), 31072)
     """
     if source not in _LABEL_SET_FILES:
-        raise ValueError(
-            f"source must be one of {sorted(_LABEL_SET_FILES)}, got {source!r}"
-        )
+        raise ValueError(f"source must be one of {sorted(_LABEL_SET_FILES)}, got {source!r}")
     Y, counts = _read_label_sets(source)
     return Bunch(
         target=Y.copy(),

@@ -332,7 +332,7 @@ class _Field:
         return out
 
     def mitotic_dna(self):
-        """Condensed chromosomes: a bright plate across each spindle, and compact daughter nuclei."""
+        """Condensed chromosomes: a bright plate across each mitotic spindle."""
         out = np.zeros((self.size, self.size), np.float32)
         s = self.s
         for i in np.flatnonzero(self.kind == 1):
@@ -598,7 +598,9 @@ def _render(rng, labels, size, channels):
         blue = np.maximum(blue, f.mitotic_dna())
         out["blue"] = _finish(rng, blue, rng.uniform(0.35, 0.8) * (0.5 if small_mode else 1.0), s)
     if "yellow" in channels:
-        out["yellow"] = _finish(rng, np.clip(_er_pattern(f, er_ridges), 0, 1), rng.uniform(0.6, 1.0), s)
+        out["yellow"] = _finish(
+            rng, np.clip(_er_pattern(f, er_ridges), 0, 1), rng.uniform(0.6, 1.0), s
+        )
     if "green" in channels:
         green = np.zeros(shape, np.float32)
         expr = f.per_cell(f.expr)
@@ -620,12 +622,12 @@ def _render(rng, labels, size, channels):
 
 def _check_channels(channels):
     channels = tuple(channels)
-    if not channels or any(c not in _CH_INDEX for c in channels) or len(set(channels)) != len(
-        channels
+    if (
+        not channels
+        or any(c not in _CH_INDEX for c in channels)
+        or len(set(channels)) != len(channels)
     ):
-        raise ValueError(
-            f"channels must be distinct names from {CHANNELS}, got {channels!r}"
-        )
+        raise ValueError(f"channels must be distinct names from {CHANNELS}, got {channels!r}")
     return channels
 
 

@@ -1,0 +1,421 @@
+"""ThresholdOptimizer: per-class decision thresholds for any multilabel estimator."""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.metrics import fbeta_score
+from sklearn.utils import _safe_indexing, indexable
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_samples, check_is_fitted
+
+from ..utils import check_multilabel_target
+from ._search import fbeta_curve, global_threshold, grid_curve, pick, ratio_threshold
+
+
+def multilabel_proba(estimator, X):
+    """``predict_proba`` of a multilabel estimator as an (n_samples, n_classes) array.
+
+    Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
+    HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
+    random forests); checks that every value is a finite probability.
+    """
+    P = estimator.predict_proba(X)
+    if isinstance(P, list):
+        P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
+    P = np.asarray(P, dtype=float)
+    if P.ndim != 2:
+        raise ValueError(
+            f"{type(estimator).__name__}.predict_proba returned shape {P.shape}; a multilabel "
+            "estimator must return (n_samples, n_classes)"
+        )
+    bad = ~np.isfinite(P)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError(
+            f"predict_proba returned a non-finite value ({P[r, c]}) for sample {r}, class {c}"
+        )
+    out = (P < 0) | (P > 1)
+    if out.any():
+        r, c = np.argwhere(out)[0]
+        raise ValueError(
+            f"predict_proba returned {P[r, c]} for sample {r}, class {c}; probabilities must "
+            "lie in [0, 1]"
+        )
+    return P
+
+
+def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
+    """Turn probabilities into an indicator matrix (``P >= thresholds``).
+
+    With ``min_labels=1`` a row with no class above its threshold gets its most
+    probable class switched on (every HPA image has at least one label).
+    """
+    Y = P >= np.asarray(thresholds)[None, :]
+    if min_labels:
+        empty = ~Y.any(axis=1)
+        if empty.any():
+            Y[np.flatnonzero(empty), P[empty].argmax(axis=1)] = True
+    return Y.astype(dtype)
+
+
+def _is_frozen(estimator):
+    try:
+        from sklearn.frozen import FrozenEstimator
+    except ImportError:  # scikit-learn < 1.6
+        return False
+    return isinstance(estimator, FrozenEstimator)
+
+
+def check_multilabel_cv(cv, random_state=None):
+    """Like :func:`sklearn.model_selection.check_cv`, stratified for multilabel targets.
+
+    An int becomes a shuffled :class:`~skhpa.model_selection.MultilabelStratifiedKFold`
+    (scikit-learn's own ``check_cv`` would silently give an unshuffled,
+    unstratified ``KFold``); splitters and iterables pass through.
+    """
+    from sklearn.model_selection import check_cv
+
+    from ..model_selection import MultilabelStratifiedKFold
+
+    if cv is None:
+        cv = 5
+    if isinstance(cv, numbers.Integral):
+        return MultilabelStratifiedKFold(cv, shuffle=True, random_state=random_state)
+    return check_cv(cv)
+
+
+def _fit_and_predict(estimator, X, Y, train, test, fit_params):
+    est = clone(estimator)
+    est.fit(_safe_indexing(X, train), Y[train], **fit_params)
+    return test, multilabel_proba(est, _safe_indexing(X, test))
+
+
+def _estimator_has(attr):
+    def check(self):
+        est = getattr(self, "estimator_", self.estimator)
+        return hasattr(est, attr)
+
+    return check
+
+
+class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Learn one decision threshold per class for a multilabel estimator.
+
+    A single 0.5 threshold badly under-predicts rare classes and wrecks
+    macro-F1, the HPA metric. This meta-estimator gets out-of-fold
+    probabilities from a multilabel-stratified cross-validation (or uses an
+    already fitted estimator), chooses the thresholds, and refits the
+    estimator on all the data. Macro-F1 is the mean of per-class F1 and each
+    class's F1 depends on its own threshold only, so the search splits into one
+    exact 1-D search per class on a single probability matrix.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A multilabel estimator with ``fit`` and ``predict_proba`` (HPAClassifier,
+        MLPClassifier, ``OneVsRestClassifier(LogisticRegression())``, a Pipeline
+        ending in one, ...). Wrap a fitted one in
+        :class:`sklearn.frozen.FrozenEstimator`, or pass ``cv="prefit"``, to
+        learn thresholds without refitting it.
+    scoring : {"f1", "fbeta"} or callable, default="f1"
+        Per-class score to maximize. ``"fbeta"`` uses ``beta``. A callable
+        ``score(y_true_column, y_pred_column) -> float`` is evaluated on a grid
+        of candidate thresholds (see ``thresholds``).
+    beta : float, default=1.0
+        Beta of ``scoring="fbeta"`` (and of the scores reported for
+        ``"label_ratio"``).
+    strategy : {"per_class", "global", "label_ratio"}, default="per_class"
+        - ``"per_class"``: each class's threshold maximizes its own score.
+        - ``"global"``: one threshold for all classes, maximizing macro-F-beta.
+        - ``"label_ratio"``: each class's predicted-positive rate on the tuning
+          data matches its frequency in ``Y`` (or ``prior``), as the 2018
+          winner and the third place did.
+    cv : int, cross-validation generator, iterable or "prefit", default=5
+        An int gives a shuffled multilabel-stratified K-fold. With ``"prefit"``
+        (or a FrozenEstimator) the estimator is used as fitted and the
+        thresholds are learned on the data passed to ``fit``.
+    refit : bool, default=True
+        Refit the estimator on all the data after the search. ``False`` is only
+        allowed with a single split (the model of that split is kept) or with
+        ``cv="prefit"``.
+    min_labels : {0, 1}, default=0
+        With 1, a sample with no class above its threshold gets its most
+        probable class.
+    thresholds : "exact", int or array-like, default="exact"
+        Candidate thresholds. ``"exact"`` evaluates every distinct probability
+        (exact for F-beta; for a callable ``scoring`` the distinct values, or
+        200 quantiles when there are more). An int gives that many evenly
+        spaced values between a class's lowest and highest probability; an
+        array gives fixed candidates.
+    prior : array-like of shape (n_classes,), default=None
+        Target positive rates for ``"label_ratio"``; the class frequencies of
+        ``Y`` when None.
+    n_jobs : int, default=None
+        Folds fitted in parallel (joblib). Keep None for GPU estimators.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the fold shuffling when ``cv`` is an int.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The estimator that ``predict`` uses (refit on all data, or the prefit one).
+    thresholds_ : ndarray of shape (n_classes,)
+        The decision threshold of each class.
+    best_scores_ : ndarray of shape (n_classes,)
+        Each class's score at its threshold on the tuning data.
+    fallback_ : ndarray of shape (n_classes,) of bool
+        Classes that got the global threshold because the search could not
+        choose (no positive example in the tuning data, or no cut with a true
+        positive).
+    global_threshold_ : float
+        The single threshold maximizing macro-F-beta (the fallback).
+    cv_results_ : dict
+        ``"thresholds"`` and ``"scores"``: lists (one entry per class) of the
+        candidate thresholds and their scores.
+    classes_ : ndarray of shape (n_classes,)
+        The label indices.
+    oof_proba_ : ndarray of shape (n_samples, n_classes)
+        The probabilities the thresholds were learned on (NaN rows for samples
+        no split put in a test set).
+
+    Notes
+    -----
+    Ties: when several thresholds reach the best score, the one closest to
+    the global threshold is kept. A class without positives in the tuning data
+    (or whose best score is 0) gets the global threshold. Thresholds lie
+    halfway between the last probability predicted positive and the next lower
+    one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from skhpa import ThresholdOptimizer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 4))
+    >>> Y = np.stack([X[:, 0] > 1.2, X[:, 1] > 0], axis=1).astype(int)
+    >>> opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+    ...                          random_state=0).fit(X, Y)
+    >>> opt.thresholds_.shape, opt.predict(X[:2]).shape
+    ((2,), (2, 2))
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "scoring": [StrOptions({"f1", "fbeta"}), callable],
+        "beta": [Interval(numbers.Real, 0, None, closed="neither")],
+        "strategy": [StrOptions({"per_class", "global", "label_ratio"})],
+        "cv": ["cv_object", StrOptions({"prefit"})],
+        "refit": ["boolean"],
+        "min_labels": [Interval(numbers.Integral, 0, 1, closed="both")],
+        "thresholds": [
+            StrOptions({"exact"}),
+            Interval(numbers.Integral, 2, None, closed="left"),
+            "array-like",
+        ],
+        "prior": ["array-like", None],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        scoring="f1",
+        beta=1.0,
+        strategy="per_class",
+        cv=5,
+        refit=True,
+        min_labels=0,
+        thresholds="exact",
+        prior=None,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.scoring = scoring
+        self.beta = beta
+        self.strategy = strategy
+        self.cv = cv
+        self.refit = refit
+        self.min_labels = min_labels
+        self.thresholds = thresholds
+        self.prior = prior
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **fit_params):
+        """Learn the thresholds (and refit the estimator).
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            Whatever the estimator takes (features, images, Ids for a Pipeline
+            that starts with an ImageLoader).
+        y : array-like of shape (n_samples, n_classes)
+            Multilabel 0/1 indicator matrix (at least 2 columns).
+        **fit_params : dict
+            Passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : ThresholdOptimizer
+        """
+        X, y = indexable(X, y)
+        Y = check_multilabel_target(y, name="y", allow_single_column=False)
+        if _num_samples(X) != len(Y):
+            raise ValueError(f"X has {_num_samples(X)} samples but y has {len(Y)} rows")
+        self._y_dtype = Y.dtype
+        n, q = Y.shape
+        prefit = self.cv == "prefit" or _is_frozen(self.estimator)
+        if prefit:
+            if not _is_frozen(self.estimator):
+                check_is_fitted(self.estimator)
+            self.estimator_ = self.estimator
+            P = multilabel_proba(self.estimator_, X)
+            tuned = np.ones(n, dtype=bool)
+        else:
+            cv = check_multilabel_cv(self.cv, self.random_state)
+            splits = list(cv.split(X, Y))
+            if not self.refit and len(splits) != 1:
+                raise ValueError(
+                    f"refit=False needs a single split (got {len(splits)}): the model of that "
+                    "split is kept. Use refit=True, or cv='prefit' with a fitted estimator."
+                )
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_and_predict)(self.estimator, X, Y, train, test, fit_params)
+                for train, test in splits
+            )
+            P = np.full((n, q), np.nan)
+            for test, proba in results:
+                P[test] = proba
+            tuned = ~np.isnan(P).any(axis=1)
+            if self.refit:
+                self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
+            else:
+                train, _ = splits[0]
+                self.estimator_ = clone(self.estimator).fit(
+                    _safe_indexing(X, train), Y[train], **fit_params
+                )
+        if P.shape[1] != q:
+            raise ValueError(f"the estimator predicts {P.shape[1]} classes but y has {q} columns")
+        self.oof_proba_ = P
+        self._learn_thresholds(Y[tuned], P[tuned])
+        self.classes_ = np.arange(q)
+        if hasattr(self.estimator_, "n_features_in_"):
+            self.n_features_in_ = self.estimator_.n_features_in_
+        return self
+
+    def _beta(self):
+        return 1.0 if self.scoring == "f1" else float(self.beta)
+
+    def _learn_thresholds(self, Y, P):
+        q = Y.shape[1]
+        beta = self._beta()
+        self.global_threshold_, _, _ = global_threshold(Y, P, beta)
+        g = self.global_threshold_
+        thr = np.full(q, g)
+        best = np.zeros(q)
+        fallback = np.zeros(q, dtype=bool)
+        cand_list, score_list = [], []
+        for k in range(q):
+            y, p = Y[:, k], P[:, k]
+            cand, scores = self._curve(y, p, beta)
+            cand_list.append(cand)
+            score_list.append(scores)
+            if self.strategy == "per_class":
+                if y.sum() == 0:
+                    fallback[k] = True
+                    best[k] = self._score_threshold(y, p, g, beta)
+                    continue
+                thr[k], best[k], fallback[k] = pick(cand, scores, g)
+            elif self.strategy == "global":
+                best[k] = self._score_threshold(y, p, g, beta)
+            else:  # label_ratio
+                rate = Y[:, k].mean() if self.prior is None else float(np.asarray(self.prior)[k])
+                thr[k] = ratio_threshold(p, rate)
+                best[k] = self._score_threshold(y, p, thr[k], beta)
+        self.thresholds_ = thr
+        self.best_scores_ = best
+        self.fallback_ = fallback
+        self.cv_results_ = {"thresholds": cand_list, "scores": score_list}
+
+    def _curve(self, y, p, beta):
+        if callable(self.scoring):
+            if isinstance(self.thresholds, str):
+                cand = np.unique(p)
+                if len(cand) > 200:
+                    cand = np.unique(np.quantile(p, np.linspace(0, 1, 200)))
+            else:
+                cand = self._grid(p)
+            return grid_curve(y, p, self.scoring, cand)
+        if isinstance(self.thresholds, str):
+            return fbeta_curve(y, p, beta)
+
+        def score(yt, yp):
+            return fbeta_score(yt, yp, beta=beta, zero_division=0.0)
+
+        return grid_curve(y, p, score, self._grid(p))
+
+    def _score_threshold(self, y, p, t, beta):
+        pred = (p >= t).astype(np.int64)
+        if callable(self.scoring):
+            return float(self.scoring(y, pred))
+        return float(fbeta_score(y, pred, beta=beta, zero_division=0.0))
+
+    def _grid(self, p):
+        if isinstance(self.thresholds, numbers.Integral):
+            return np.linspace(p.min(), p.max(), self.thresholds)
+        return np.asarray(self.thresholds, dtype=float)
+
+    def predict(self, X):
+        """Predict the label indicator matrix with the learned thresholds.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_classes)
+            With the dtype of the ``y`` seen in ``fit``.
+        """
+        check_is_fitted(self, "thresholds_")
+        P = multilabel_proba(self.estimator_, X)
+        return apply_thresholds(P, self.thresholds_, self.min_labels, self._y_dtype)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Per-class probabilities of the inner estimator, (n_samples, n_classes)."""
+        check_is_fitted(self, "thresholds_")
+        return multilabel_proba(self.estimator_, X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The inner estimator's decision function."""
+        check_is_fitted(self, "thresholds_")
+        return self.estimator_.decision_function(X)
+
+    def score(self, X, y, sample_weight=None):
+        """Macro-F1 of ``predict(X)`` against ``y`` (``zero_division=0``)."""
+        from sklearn.metrics import f1_score
+
+        return f1_score(
+            y, self.predict(X), average="macro", zero_division=0.0, sample_weight=sample_weight
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.target_tags.two_d_labels = True
+        try:
+            inner = self.estimator.__sklearn_tags__()
+            tags.input_tags = inner.input_tags
+        except AttributeError:
+            pass
+        return tags

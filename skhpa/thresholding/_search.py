@@ -1,0 +1,122 @@
+"""Threshold searches on one matrix of probabilities (no estimator involved).
+
+Conventions: a sample is predicted positive for class k when
+``proba[:, k] >= thresholds[k]``. A threshold is placed halfway between the
+probability that becomes the last positive and the next lower distinct
+probability, so it generalizes to unseen values between them.
+"""
+
+import numpy as np
+
+# Thresholds above every probability: "predict no positive".
+_ABOVE = np.nextafter(1.0, 2.0)
+
+
+def _cut_points(values_desc):
+    """Thresholds that realize each cut of a descending array of distinct values."""
+    nxt = np.append(values_desc[1:], values_desc[-1] / 2.0 if values_desc[-1] > 0 else -1.0)
+    return (values_desc + nxt) / 2.0
+
+
+def fbeta_curve(y, p, beta=1.0):
+    """Exact F-beta for every distinct cut of one class's probabilities.
+
+    Two sorts (all probabilities, and those of the positives) and binary
+    searches give the number of predicted positives and of true positives of
+    every cut: O(n log n), no per-threshold pass over the data.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        0/1 truth for one class.
+    p : ndarray of shape (n_samples,)
+        Probabilities for that class.
+    beta : float, default=1.0
+
+    Returns
+    -------
+    thresholds : ndarray of shape (n_cuts + 1,)
+        Descending; the first one is above every probability (no positive).
+    scores : ndarray of shape (n_cuts + 1,)
+        F-beta of ``p >= threshold`` for each threshold.
+    """
+    asc = np.sort(p)
+    pos = np.sort(p[np.asarray(y) == 1])
+    keep = np.append(asc[1:] != asc[:-1], True)
+    values = asc[keep][::-1]  # distinct, descending
+    n_pred = len(asc) - np.searchsorted(asc, values, side="left")
+    tp = len(pos) - np.searchsorted(pos, values, side="left")
+    b2 = beta * beta
+    denom = (1 + b2) * tp + b2 * (len(pos) - tp) + (n_pred - tp)
+    scores = np.where(denom > 0, (1 + b2) * tp / np.maximum(denom, 1), 0.0)
+    return np.append(_ABOVE, _cut_points(values)), np.append(0.0, scores)
+
+
+def grid_curve(y, p, scorer, candidates):
+    """Score ``scorer(y, p >= t)`` at each candidate threshold (any metric)."""
+    candidates = np.sort(np.unique(candidates))[::-1]
+    scores = np.array([scorer(y, (p >= t).astype(np.int64)) for t in candidates], dtype=float)
+    return candidates, scores
+
+
+def pick(thresholds, scores, fallback):
+    """The best threshold; among tied best scores, the one closest to ``fallback``.
+
+    Returns ``(threshold, score, used_fallback)``. A class whose best score is 0
+    (no cut finds a true positive) keeps ``fallback``.
+    """
+    best = np.nanmax(scores)
+    if not np.isfinite(best) or best <= 0:
+        return float(fallback), float(best if np.isfinite(best) else 0.0), True
+    tied = np.flatnonzero(scores >= best - 1e-12)
+    j = tied[np.argmin(np.abs(thresholds[tied] - fallback))]
+    return float(thresholds[j]), float(best), False
+
+
+def global_threshold(Y, P, beta=1.0, max_candidates=4000):
+    """One threshold for all classes, maximizing macro F-beta.
+
+    Candidates are the distinct pooled probabilities (their quantiles when
+    there are more than ``max_candidates``), and 0.5.
+
+    Returns
+    -------
+    threshold : float
+    candidates : ndarray
+    macro_scores : ndarray
+        Macro F-beta (mean over classes with at least one positive) per candidate.
+    """
+    pooled = np.unique(P)
+    if len(pooled) > max_candidates:
+        pooled = np.unique(np.quantile(P, np.linspace(0, 1, max_candidates)))
+    cand = np.unique(np.append(_cut_points(pooled[::-1]), 0.5))[::-1]
+    b2 = beta * beta
+    has_pos = Y.sum(0) > 0
+    macro = np.zeros(len(cand))
+    n = len(Y)
+    for k in np.flatnonzero(has_pos):
+        p = P[:, k]
+        y = Y[:, k].astype(bool)
+        asc = np.sort(p)
+        pos_asc = np.sort(p[y])
+        n_pred = n - np.searchsorted(asc, cand, side="left")
+        tp = len(pos_asc) - np.searchsorted(pos_asc, cand, side="left")
+        denom = (1 + b2) * tp + b2 * (len(pos_asc) - tp) + (n_pred - tp)
+        macro += np.where(denom > 0, (1 + b2) * tp / np.maximum(denom, 1), 0.0)
+    macro /= max(int(has_pos.sum()), 1)
+    best = macro.max()
+    tied = np.flatnonzero(macro >= best - 1e-12)
+    j = tied[np.argmin(np.abs(cand[tied] - 0.5))]
+    return float(cand[j]), cand, macro
+
+
+def ratio_threshold(p, rate):
+    """Threshold whose predicted-positive rate on ``p`` is ``rate`` (as close as ties allow)."""
+    n = len(p)
+    m = int(round(rate * n))
+    if m <= 0:
+        return float(_ABOVE)
+    desc = np.sort(p)[::-1]
+    if m >= n:
+        return float(desc[-1] / 2.0 if desc[-1] > 0 else 0.0)
+    return float((desc[m - 1] + desc[m]) / 2.0)

@@ -1,0 +1,232 @@
+import joblib
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import BaseEstimator, clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GridSearchCV, ShuffleSplit
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skhpa import ThresholdOptimizer
+from skhpa.model_selection import MultilabelStratifiedKFold
+from skhpa.thresholding import apply_thresholds
+from skhpa.thresholding._search import fbeta_curve, pick
+
+
+def _data(n=400, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6))
+    Y = np.stack(
+        [X[:, 0] > 1.6, X[:, 1] > 0, X[:, 2] + X[:, 3] > 2.0, X[:, 4] > 1.0], axis=1
+    ).astype(np.int64)
+    return X, Y
+
+
+def _brute_force_best_f1(y, p):
+    best = 0.0
+    for t in np.unique(np.append(p, np.inf)):
+        best = max(best, f1_score(y, (p >= t).astype(int), zero_division=0.0))
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    y=st.lists(st.integers(0, 1), min_size=2, max_size=60),
+    seed=st.integers(0, 10_000),
+    levels=st.integers(2, 12),
+)
+def test_exact_search_matches_brute_force(y, seed, levels):
+    y = np.array(y)
+    rng = np.random.default_rng(seed)
+    p = rng.integers(0, levels, len(y)) / (levels - 1)  # many ties
+    thr, scores = fbeta_curve(y, p)
+    t, best, _ = pick(thr, scores, 0.5)
+    assert np.isclose(best, _brute_force_best_f1(y, p)) or y.sum() == 0
+    if y.sum():
+        # the stored threshold realizes the best score
+        assert np.isclose(f1_score(y, (p >= t).astype(int), zero_division=0.0), best)
+    # every candidate's score is the true F1 of its cut
+    for ti, si in zip(thr[:5], scores[:5]):
+        assert np.isclose(si, f1_score(y, (p >= ti).astype(int), zero_division=0.0))
+
+
+def test_fbeta_curve_beta():
+    y = np.array([1, 0, 1, 0, 0, 1])
+    p = np.array([0.9, 0.8, 0.4, 0.3, 0.2, 0.1])
+    thr, scores = fbeta_curve(y, p, beta=2.0)
+    from sklearn.metrics import fbeta_score
+
+    for t, s in zip(thr, scores):
+        assert np.isclose(s, fbeta_score(y, (p >= t).astype(int), beta=2.0, zero_division=0.0))
+
+
+def test_per_class_beats_half_on_tuning_data():
+    X, Y = _data()
+    opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv="prefit")
+    base = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    opt.set_params(estimator=base).fit(X, Y)
+    P = base.predict_proba(X)
+    f_half = f1_score(Y, (P >= 0.5).astype(int), average=None, zero_division=0)
+    f_opt = f1_score(Y, opt.predict(X), average=None, zero_division=0)
+    assert np.all(f_opt >= f_half - 1e-12)
+    assert np.allclose(opt.best_scores_, f_opt)
+    assert opt.estimator_ is base
+
+
+def test_cross_validated_fit_and_refit():
+    X, Y = _data(600)
+    opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=4, random_state=0)
+    opt.fit(X, Y)
+    assert opt.thresholds_.shape == (4,) and opt.cv_results_["scores"][0].ndim == 1
+    assert not np.isnan(opt.oof_proba_).any()
+    # the refit estimator is fitted on all data
+    ref = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    assert np.allclose(opt.predict_proba(X), ref.predict_proba(X))
+    Xt, Yt = _data(600, seed=1)
+    assert opt.score(Xt, Yt) >= f1_score(Yt, ref.predict(Xt), average="macro") - 0.02
+    assert opt.predict(Xt).dtype == Y.dtype
+
+
+def test_strategies():
+    X, Y = _data(800)
+    est = OneVsRestClassifier(LogisticRegression())
+    g = ThresholdOptimizer(est, strategy="global", cv=3, random_state=0).fit(X, Y)
+    assert np.all(g.thresholds_ == g.global_threshold_)
+    lr = ThresholdOptimizer(est, strategy="label_ratio", cv=3, random_state=0).fit(X, Y)
+    rates = (lr.oof_proba_ >= lr.thresholds_).mean(0)
+    assert np.allclose(rates, Y.mean(0), atol=2 / len(Y))
+    prior = np.array([0.1, 0.2, 0.3, 0.4])
+    lr2 = ThresholdOptimizer(est, strategy="label_ratio", prior=prior, cv=3, random_state=0).fit(
+        X, Y
+    )
+    assert np.allclose((lr2.oof_proba_ >= lr2.thresholds_).mean(0), prior, atol=2 / len(Y))
+
+
+def test_min_labels_guarantees_one_label():
+    X, Y = _data()
+    opt = ThresholdOptimizer(
+        OneVsRestClassifier(LogisticRegression()), min_labels=1, cv=3, random_state=0
+    )
+    pred = opt.fit(X, Y).predict(X)
+    assert (pred.sum(1) >= 1).all()
+    P = np.array([[0.1, 0.3], [0.9, 0.2]])
+    assert apply_thresholds(P, [0.5, 0.5], min_labels=1).tolist() == [[0, 1], [1, 0]]
+    assert apply_thresholds(P, [0.5, 0.5], min_labels=0).tolist() == [[0, 0], [1, 0]]
+
+
+def test_class_without_positives_falls_back_to_global():
+    X, Y = _data()
+    Y[:, 3] = 0
+    opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv="prefit")
+    opt.estimator = OneVsRestClassifier(LogisticRegression()).fit(
+        X, np.c_[Y[:, :3], _data()[1][:, 3]]
+    )
+    opt.fit(X, Y)
+    assert opt.fallback_[3] and opt.thresholds_[3] == opt.global_threshold_
+
+
+def test_frozen_estimator_and_other_conventions():
+    X, Y = _data()
+    fitted = MultiOutputClassifier(LogisticRegression()).fit(X, Y)  # list-of-(n, 2) proba
+    opt = ThresholdOptimizer(FrozenEstimator(fitted)).fit(X, Y)
+    assert opt.predict(X).shape == Y.shape
+    mlp = ThresholdOptimizer(MLPClassifier(max_iter=300, random_state=0), cv=3, random_state=0)
+    assert mlp.fit(X, Y).predict(X).shape == Y.shape
+
+
+def test_callable_scoring_and_grid():
+    from sklearn.metrics import recall_score
+
+    X, Y = _data()
+    est = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    opt = ThresholdOptimizer(est, cv="prefit", scoring=recall_score, thresholds=11).fit(X, Y)
+    assert all(len(t) == 11 for t in opt.cv_results_["thresholds"])
+    # maximizing recall alone picks the lowest candidate
+    assert np.allclose(opt.best_scores_, 1.0)
+    fixed = ThresholdOptimizer(est, cv="prefit", thresholds=[0.2, 0.5, 0.8]).fit(X, Y)
+    assert set(fixed.thresholds_) <= {0.2, 0.5, 0.8, fixed.global_threshold_}
+
+
+def test_pipeline_gridsearch_clone_pickle(tmp_path):
+    X, Y = _data(400)
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("clf", OneVsRestClassifier(LogisticRegression()))]
+    )
+    opt = ThresholdOptimizer(pipe, cv=MultilabelStratifiedKFold(3, shuffle=True, random_state=0))
+    gs = GridSearchCV(
+        opt,
+        {"estimator__clf__estimator__C": [0.001, 1.0]},
+        cv=MultilabelStratifiedKFold(3, shuffle=True, random_state=1),
+        scoring="f1_macro",
+    ).fit(X, Y)
+    assert gs.best_params_["estimator__clf__estimator__C"] == 1.0
+    best = gs.best_estimator_
+    joblib.dump(best, tmp_path / "m.joblib")
+    back = joblib.load(tmp_path / "m.joblib")
+    assert np.array_equal(back.predict(X), best.predict(X))
+    c = clone(best)
+    assert not hasattr(c, "thresholds_")
+
+
+def test_refit_false_single_split():
+    X, Y = _data()
+    opt = ThresholdOptimizer(
+        OneVsRestClassifier(LogisticRegression()),
+        cv=ShuffleSplit(1, test_size=0.5, random_state=0),
+        refit=False,
+    ).fit(X, Y)
+    assert np.isnan(opt.oof_proba_).any(axis=1).sum() == 200
+    with pytest.raises(ValueError, match="refit=False needs a single split"):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3, refit=False).fit(X, Y)
+
+
+
+
+class _BadProba(BaseEstimator):
+    def __init__(self, value=0.5):
+        self.value = value
+
+    def fit(self, X, Y):
+        self.n_outputs_ = Y.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        P = np.full((len(X), self.n_outputs_), 0.5)
+        P[3, 1] = self.value
+        return P
+
+
+@pytest.mark.parametrize(
+    "value, message", [(np.nan, "non-finite value"), (np.inf, "non-finite"), (1.5, "must lie in")]
+)
+def test_bad_probabilities(value, message):
+    X, Y = _data(50)
+    with pytest.raises(ValueError, match=message + r".*|sample 3, class 1"):
+        ThresholdOptimizer(_BadProba(value).fit(X, Y), cv="prefit").fit(X, Y)
+
+
+def test_bad_input():
+    X, Y = _data(50)
+    with pytest.raises(ValueError, match="'estimator' parameter .* must be an object implementing"):
+        ThresholdOptimizer(StandardScaler()).fit(X, Y)
+    with pytest.raises(ValueError, match="at least 2 label columns"):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).fit(X, Y[:, :1])
+    with pytest.raises(ValueError, match="binary"):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).fit(X, Y * 3)
+    with pytest.raises(ValueError, match="'strategy' parameter"):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), strategy="best").fit(X, Y)
+    with pytest.raises(ValueError, match="'min_labels' parameter"):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), min_labels=2).fit(X, Y)
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv="prefit").fit(X, Y)
+    with pytest.raises(NotFittedError):
+        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).predict(X)
