@@ -1,6 +1,7 @@
 """skhpa: scikit-learn-compatible classification of protein localization in HPA images."""
 
 from ._version import __version__
+from .neural_net import HPAClassifier, move_to_device
 from .thresholding import ThresholdOptimizer
 
-__all__ = ["ThresholdOptimizer", "__version__"]
+__all__ = ["HPAClassifier", "ThresholdOptimizer", "__version__", "move_to_device"]

@@ -9,7 +9,8 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skhpa import ThresholdOptimizer
+from skhpa import HPAClassifier, ThresholdOptimizer
+from skhpa.nn import MLPNet
 
 # Checks that fit on a 1-D (or single-column) binary/multiclass target. ThresholdOptimizer
 # is a multilabel meta-estimator and rejects such targets with a clear error by design
@@ -78,3 +79,53 @@ def test_multilabel_output_format_checks():
     check_classifiers_multilabel_output_format_predict("ThresholdOptimizer", est)
     check_classifiers_multilabel_output_format_predict_proba("ThresholdOptimizer", est)
     check_classifiers_multilabel_output_format_decision_function("ThresholdOptimizer", est)
+
+
+# HPAClassifier runs the checks with a small MLP on 2-D input (the checks do not feed images).
+_HPA_REASONS = {
+    "check_no_attributes_set_in_init": (
+        "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_"
+    ),
+}
+for _name in [
+    "check_estimators_dtypes",
+    "check_dtype_object",
+    "check_classifier_data_not_an_array",
+    "check_classifiers_one_label_sample_weights",
+    "check_classifiers_classes",
+    "check_classifiers_train",
+    "check_classifiers_regression_target",
+    "check_decision_proba_consistency",
+    "check_classifier_not_supporting_multiclass",
+    "check_fit2d_1feature",
+]:
+    _HPA_REASONS[_name] = (
+        "fits on a 1-D binary/multiclass target (or a multiclass column); HPAClassifier is a "
+        "multilabel estimator and rejects it by design"
+    )
+
+
+@parametrize_with_checks(
+    [
+        HPAClassifier(
+            MLPNet,
+            max_epochs=3,
+            batch_size=64,
+            lr=0.01,
+            augment=False,
+            train_split=None,
+            device="cpu",
+            random_state=0,
+        )
+    ],
+    expected_failed_checks=lambda est: _HPA_REASONS,
+)
+def test_sklearn_compatible_hpa_classifier(estimator, check):
+    check(estimator)
+
+
+def test_hpa_classifier_multilabel_output_format_checks():
+    est = HPAClassifier(MLPNet, max_epochs=2, train_split=None, device="cpu", random_state=0)
+    check_classifiers_multilabel_output_format_predict("HPAClassifier", est)
+    check_classifiers_multilabel_output_format_predict_proba("HPAClassifier", est)
+    check_classifiers_multilabel_output_format_decision_function("HPAClassifier", est)

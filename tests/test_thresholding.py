@@ -187,8 +187,6 @@ def test_refit_false_single_split():
         ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3, refit=False).fit(X, Y)
 
 
-
-
 class _BadProba(BaseEstimator):
     def __init__(self, value=0.5):
         self.value = value

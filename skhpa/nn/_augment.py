@@ -1,0 +1,58 @@
+"""Batch augmentation on the device and test-time augmentation (TTA)."""
+
+import torch
+import torch.nn.functional as F
+
+
+def d4_transform(x, k):
+    """Element ``k`` (0-7) of the dihedral group on the last two axes: rotations, then a flip."""
+    x = torch.rot90(x, k % 4, dims=(-2, -1))
+    return torch.flip(x, dims=(-1,)) if k >= 4 else x
+
+
+def augment_batch(x, generator, *, d4=True, crop=0.125, jitter=0.2):
+    """Random augmentation of an image batch (B, C, H, W), done where the batch lives.
+
+    Each sample gets a random element of the dihedral group (flips and 90
+    degree rotations; square images), a random shift of up to ``crop`` of the
+    size (zero padded, i.e. a random crop of a padded image), and a random
+    brightness and contrast change of up to ``jitter`` per channel. Returns a
+    float tensor in the input's units.
+    """
+    x = x.float()
+    if x.dim() != 4:
+        return x
+    B, C, H, W = x.shape
+    dev = x.device
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=generator).to(dev)
+
+    if d4 and H == W:
+        ks = torch.randint(0, 8, (B,), generator=generator)
+        out = torch.empty_like(x)
+        for k in range(8):
+            idx = (ks == k).nonzero().flatten().to(dev)
+            if idx.numel():
+                out[idx] = d4_transform(x[idx], k)
+        x = out
+    if crop > 0:
+        pad_h, pad_w = int(H * crop), int(W * crop)
+        if pad_h or pad_w:
+            xp = F.pad(x, (pad_w, pad_w, pad_h, pad_h))
+            oy = torch.randint(0, 2 * pad_h + 1, (B,), generator=generator).to(dev)
+            ox = torch.randint(0, 2 * pad_w + 1, (B,), generator=generator).to(dev)
+            rows = (oy[:, None] + torch.arange(H, device=dev)[None])[:, :, None]
+            cols = (ox[:, None] + torch.arange(W, device=dev)[None])[:, None, :]
+            b = torch.arange(B, device=dev)[:, None, None]
+            x = xp.permute(0, 2, 3, 1)[b, rows, cols].permute(0, 3, 1, 2).contiguous()
+    if jitter > 0:
+        gain = 1 + (rand(B, C, 1, 1) * 2 - 1) * jitter
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        contrast = 1 + (rand(B, C, 1, 1) * 2 - 1) * jitter
+        x = ((x - mean) * contrast + mean) * gain
+        x = x.clamp_min(0)
+    return x
+
+
+TTA_TRANSFORMS = {None: (0,), "flip": (0, 4), "d4": tuple(range(8))}

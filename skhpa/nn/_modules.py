@@ -1,0 +1,221 @@
+"""Network modules: the seed's baseline CNN, timm backbones with the winners' head, a small MLP.
+
+Every module takes raw inputs (uint8 or float, in the units of the data) and
+normalizes them per channel inside ``forward`` with buffers ``mean`` and ``std``
+(set from the training data by :class:`~skhpa.HPAClassifier`). Keeping
+normalization in the module lets uint8 batches travel to the GPU: 4x less
+host-to-device traffic than float32.
+"""
+
+import os
+
+import torch
+from torch import nn
+
+
+class _Normalized(nn.Module):
+    """Base class: per-channel ``(x - mean) / std`` on axis 1 of a float copy of x."""
+
+    def __init__(self, in_chans, mean=None, std=None):
+        super().__init__()
+        mean = torch.zeros(in_chans) if mean is None else torch.as_tensor(mean, dtype=torch.float32)
+        std = torch.ones(in_chans) if std is None else torch.as_tensor(std, dtype=torch.float32)
+        if mean.numel() != in_chans or std.numel() != in_chans:
+            raise ValueError(
+                f"mean and std must have one value per channel ({in_chans}), got "
+                f"{mean.numel()} and {std.numel()}"
+            )
+        if (std <= 0).any():
+            raise ValueError("std must be positive for every channel")
+        self.register_buffer("mean", mean.reshape(-1).clone())
+        self.register_buffer("std", std.reshape(-1).clone())
+
+    def normalize(self, x):
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        x = x.float()
+        return (x - self.mean.reshape(shape)) / self.std.reshape(shape)
+
+
+class SeedCNN(_Normalized):
+    """The seed report's baseline: 4 convolution layers, 2 fully connected layers, ReLU.
+
+    Each convolution block is conv 3x3 -> ReLU -> 2x2 max pooling (32, 64, 128
+    and 128 filters); an adaptive average pooling to 4x4 makes the network
+    accept any image size; then FC(256) -> ReLU -> FC(n_classes). The outputs
+    are logits (the sigmoid is in the BCE loss and in ``predict_proba``).
+
+    Parameters
+    ----------
+    n_classes : int, default=28
+    in_chans : int, default=1
+        The seed used the green channel only.
+    mean, std : array-like of shape (in_chans,), optional
+        Per-channel input statistics (input units).
+    hidden : int, default=256
+    dropout : float, default=0.0
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhpa.nn import SeedCNN
+    >>> net = SeedCNN(n_classes=28, in_chans=1)
+    >>> net(torch.zeros(2, 1, 64, 64, dtype=torch.uint8)).shape
+    torch.Size([2, 28])
+    """
+
+    def __init__(self, n_classes=28, in_chans=1, mean=None, std=None, hidden=256, dropout=0.0):
+        super().__init__(in_chans, mean, std)
+        layers = []
+        c = in_chans
+        for out in (32, 64, 128, 128):
+            layers += [nn.Conv2d(c, out, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+            c = out
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(4)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(c * 16, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.pool(self.features(self.normalize(x))))
+
+
+class AvgMaxHead(nn.Module):
+    """Concatenated global average and max pooling, then BN -> dropout -> linear.
+
+    The head the 2018 winners used (team 1: GAP + GMP -> BN -> dropout -> FC).
+    """
+
+    def __init__(self, in_features, n_classes, dropout=0.25):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(2 * in_features)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(2 * in_features, n_classes)
+
+    def forward(self, feats):
+        pooled = torch.cat([feats.mean(dim=(2, 3)), feats.amax(dim=(2, 3))], dim=1)
+        return self.fc(self.dropout(self.bn(pooled)))
+
+
+class PretrainedWeightsError(RuntimeError):
+    """ImageNet weights could not be obtained (offline machine, missing file)."""
+
+
+class TimmNet(_Normalized):
+    """Any timm backbone with ``in_chans`` input channels and the average+max pooling head.
+
+    timm (a dependency of skhpa) provides hundreds of maintained, tested
+    backbones with one call and adapts the stem to any number of input
+    channels, including when it loads ImageNet weights (the 4th channel's
+    filters are built from the RGB ones). Writing and maintaining that
+    ourselves would be worse.
+
+    Parameters
+    ----------
+    backbone : str, default="resnet18"
+        A timm model name: ``resnet18``, ``resnet34``, ``densenet121``,
+        ``efficientnet_b0``, ...
+    n_classes : int, default=28
+    in_chans : int, default=4
+    mean, std : array-like of shape (in_chans,), optional
+        Per-channel input statistics (input units).
+    pretrained : bool, default=False
+        Load ImageNet weights. They come from ``weights`` when given, else
+        from the Hugging Face hub (needs network access; a clear
+        :class:`PretrainedWeightsError` is raised when offline).
+    weights : str or path-like, optional
+        A local weights file (``.pth``, ``.bin`` or ``.safetensors``) for the
+        backbone, as published by timm; the stem is adapted to ``in_chans``.
+    dropout : float, default=0.25
+        Dropout in the head.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhpa.nn import TimmNet
+    >>> net = TimmNet("resnet18", n_classes=28, in_chans=4)
+    >>> net(torch.zeros(2, 4, 64, 64)).shape
+    torch.Size([2, 28])
+    """
+
+    def __init__(
+        self,
+        backbone="resnet18",
+        n_classes=28,
+        in_chans=4,
+        mean=None,
+        std=None,
+        pretrained=False,
+        weights=None,
+        dropout=0.25,
+    ):
+        super().__init__(in_chans, mean, std)
+        self.backbone = create_backbone(backbone, in_chans, pretrained=pretrained, weights=weights)
+        self.head = AvgMaxHead(self.backbone.num_features, n_classes, dropout)
+
+    def forward(self, x):
+        return self.head(self.backbone.forward_features(self.normalize(x)))
+
+
+def create_backbone(name, in_chans, *, pretrained=False, weights=None):
+    """Create a timm feature extractor, with clear errors for missing weights."""
+    import timm
+
+    if not isinstance(name, str) or not timm.is_model(name):
+        raise ValueError(f"unknown timm backbone {name!r} (see timm.list_models())")
+    kwargs = {"num_classes": 0, "global_pool": "", "in_chans": in_chans}
+    if weights is not None:
+        weights = os.fspath(weights)
+        if not os.path.isfile(weights):
+            raise PretrainedWeightsError(f"weights file not found: {weights}")
+        return timm.create_model(
+            name, pretrained=True, pretrained_cfg_overlay={"file": weights}, **kwargs
+        )
+    if not pretrained:
+        return timm.create_model(name, pretrained=False, **kwargs)
+    try:
+        return timm.create_model(name, pretrained=True, **kwargs)
+    except Exception as exc:  # network errors come in many types (OSError, HTTP, hub errors)
+        raise PretrainedWeightsError(
+            f"could not load ImageNet weights for {name!r}: {type(exc).__name__}: {exc}. "
+            "This machine may be offline. Download the weights elsewhere (e.g. "
+            f"timm.create_model({name!r}, pretrained=True) and torch.save its state_dict) and "
+            "pass the file as weights=..., or use pretrained=False."
+        ) from exc
+
+
+class MLPNet(_Normalized):
+    """A small multilayer perceptron on 2-D feature input (tests, embeddings).
+
+    Parameters
+    ----------
+    n_classes : int, default=28
+    in_chans : int, default=16
+        Number of input features.
+    mean, std : array-like of shape (in_chans,), optional
+    hidden : int, default=32
+    dropout : float, default=0.0
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhpa.nn import MLPNet
+    >>> MLPNet(n_classes=3, in_chans=5)(torch.zeros(4, 5)).shape
+    torch.Size([4, 3])
+    """
+
+    def __init__(self, n_classes=28, in_chans=16, mean=None, std=None, hidden=32, dropout=0.0):
+        super().__init__(in_chans, mean, std)
+        self.net = nn.Sequential(
+            nn.Linear(in_chans, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_classes),
+        )
+
+    def forward(self, x):
+        return self.net(self.normalize(x))

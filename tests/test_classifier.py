@@ -1,0 +1,212 @@
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skhpa import HPAClassifier, ThresholdOptimizer, move_to_device
+from skhpa.datasets import make_hpa_like
+from skhpa.losses import CombinedLoss, FocalLoss, SoftF1Loss
+from skhpa.model_selection import MultilabelStratifiedKFold
+from skhpa.nn import MLPNet, SeedCNN
+
+
+@pytest.fixture(scope="module")
+def images():
+    return make_hpa_like(96, image_size=32, label_distribution="flat", random_state=0)
+
+
+def _quick(module=SeedCNN, **kw):
+    params = dict(max_epochs=2, batch_size=16, random_state=0, device="cpu")
+    params.update(kw)
+    return HPAClassifier(module, **params)
+
+
+def test_fit_predict_shapes_and_dtypes(images):
+    X, Y = images
+    clf = _quick().fit(X, Y)
+    P = clf.predict_proba(X)
+    assert P.shape == (96, 28) and P.dtype == np.float64
+    assert ((P > 0) & (P < 1)).all()
+    pred = clf.predict(X)
+    assert pred.shape == Y.shape and pred.dtype == Y.dtype
+    assert np.array_equal(pred, (P >= 0.5).astype(Y.dtype))
+    assert np.allclose(1 / (1 + np.exp(-clf.decision_function(X))), P, atol=1e-6)
+    assert clf.classes_.tolist() == list(range(28))
+    assert clf.n_features_in_ == 4 and clf.module_.mean.shape == (4,)
+    # the network is built from the data: 2 channels and 5 classes
+    clf2 = _quick().fit(X[:, :2], Y[:, :5])
+    assert clf2.predict_proba(X[:, :2]).shape == (96, 5)
+    assert len(clf.history) == 2 and "valid_f1" in clf.history[-1]
+
+
+def test_per_class_threshold_and_min_labels(images):
+    X, Y = images
+    clf = _quick().fit(X, Y)
+    P = clf.predict_proba(X)
+    thr = np.linspace(0.05, 0.95, 28)
+    clf.set_params(threshold=thr, min_labels=1)
+    pred = clf.predict(X)
+    assert (pred.sum(1) >= 1).all()
+    assert np.array_equal(pred[P.max(1) >= 0.95], (P >= thr)[P.max(1) >= 0.95].astype(pred.dtype))
+
+
+def test_score_is_macro_f1(images):
+    from sklearn.metrics import f1_score
+
+    X, Y = images
+    clf = _quick().fit(X, Y)
+    assert clf.score(X, Y) == pytest.approx(
+        f1_score(Y, clf.predict(X), average="macro", zero_division=0)
+    )
+
+
+def test_same_seed_same_predictions(images):
+    X, Y = images
+    a = _quick(balanced_sampling=True).fit(X, Y).predict_proba(X)
+    b = _quick(balanced_sampling=True).fit(X, Y).predict_proba(X)
+    c = _quick(balanced_sampling=True, random_state=1).fit(X, Y).predict_proba(X)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # no side effect on the global torch RNG
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    _quick(max_epochs=1).fit(X, Y)
+    assert torch.equal(torch.rand(1), before)
+
+
+def test_tta(images):
+    X, Y = images
+    clf = _quick(tta="d4").fit(X, Y)
+    P = clf.predict_proba(X[:8])
+    clf.set_params(tta=None)
+    P0 = clf.predict_proba(X[:8])
+    assert P.shape == P0.shape and not np.allclose(P, P0)
+    # D4-averaged predictions are invariant to a rotation of the input
+    clf.set_params(tta="d4")
+    Pr = clf.predict_proba(np.rot90(X[:8], 1, axes=(2, 3)).copy())
+    assert np.allclose(P, Pr, atol=1e-5)
+    clf.set_params(tta="flip", tta_combine="max")
+    assert (clf.predict_proba(X[:8]) >= P0 - 1e-6).all()
+
+
+@pytest.mark.parametrize("criterion", [FocalLoss, SoftF1Loss, CombinedLoss])
+def test_losses_train(images, criterion):
+    X, Y = images
+    clf = _quick(criterion=criterion, train_split=None).fit(X, Y)
+    losses = clf.history[:, "train_loss"]
+    assert np.isfinite(losses).all()
+
+
+def test_timm_backbone(images):
+    X, Y = images
+    clf = _quick("resnet18", max_epochs=1).fit(X, Y)
+    assert clf.predict_proba(X[:4]).shape == (4, 28)
+    assert clf.module_.backbone.conv1.in_channels == 4
+    # head: average and max pooling concatenated
+    assert clf.module_.head.fc.in_features == 2 * 512
+
+
+def test_clone_params_pipeline_gridsearch(images):
+    X, Y = images
+    clf = _quick(module__dropout=0.1, optimizer__weight_decay=1e-4, max_epochs=1)
+    assert clf.get_params()["module__dropout"] == 0.1
+    c = clone(clf)
+    assert c.get_params()["module__dropout"] == 0.1 and c.get_params()["device"] == "cpu"
+    gs = GridSearchCV(
+        clf,
+        {"lr": [1e-3, 3e-3], "criterion": [torch.nn.BCEWithLogitsLoss, FocalLoss]},
+        cv=MultilabelStratifiedKFold(2, shuffle=True, random_state=0),
+        scoring="f1_macro",
+    ).fit(X, Y)
+    assert set(gs.cv_results_["params"][0]) == {"lr", "criterion"}
+    assert gs.best_estimator_.predict(X).shape == Y.shape
+
+
+def test_threshold_optimizer_wraps_classifier(images):
+    X, Y = images
+    opt = ThresholdOptimizer(_quick(max_epochs=1), cv=2, random_state=0, min_labels=1).fit(X, Y)
+    assert opt.thresholds_.shape == (28,)
+    assert (opt.predict(X).sum(1) >= 1).all()
+
+
+def test_joblib_round_trip(images, tmp_path):
+    X, Y = images
+    clf = _quick(device="auto").fit(X, Y)
+    joblib.dump(clf, tmp_path / "m.joblib")
+    back = joblib.load(tmp_path / "m.joblib")
+    assert np.array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert back.get_params()["device"] == "auto"
+
+
+def test_cuda_pickle_loads_on_cpu_with_mocked_device(images, tmp_path, monkeypatch):
+    """A model saved with device='cuda' loads and predicts on a CPU-only machine."""
+    X, Y = images
+    clf = _quick().fit(X, Y)
+    expected = clf.predict_proba(X)
+    clf.__dict__["device"] = "cuda"  # as if fitted on a GPU machine
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    joblib.dump(clf, tmp_path / "cuda.joblib")
+    with pytest.warns(Warning, match="CUDA"):
+        back = joblib.load(tmp_path / "cuda.joblib")
+    assert str(back.device) == "cpu"
+    assert np.allclose(back.predict_proba(X), expected)
+
+
+def test_move_to_device(images):
+    X, Y = images
+    clf = _quick().fit(X, Y)
+    opt = ThresholdOptimizer(clf, cv="prefit").fit(X, Y)
+    move_to_device(opt, "cpu")
+    assert opt.estimator_.device == "cpu"
+    assert next(opt.estimator_.module_.parameters()).device.type == "cpu"
+
+
+@pytest.mark.parametrize(
+    "X_change, y_change, message",
+    [
+        (lambda X: X, lambda Y: Y * 2, "binary"),
+        (lambda X: X[:10], lambda Y: Y, "X has 10 samples but y has 96"),
+        (lambda X: X[:0], lambda Y: Y[:0], "empty"),
+        (lambda X: np.where(X > 250, np.nan, X.astype(float)), lambda Y: Y, "NaN"),
+        (lambda X: X[:, 0, 0, 0], lambda Y: Y, "at least 2 dimensions"),
+    ],
+)
+def test_bad_fit_input(images, X_change, y_change, message):
+    X, Y = images
+    with pytest.raises(ValueError, match=message):
+        _quick().fit(X_change(X), y_change(Y))
+
+
+def test_bad_predict_input_and_params(images):
+    X, Y = images
+    clf = _quick(max_epochs=1).fit(X, Y)
+    with pytest.raises(
+        ValueError, match="X has 3 features, but HPAClassifier is expecting 4 features"
+    ):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError, match="'max_epochs' parameter of HPAClassifier must be"):
+        _quick(max_epochs=0).fit(X, Y)
+    with pytest.raises(ValueError, match="'tta' parameter"):
+        _quick(tta="d8").fit(X, Y)
+    with pytest.raises(ValueError, match="'threshold' parameter"):
+        _quick(threshold=1.5).fit(X, Y)
+
+
+def test_two_d_input_with_mlp():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    Y = np.stack([X[:, 0] > 0, X[:, 1] > 0.5], axis=1).astype(int)
+    clf = HPAClassifier(
+        MLPNet,
+        max_epochs=30,
+        lr=0.02,
+        augment=False,
+        train_split=None,
+        random_state=0,
+        device="cpu",
+        module__hidden=16,
+    )
+    assert clf.fit(X, Y).score(X, Y) > 0.85
