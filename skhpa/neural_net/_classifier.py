@@ -359,9 +359,16 @@ class HPAClassifier(ClassifierMixin, NeuralNet):
             )
         return X
 
-    def _channel_stats(self, X):
-        """Per-channel mean and std over all samples and pixels, streamed in chunks."""
+    def _channel_stats(self, X, max_samples=2000):
+        """Per-channel mean and std over samples and pixels, streamed in chunks.
+
+        Above ``max_samples`` samples the statistics come from a seeded random
+        subset of that size (a lazy array is not decoded in full for them).
+        """
         c = X.shape[1]
+        if X.shape[0] > max_samples:
+            idx = np.sort(np.random.default_rng(0).choice(X.shape[0], max_samples, replace=False))
+            X = np.asarray(X[idx])
         total = np.zeros(c)
         total_sq = np.zeros(c)
         count = 0

@@ -1,0 +1,16 @@
+"""Image transformers: Ids to pixels (parallel, cached, lazy) and array transformers."""
+
+from ._array_transformers import ChannelSelector, ChannelStandardizer, Resize
+from ._decode import ImageReadError, read_channel, to_uint8
+from ._loader import ImageLoader, LazyImageArray
+
+__all__ = [
+    "ChannelSelector",
+    "ChannelStandardizer",
+    "ImageLoader",
+    "ImageReadError",
+    "LazyImageArray",
+    "Resize",
+    "read_channel",
+    "to_uint8",
+]

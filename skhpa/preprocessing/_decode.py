@@ -1,0 +1,106 @@
+"""Decoding one HPA channel file (PNG 8/16-bit, JPEG, TIFF) into a uint8 plane."""
+
+import os
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..datasets import CHANNELS
+
+
+class ImageReadError(ValueError):
+    """A channel file could not be read; the message names the sample Id and the file."""
+
+
+# Component of an RGB file (HPA v18 JPEG) that carries each channel's data.
+_RGB_COMPONENT = {"red": (0,), "green": (1,), "blue": (2,), "yellow": (0, 1)}
+
+
+def to_uint8(arr, mode):
+    """Convert a decoded plane to uint8 by the documented rule.
+
+    - 8-bit (mode ``L``): unchanged.
+    - 16-bit (``I;16``, ``I;16B``, ``I`` within 0-65535): linear full-range
+      scaling ``round(x / 257)``, so 65535 -> 255 and relative intensities are
+      kept across images (no per-image stretching).
+    """
+    if arr.dtype == np.uint8:
+        return arr
+    if (
+        arr.dtype in (np.uint16, np.int32, np.uint32, np.int64)
+        and arr.min() >= 0
+        and arr.max() <= 65535
+    ):
+        return ((arr.astype(np.uint32) * 2 + 257) // 514).astype(np.uint8)
+    raise ValueError(f"unsupported pixel values for mode {mode} (dtype {arr.dtype})")
+
+
+def read_channel(path, channel, *, sample_id=None):
+    """Read one channel file as a 2-D uint8 array.
+
+    RGB files (HPA v18 JPEG) keep the component named by ``channel`` (yellow:
+    the mean of red and green). Pillow's decompression-bomb limit is an error,
+    not a warning.
+    """
+    who = f"sample {sample_id!r}, " if sample_id is not None else ""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{who}file not found: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+                mode = im.mode
+                if mode in ("L", "I;16", "I;16B", "I;16L", "I"):
+                    arr = np.asarray(im)
+                elif mode == "RGB":
+                    rgb = np.asarray(im)
+                    comps = _RGB_COMPONENT[channel]
+                    arr = (
+                        rgb[..., comps[0]]
+                        if len(comps) == 1
+                        else rgb[..., list(comps)].mean(-1).round().astype(np.uint8)
+                    )
+                else:
+                    raise ImageReadError(
+                        f"{who}file {path}: image mode {mode!r} cannot be interpreted as one "
+                        "fluorescence channel (expected L, I;16 or RGB)"
+                    )
+    except ImageReadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(f"{who}file {path}: image too large ({exc})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageReadError(f"{who}file {path}: corrupt or truncated image ({exc})") from None
+    if arr.ndim != 2:
+        raise ImageReadError(f"{who}file {path}: expected a 2-D plane, got shape {arr.shape}")
+    try:
+        return to_uint8(arr, mode)
+    except ValueError as exc:
+        raise ImageReadError(f"{who}file {path}: {exc}") from None
+
+
+def resize_plane(plane, size):
+    """Resize a uint8 plane to ``size`` x ``size``: box (area) filter when shrinking."""
+    if plane.shape == (size, size):
+        return plane
+    shrinking = plane.shape[0] >= size and plane.shape[1] >= size
+    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(plane).resize((size, size), resample=resample))
+
+
+def read_sample(paths, channels, image_size, *, sample_id=None):
+    """Read the channel files of one sample into a (C, H, W) uint8 array."""
+    planes = []
+    for path, channel in zip(paths, channels):
+        planes.append(read_channel(path, channel, sample_id=sample_id))
+    shapes = {p.shape for p in planes}
+    if len(shapes) > 1:
+        detail = ", ".join(f"{os.path.basename(p)}: {pl.shape}" for p, pl in zip(paths, planes))
+        raise ImageReadError(f"sample {sample_id!r}: channel images differ in size ({detail})")
+    if image_size is not None:
+        planes = [resize_plane(p, image_size) for p in planes]
+    return np.stack(planes)

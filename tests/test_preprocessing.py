@@ -1,0 +1,261 @@
+import os
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from skhpa import HPAClassifier
+from skhpa.datasets import load_hpa, make_hpa_like
+from skhpa.model_selection import MultilabelStratifiedKFold
+from skhpa.nn import SeedCNN
+from skhpa.preprocessing import (
+    ChannelSelector,
+    ChannelStandardizer,
+    ImageLoader,
+    ImageReadError,
+    LazyImageArray,
+    Resize,
+    read_channel,
+)
+
+COLORS = ("red", "green", "blue", "yellow")
+
+
+@pytest.fixture
+def real_dir(tmp_path, data_dir):
+    """Real HPA channel files under 3 Ids.
+
+    Each Id reuses the same 4 real files (of 4 different samples): a synthetic composite.
+    """
+    src = {p.stem.rsplit("_", 1)[1]: p for p in (data_dir / "hpa_samples" / "train").glob("*.png")}
+    d = tmp_path / "real"
+    d.mkdir()
+    for i in ("a", "b", "c"):
+        for c in COLORS:
+            shutil.copy(src[c], d / f"{i}_{c}.png")
+    return d, src
+
+
+def test_reads_real_kaggle_pngs(real_dir):
+    d, src = real_dir
+    X = ImageLoader(d).transform(["a", "b"])
+    assert X.shape == (2, 4, 512, 512) and X.dtype == np.uint8
+    for k, c in enumerate(COLORS):
+        assert np.array_equal(X[0, k], np.asarray(Image.open(src[c])))
+    green = ImageLoader(d, channels=("green",)).transform(["a"])
+    assert green.shape == (1, 1, 512, 512) and np.array_equal(green[0, 0], X[0, 1])
+    # path stems instead of Ids
+    assert np.array_equal(ImageLoader().transform([str(d / "a")]), X[:1])
+
+
+def test_resize_is_area_average(real_dir):
+    d, _ = real_dir
+    full = ImageLoader(d).transform(["a"]).astype(float)
+    small = ImageLoader(d, image_size=128).transform(["a"])
+    assert small.shape == (1, 4, 128, 128)
+    block = full.reshape(1, 4, 128, 4, 128, 4).mean(axis=(3, 5))
+    assert np.abs(small - block).max() <= 1.0
+
+
+def test_sixteen_bit_png_rule(data_dir):
+    path = data_dir / "hpa_samples" / "single_cell_16bit" / "1000_A12_2_green_crop256.png"
+    raw = np.asarray(Image.open(path)).astype(np.int64)
+    plane = read_channel(path, "green")
+    assert plane.dtype == np.uint8 and plane.shape == (256, 256)
+    assert np.array_equal(plane, np.round(raw / 257).astype(np.uint8))
+
+
+def test_hpa_v18_jpeg_rgb_components(tmp_path):
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[..., 0] = 200
+    rgb[..., 1] = 100
+    rgb[..., 2] = 50
+    for c in COLORS:
+        Image.fromarray(rgb).save(tmp_path / f"x_{c}.tif")  # lossless, same RGB layout as the JPEGs
+    X = ImageLoader(tmp_path).transform(["x"])
+    assert X[0, :, 0, 0].tolist() == [200, 100, 50, 150]  # yellow = mean of red and green
+    Image.fromarray(rgb).save(tmp_path / "y_green.jpg")
+    assert abs(int(read_channel(tmp_path / "y_green.jpg", "green")[8, 8]) - 100) <= 3
+
+
+def test_parallel_matches_serial(real_dir):
+    d, _ = real_dir
+    ids = ["a", "b", "c"] * 4
+    assert np.array_equal(
+        ImageLoader(d, image_size=64, n_jobs=2).transform(ids),
+        ImageLoader(d, image_size=64, n_jobs=1).transform(ids),
+    )
+
+
+def test_synthetic_kaggle_layout(synthetic_root):
+    data = load_hpa(synthetic_root)
+    X = ImageLoader(data.image_dir).transform(data.ids)
+    assert X.shape == (24, 4, 32, 32)
+    Xm, _ = make_hpa_like(32, image_size=32, label_distribution="flat", random_state=0)
+    assert np.array_equal(X, Xm[:24])
+
+
+def test_cache_hit_miss_and_invalidation(real_dir, tmp_path, monkeypatch):
+    d, src = real_dir
+    cache = tmp_path / "cache"
+    loader = ImageLoader(d, image_size=32, cache=cache)
+    first = loader.transform(["a", "b"])
+    entries = sorted(cache.rglob("*.npy"))
+    assert len(entries) == 2
+    import skhpa.preprocessing._loader as mod
+
+    calls = []
+    real_read = mod.read_sample
+    monkeypatch.setattr(mod, "read_sample", lambda *a, **k: calls.append(1) or real_read(*a, **k))
+    again = loader.transform(["b", "a"])
+    assert calls == [] and np.array_equal(again, first[::-1])  # hits: nothing decoded
+    # a changed source file is a miss with the new content
+    img = np.asarray(Image.open(d / "a_green.png")).copy()
+    img[:] = 255
+    Image.fromarray(img).save(d / "a_green.png")
+    os.utime(d / "a_green.png", ns=(1, 10**18))
+    changed = loader.transform(["a"])
+    assert calls == [1] and changed[0, 1].min() == 255
+    # other channels or sizes are other entries
+    ImageLoader(d, image_size=16, cache=cache).transform(["a"])
+    assert len(list(cache.rglob("*.npy"))) == 4
+
+
+def test_interrupted_cache_write_leaves_no_entry(real_dir, tmp_path, monkeypatch):
+    d, _ = real_dir
+    cache = tmp_path / "cache"
+    import skhpa.preprocessing._loader as mod
+
+    def crash(fh, arr, allow_pickle):
+        fh.write(b"\x93NUMPY partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mod.np, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ImageLoader(d, cache=cache).transform(["a"])
+    monkeypatch.undo()
+    assert list(cache.rglob("*.npy")) == []
+    assert [p for p in cache.rglob("*") if p.is_file()] == []  # no temporary left either
+    # a truncated entry (e.g. copied by hand) is treated as a miss, never returned
+    X = ImageLoader(d, cache=cache).transform(["a"])
+    entry = next(cache.rglob("*.npy"))
+    entry.write_bytes(entry.read_bytes()[:1000])
+    assert np.array_equal(ImageLoader(d, cache=cache).transform(["a"]), X)
+
+
+def test_lazy_array(real_dir):
+    d, _ = real_dir
+    X = ImageLoader(d, image_size=32).transform(["a", "b", "c"])
+    lazy = ImageLoader(d, image_size=32, lazy=True).transform(["a", "b", "c"])
+    assert isinstance(lazy, LazyImageArray)
+    assert lazy.shape == (3, 4, 32, 32) and lazy.dtype == np.uint8 and len(lazy) == 3
+    assert np.array_equal(lazy[1], X[1])
+    assert np.array_equal(lazy[-1], X[2])
+    assert np.array_equal(lazy[1:], X[1:])
+    assert np.array_equal(lazy[[2, 0]], X[[2, 0]])
+    assert np.array_equal(lazy[np.array([True, False, True])], X[[0, 2]])
+    assert np.array_equal(np.asarray(lazy), X)
+    assert np.array_equal(lazy[:, 1], X[:, 1])
+    with pytest.raises(IndexError):
+        lazy[3]
+    blob = pickle.dumps(lazy)
+    assert len(blob) < 2000  # paths, not pixels
+    assert np.array_equal(pickle.loads(blob)[0], X[0])
+
+
+def test_lazy_array_in_pipeline_and_gridsearch(synthetic_root):
+    data = load_hpa(synthetic_root)
+    pipe = Pipeline(
+        [
+            ("load", ImageLoader(data.image_dir, lazy=True)),
+            (
+                "net",
+                HPAClassifier(SeedCNN, max_epochs=1, batch_size=8, device="cpu", random_state=0),
+            ),
+        ]
+    )
+    gs = GridSearchCV(
+        pipe,
+        {"net__lr": [1e-3, 1e-2]},
+        cv=MultilabelStratifiedKFold(2, shuffle=True, random_state=0),
+        scoring="f1_macro",
+    )
+    gs.fit(data.ids, data.target)
+    assert gs.predict(data.ids[:5]).shape == (5, 28)
+    in_memory = Pipeline(
+        [
+            ("load", ImageLoader(data.image_dir)),
+            (
+                "net",
+                HPAClassifier(SeedCNN, max_epochs=1, batch_size=8, device="cpu", random_state=0),
+            ),
+        ]
+    ).fit(data.ids, data.target)
+    lazy = pipe.set_params(net__max_epochs=1).fit(data.ids, data.target)
+    assert np.allclose(lazy.predict_proba(data.ids), in_memory.predict_proba(data.ids), atol=1e-6)
+
+
+def _write(path, arr, mode=None):
+    Image.fromarray(arr, mode=mode).save(path) if mode else Image.fromarray(arr).save(path)
+
+
+def test_bad_inputs(real_dir, tmp_path):
+    d, src = real_dir
+    # missing channel file
+    os.remove(d / "b_yellow.png")
+    with pytest.raises(ImageReadError, match=r"sample 'b'.*b_yellow.png"):
+        ImageLoader(d).transform(["a", "b"])
+    # corrupt and truncated files
+    (d / "c_red.png").write_bytes(b"not a png at all")
+    with pytest.raises(ImageReadError, match=r"sample 'c'.*c_red.png: corrupt or truncated"):
+        ImageLoader(d).transform(["c"])
+    data = src["red"].read_bytes()
+    (d / "c_red.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match=r"c_red.png: corrupt or truncated"):
+        ImageLoader(d).transform(["c"])
+    # sibling of another size
+    shutil.copy(src["red"], d / "c_red.png")
+    _write(d / "c_blue.png", np.zeros((64, 64), np.uint8))
+    with pytest.raises(ImageReadError, match=r"sample 'c': channel images differ in size"):
+        ImageLoader(d).transform(["c"])
+    # a mode that is not one channel
+    _write(d / "c_blue.png", np.zeros((512, 512, 4), np.uint8))
+    with pytest.raises(ImageReadError, match=r"mode 'RGBA' cannot be interpreted"):
+        ImageLoader(d).transform(["c"])
+    # Ids escaping the root
+    with pytest.raises(ValueError, match="invalid sample Id '../a'"):
+        ImageLoader(d).transform(["../a"])
+    with pytest.raises(ValueError, match="1-D"):
+        ImageLoader(d).transform(np.array([["a"]]))
+    with pytest.raises(ValueError, match="channels must be distinct"):
+        ImageLoader(d, channels=("green", "purple")).transform(["a"])
+
+
+def test_decompression_bomb(tmp_path, monkeypatch):
+    _write(tmp_path / "x_green.png", np.zeros((64, 64), np.uint8))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ImageReadError, match="too large"):
+        ImageLoader(tmp_path, channels=("green",)).transform(["x"])
+
+
+def test_array_transformers():
+    X, _ = make_hpa_like(6, image_size=32, random_state=0)
+    sel = ChannelSelector(("green", "blue")).fit(X)
+    assert np.array_equal(sel.transform(X), X[:, [1, 2]])
+    with pytest.raises(ValueError, match="not in input_channels"):
+        ChannelSelector(("purple",)).fit(X)
+    small = Resize(16).fit_transform(X)
+    assert small.shape == (6, 4, 16, 16) and small.dtype == np.uint8
+    assert np.abs(small.astype(float) - X.reshape(6, 4, 16, 2, 16, 2).mean(axis=(3, 5))).max() <= 1
+    assert Resize(16).fit_transform(X.astype(np.float32)).shape == (6, 4, 16, 16)
+    std = ChannelStandardizer(chunk_size=4).fit(X)
+    assert np.allclose(std.mean_, X.reshape(6, 4, -1).transpose(1, 0, 2).reshape(4, -1).mean(1))
+    Z = std.transform(X)
+    assert np.allclose(Z.mean(axis=(0, 2, 3)), 0, atol=1e-4)
+    assert np.allclose(Z.std(axis=(0, 2, 3)), 1, atol=1e-3)
+    with pytest.raises(ValueError, match="expecting 4 features"):
+        std.transform(X[:, :2])
