@@ -1,0 +1,138 @@
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from imblearn.over_sampling import RandomOverSampler
+from imblearn.pipeline import Pipeline as ImbPipeline
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.multiclass import OneVsRestClassifier
+
+from skhpa.datasets import hpa_label_matrix
+from skhpa.model_selection import MultilabelStratifiedKFold
+from skhpa.resampling import MLROS, MLRUS, MLSMOTE, LabelPowersetSampler, imbalance_report
+
+
+@pytest.fixture(scope="module")
+def Y_real():
+    return hpa_label_matrix(random_state=0)
+
+
+def _label_sets(Y):
+    return {tuple(r) for r in np.unique(Y, axis=0)}
+
+
+def test_imbalance_report_on_real_labels(Y_real):
+    r = imbalance_report(Y_real)
+    counts = Y_real.sum(0)
+    assert np.isclose(r["IRLbl"][0], 1.0) and np.isclose(r["IRLbl"][27], 12885 / 11)
+    assert np.isclose(r["MeanIR"], np.mean(counts.max() / counts))
+    assert np.isclose(r["cardinality"], 50782 / 31072)
+    assert 0 < r["SCUMBLE"] < 1
+    # SCUMBLE is 0 when no sample mixes labels
+    assert imbalance_report(np.eye(3, dtype=int)[[0, 0, 1, 2]])["SCUMBLE"] == 0
+
+
+def test_mlros_on_real_labels(Y_real):
+    ids = np.array([f"id{i}" for i in range(len(Y_real))])
+    ids_res, Y_res = MLROS(sampling_ratio=0.1, random_state=0).fit_resample(ids, Y_real)
+    assert len(Y_res) == len(Y_real) + round(0.1 * len(Y_real))
+    assert imbalance_report(Y_res)["MeanIR"] < imbalance_report(Y_real)["MeanIR"]
+    assert _label_sets(Y_res) == _label_sets(Y_real)  # no new label set
+    # duplicated Ids, consistent with their labels
+    pos = {s: i for i, s in enumerate(ids)}
+    rows = np.array([pos[s] for s in ids_res])
+    assert np.array_equal(Y_real[rows], Y_res)
+    assert Y_res[:, 27].sum() > 11
+
+
+def test_mlrus_on_real_labels(Y_real):
+    ids = np.arange(len(Y_real))
+    sampler = MLRUS(sampling_ratio=0.1, random_state=0)
+    ids_res, Y_res = sampler.fit_resample(ids, Y_real)
+    assert len(Y_res) == len(Y_real) - round(0.1 * len(Y_real))
+    assert imbalance_report(Y_res)["MeanIR"] < imbalance_report(Y_real)["MeanIR"]
+    assert Y_res[:, 27].sum() == 11  # minority samples are kept
+    assert _label_sets(Y_res) <= _label_sets(Y_real)
+
+
+def test_deterministic_and_picklable(Y_real):
+    ids = np.arange(len(Y_real))
+    a = MLROS(random_state=1).fit_resample(ids, Y_real)[0]
+    b = pickle.loads(pickle.dumps(MLROS(random_state=1))).fit_resample(ids, Y_real)[0]
+    assert np.array_equal(a, b)
+
+
+def test_label_powerset_sampler():
+    Y = np.array([[1, 0]] * 8 + [[1, 1]] * 3 + [[0, 1]] * 1)
+    ids = np.array([f"s{i}" for i in range(12)])
+    ids_res, Y_res = LabelPowersetSampler(RandomOverSampler(random_state=0)).fit_resample(ids, Y)
+    sets, counts = np.unique(Y_res, axis=0, return_counts=True)
+    assert counts.tolist() == [8, 8, 8]
+    assert set(ids_res) <= set(ids)
+    _, Y_under = LabelPowersetSampler(RandomUnderSampler(random_state=0)).fit_resample(ids, Y)
+    assert np.unique(Y_under, axis=0, return_counts=True)[1].tolist() == [1, 1, 1]
+
+
+def test_mlsmote():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(0, 1, (80, 2)), rng.normal(5, 0.5, (8, 2))])
+    Y = np.zeros((88, 3), int)
+    Y[:80, 0] = 1
+    Y[80:, 1] = 1
+    Y[80:84, 2] = 1
+    X_res, Y_res = MLSMOTE(k_neighbors=3, random_state=0).fit_resample(X, Y)
+    new = X_res[88:]
+    assert len(new) > 0 and Y_res[88:, 1].all()
+    # synthetic points lie between minority samples (the 5-centred cluster)
+    assert (np.linalg.norm(new - 5, axis=1) < 3).all()
+    with pytest.raises(ValueError, match="2-D numeric X"):
+        MLSMOTE().fit_resample(np.array(["a"] * 88), Y)
+
+
+def test_imblearn_pipeline_gridsearch_not_applied_at_predict():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.stack([X[:, 0] > 1.5, X[:, 1] > 0, X[:, 2] > 0.8], axis=1).astype(int)
+    pipe = ImbPipeline(
+        [("resample", MLROS(random_state=0)), ("clf", OneVsRestClassifier(LogisticRegression()))]
+    )
+    gs = GridSearchCV(
+        pipe,
+        {"resample__sampling_ratio": [0.1, 0.5]},
+        cv=MultilabelStratifiedKFold(3, shuffle=True, random_state=0),
+        scoring="f1_macro",
+    ).fit(X, Y)
+    assert gs.best_estimator_.predict(X).shape == (300, 3)  # no resampling at predict
+    assert gs.best_estimator_.named_steps["resample"].sample_indices_.shape[0] > 300
+    assert not hasattr(MLROS(), "transform")
+
+
+def test_bad_input(Y_real):
+    with pytest.raises(ValueError, match="binary"):
+        MLROS().fit_resample(np.arange(3), np.array([[0, 2], [1, 0], [1, 1]]))
+    with pytest.raises(ValueError, match="X has 2 samples but y has 3 rows"):
+        MLROS().fit_resample(np.arange(2), np.eye(3))
+    with pytest.raises(ValueError, match="does not support sample_weight"):
+        MLROS().fit_resample(np.arange(3), np.eye(3), sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="'sampling_ratio' parameter of MLROS"):
+        MLROS(sampling_ratio=-1).fit_resample(np.arange(3), np.eye(3))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(5, 60), q=st.integers(2, 6), ratio=st.floats(0.05, 1.0), seed=st.integers(0, 999)
+)
+def test_resampler_invariants(n, q, ratio, seed):
+    rng = np.random.RandomState(seed)
+    Y = (rng.rand(n, q) < 0.3).astype(int)
+    Y[np.arange(n), rng.randint(0, q, n)] = 1
+    ids = np.arange(n)
+    ids_o, Y_o = MLROS(sampling_ratio=ratio, random_state=seed).fit_resample(ids, Y)
+    assert np.array_equal(Y[ids_o], Y_o) and set(ids) <= set(ids_o)
+    assert _label_sets(Y_o) == _label_sets(Y)
+    ids_u, Y_u = MLRUS(sampling_ratio=min(ratio, 0.9), random_state=seed).fit_resample(ids, Y)
+    assert np.array_equal(Y[ids_u], Y_u) and len(set(ids_u)) == len(ids_u)
