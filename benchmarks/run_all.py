@@ -1,0 +1,70 @@
+"""Run every benchmark (or those named on the command line) and write docs/benchmark_results.rst.
+
+python benchmarks/run_all.py                 # all
+python benchmarks/run_all.py thresholds      # by name
+"""
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+BENCHMARKS = [
+    "labels",
+    "generator",
+    "stratification",
+    "thresholds",
+    "resampling",
+    "loader",
+    "fit_overhead",
+]
+
+
+def render():
+    """docs/benchmark_results.rst from the saved results (every benchmark that has run)."""
+    lines = []
+    for name in BENCHMARKS:
+        path = HERE / "results" / f"{name}.json"
+        if not path.exists():
+            continue
+        rec = json.loads(path.read_text())
+        lines += [name.replace("_", " ").capitalize(), "-" * len(name), ""]
+        lines += [
+            f"``python benchmarks/run_all.py {name}`` ({rec['notes']}; "
+            f"run {rec['machine']['date']}, {rec['machine']['cpus']} CPUs, "
+            f"torch {rec['machine']['torch']})",
+            "",
+        ]
+        keys = list(dict.fromkeys(k for r in rec["rows"] for k in r))
+        table = [[_cell(r.get(k, "")) for k in keys] for r in rec["rows"]]
+        widths = [max(len(k), *(len(row[j]) for row in table)) for j, k in enumerate(keys)]
+        sep = "  ".join("=" * w for w in widths)
+        lines += [sep, "  ".join(k.ljust(w) for k, w in zip(keys, widths)), sep]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in table]
+        lines += [sep, ""]
+    out = HERE.parent / "docs" / "benchmark_results.rst"
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def _cell(v):
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def main(names):
+    for name in names or BENCHMARKS:
+        t = time.perf_counter()
+        print(f"== {name}", flush=True)
+        importlib.import_module(f"bench_{name}").main()
+        print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
+    print(f"wrote {render()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,45 @@
+"""
+Quickstart: Ids in, per-class thresholds out
+============================================
+
+The user-facing data are Ids and a label matrix; :class:`~skhpa.preprocessing.ImageLoader`
+reads pixels only when the network needs them, and :class:`~skhpa.ThresholdOptimizer` learns
+one threshold per class from out-of-fold predictions.
+"""
+
+import tempfile
+
+import matplotlib.pyplot as plt
+from sklearn.pipeline import Pipeline
+
+from skhpa import HPAClassifier, ThresholdOptimizer
+from skhpa.datasets import load_hpa, read_labels_csv, write_hpa_like
+from skhpa.metrics import per_class_report
+from skhpa.nn import SeedCNN
+from skhpa.plotting import plot_per_class_f1
+from skhpa.preprocessing import ImageLoader
+
+root = write_hpa_like(
+    tempfile.mkdtemp() + "/hpa",
+    n_train=400,
+    n_test=150,
+    image_size=48,
+    label_distribution="flat",
+    random_state=0,
+)
+train, test = load_hpa(root), load_hpa(root, "test")
+_, Y_test = read_labels_csv(root / "test_labels.csv")
+
+net = HPAClassifier(SeedCNN, max_epochs=6, batch_size=32, random_state=0, device="cpu")
+pipe = Pipeline([("load", ImageLoader(train.image_dir)), ("net", net)])
+model = ThresholdOptimizer(pipe, cv=3, min_labels=1, random_state=0).fit(train.ids, train.target)
+
+# The test images live in another folder: point the loader there.
+model.estimator_.set_params(load__root=test.image_dir)
+half = pipe.set_params(load__root=train.image_dir).fit(train.ids, train.target)
+half.set_params(load__root=test.image_dir)
+print(per_class_report(Y_test, model.predict(test.ids))[-120:])
+plot_per_class_f1(
+    Y_test, {"threshold 0.5": half.predict(test.ids), "tuned": model.predict(test.ids)}
+)
+plt.show()

@@ -1,0 +1,131 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skhpa._cli import main
+from skhpa.datasets import read_labels_csv, read_submission
+
+
+def test_help_for_each_subcommand(capsys):
+    for argv in (
+        [],
+        ["demo", "--help"],
+        ["make-data", "--help"],
+        ["train", "--help"],
+        ["predict", "--help"],
+    ):
+        with pytest.raises(SystemExit) if argv else _noop():
+            rc = main(argv)
+            assert rc == 2  # no subcommand: help and exit code 2
+        out = capsys.readouterr().out
+        assert "usage: skhpa" in out
+    assert (
+        "--n-train"
+        in subprocess.run(
+            [sys.executable, "-m", "skhpa", "make-data", "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+
+
+class _noop:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_make_data_train_predict_end_to_end(tmp_path, capsys):
+    data = tmp_path / "d"
+    assert (
+        main(
+            [
+                "make-data",
+                "--out",
+                str(data),
+                "--n-train",
+                "60",
+                "--n-test",
+                "16",
+                "--image-size",
+                "32",
+                "--label-distribution",
+                "flat",
+            ]
+        )
+        == 0
+    )
+    model = tmp_path / "m.joblib"
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--out",
+                str(model),
+                "--epochs",
+                "1",
+                "--device",
+                "cpu",
+                "--backbone",
+                "resnet18",
+                "--tta",
+                "none",
+            ]
+        )
+        == 0
+    )
+    assert model.is_file()
+    sub = tmp_path / "sub.csv"
+    assert main(["predict", "--model", str(model), "--data", str(data), "--out", str(sub)]) == 0
+    out = capsys.readouterr().out
+    assert "macro-F1" in out
+    got = read_submission(sub)
+    ids, Y_true = read_labels_csv(data / "test_labels.csv")
+    assert got.ids.tolist() == ids.tolist()
+    assert got.target.shape == Y_true.shape
+    assert (got.target.sum(1) >= 1).all()  # the model predicts at least one label per image
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"skhpa train: error: dataset folder not found: {tmp_path / 'missing'}"
+    (tmp_path / "d").mkdir()
+    assert main(["train", "--data", str(tmp_path / "d")]) == 1
+    assert "label file not found" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tmp_path / "x.joblib"), "--data", str(tmp_path)]) == 1
+    assert "model file not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--data", "x", "--channels", "purple"])
+    assert "channels must be" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_small(tmp_path):
+    from skhpa._demo import run_demo
+
+    results = run_demo(tmp_path / "out", small=True, device="cpu")
+    assert results["reloaded_predictions_identical"]
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert saved["seed"]["macro_f1"] == pytest.approx(results["seed"]["macro_f1"])
+    for name in (
+        "per_class_f1.png",
+        "test_montage.png",
+        "threshold_curves.png",
+        "training_curves.png",
+    ):
+        assert (tmp_path / "out" / name).stat().st_size > 1000
+    sub = read_submission(tmp_path / "out" / "submission.csv")
+    assert len(sub.ids) == 120
+    # the skhpa recipe predicts at least one label per image; macro-F1 is in [0, 1]
+    assert (sub.target.sum(1) >= 1).all()
+    assert 0 <= results["skhpa"]["macro_f1"] <= 1
+    assert np.isclose(sum(results["skhpa"]["per_class_f1"]) / 28, results["skhpa"]["macro_f1"])
