@@ -1,0 +1,156 @@
+"""GPU benchmark: one run, well under 8 minutes on one CUDA machine.
+
+    python benchmarks/gpu.py [--quick] [--out results/gpu.json]
+
+1. Environment check (torch, CUDA, device name, bf16 support).
+2. Training and prediction images/s of HPAClassifier vs a hand-written PyTorch loop
+   (same model, data, batch size) for resnet18 and densenet121 (and resnet34 unless
+   --quick) at 256 and 512 px, AMP (bf16 autocast) on and off, channels-last on CUDA;
+   peak GPU memory of each run.
+3. A short end-to-end fit on synthetic data with its macro-F1.
+Results go to benchmarks/results/gpu.json and stdout.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def env():
+    info = {"torch": torch.__version__, "cuda_available": torch.cuda.is_available()}
+    if torch.cuda.is_available():
+        info.update(
+            device=torch.cuda.get_device_name(0),
+            capability=".".join(map(str, torch.cuda.get_device_capability(0))),
+            bf16=torch.cuda.is_bf16_supported(),
+            memory_gb=round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1),
+        )
+    return info
+
+
+def hand_loop(backbone, X, Y, batch_size, amp, steps):
+    from skhpa.nn import TimmNet
+
+    dev = "cuda"
+    model = TimmNet(backbone, n_classes=Y.shape[1], in_chans=X.shape[1]).to(dev)
+    model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    Xt = torch.from_numpy(X).pin_memory()
+    Yt = torch.from_numpy(Y).float().pin_memory()
+    model.train()
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    n = 0
+    for step in range(steps):
+        s = (step * batch_size) % (len(X) - batch_size)
+        xb = (
+            Xt[s : s + batch_size]
+            .to(dev, non_blocking=True)
+            .contiguous(memory_format=torch.channels_last)
+        )
+        yb = Yt[s : s + batch_size].to(dev, non_blocking=True)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+            out = model(xb)
+        loss = loss_fn(out.float(), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        n += len(xb)
+    torch.cuda.synchronize()
+    return n / (time.perf_counter() - t)
+
+
+def skhpa_fit(backbone, X, Y, batch_size, amp, epochs):
+    from skhpa import HPAClassifier
+
+    clf = HPAClassifier(
+        backbone,
+        max_epochs=epochs,
+        batch_size=batch_size,
+        augment=False,
+        train_split=None,
+        lr_schedule=None,
+        amp=amp,
+        device="cuda",
+        random_state=0,
+        num_workers=2,
+    )
+    torch.cuda.reset_peak_memory_stats()
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    clf.fit(X, Y)
+    torch.cuda.synchronize()
+    fit_ips = len(X) * epochs / (time.perf_counter() - t)
+    peak = torch.cuda.max_memory_allocated() / 2**30
+    t = time.perf_counter()
+    clf.predict_proba(X)
+    torch.cuda.synchronize()
+    return fit_ips, len(X) / (time.perf_counter() - t), peak
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "gpu.json"))
+    args = ap.parse_args()
+    info = env()
+    print(json.dumps(info))
+    if not info["cuda_available"]:
+        print("no CUDA device: nothing to measure")
+        return 1
+    from skhpa.datasets import make_hpa_like
+
+    rows = []
+    backbones = ["resnet18", "densenet121"] + ([] if args.quick else ["resnet34"])
+    for size, n, bs in ((256, 512, 64), (512, 256, 32)):
+        X, Y = make_hpa_like(n, image_size=size, random_state=0)
+        for backbone in backbones:
+            for amp in (True, False):
+                hand = hand_loop(backbone, X, Y, bs, amp, steps=max(4, n // bs))
+                fit_ips, pred_ips, peak = skhpa_fit(backbone, X, Y, bs, amp, epochs=1)
+                row = dict(
+                    backbone=backbone,
+                    size=size,
+                    amp=amp,
+                    batch=bs,
+                    hand_train_ips=hand,
+                    skhpa_train_ips=fit_ips,
+                    ratio=fit_ips / hand,
+                    predict_ips=pred_ips,
+                    peak_gb=peak,
+                )
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    # short end-to-end fit with thresholds
+    from sklearn.metrics import f1_score
+
+    from skhpa.recipes import fit_with_thresholds, skhpa_recipe
+
+    X, Y = make_hpa_like(3000, image_size=128, random_state=1)
+    Xt, Yt = make_hpa_like(1000, image_size=128, random_state=2)
+    t = time.perf_counter()
+    model = fit_with_thresholds(skhpa_recipe(max_epochs=8, device="cuda", tta="flip"), X, Y)
+    e2e = dict(
+        train=3000,
+        test=1000,
+        size=128,
+        seconds=time.perf_counter() - t,
+        macro_f1=f1_score(Yt, model.predict(Xt), average="macro", zero_division=0),
+    )
+    print(json.dumps(e2e))
+    Path(args.out).parent.mkdir(exist_ok=True)
+    Path(args.out).write_text(json.dumps({"env": info, "rows": rows, "end_to_end": e2e}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
