@@ -37,6 +37,7 @@ class MatrixProba(BaseEstimator):
     """Returns X itself as the (n, 28) probability matrix."""
 
     def fit(self, X, y):
+        self.n_classes_ = np.asarray(y).shape[1]
         return self
 
     def predict_proba(self, X):
@@ -64,11 +65,9 @@ def main():
             warnings.simplefilter("ignore")
             for k in range(Y.shape[1]):
                 est = FrozenEstimator(ColumnProba().fit(P[:, [k]], Y[:, k]))
-                tuned = TunedThresholdClassifierCV(
-                    est, scoring="f1", thresholds=100, cv=2, refit=False
-                )
-                # cv="prefit" is deprecated in favour of FrozenEstimator; with a frozen
-                # estimator each of the 2 folds only scores (nothing is refit)
+                # With a FrozenEstimator nothing is refit: each of the 2 folds scores
+                # the 100 thresholds on its half, and the curves are averaged.
+                tuned = TunedThresholdClassifierCV(est, scoring="f1", thresholds=100, cv=2)
                 tuned.fit(P[:, [k]], Y[:, k])
                 thr[k] = tuned.best_threshold_
         return thr

@@ -8,6 +8,7 @@ import importlib
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -66,12 +67,20 @@ def _cell(v):
 
 
 def main(names):
+    failed = []
     for name in names or BENCHMARKS:
         t = time.perf_counter()
         print(f"== {name}", flush=True)
-        importlib.import_module(f"bench_{name}").main()
+        try:
+            importlib.import_module(f"bench_{name}").main()
+        except Exception:  # report, and go on with the other benchmarks
+            traceback.print_exc()
+            failed.append(name)
         print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
     print(f"wrote {render()}")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -210,3 +210,18 @@ def test_two_d_input_with_mlp():
         module__hidden=16,
     )
     assert clf.fit(X, Y).score(X, Y) > 0.85
+
+
+def test_validation_split_is_stratified_and_grouped(images):
+    from skorch.dataset import Dataset
+
+    from skhpa.neural_net import MultilabelHoldout
+
+    X, Y = images
+    groups = np.repeat(np.arange(24), 4)
+    train, valid = MultilabelHoldout(0.25, random_state=0)(Dataset(X, Y), Y, groups=groups)
+    assert not set(groups[train.indices]) & set(groups[valid.indices])
+    clf = _quick(max_epochs=1).fit(X, Y, groups=groups)
+    assert "valid_f1" in clf.history[-1]
+    with pytest.raises(ValueError, match="groups has 3 entries"):
+        _quick(max_epochs=1).fit(X, Y, groups=[1, 2, 3])

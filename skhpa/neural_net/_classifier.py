@@ -63,7 +63,7 @@ def _y_of(dataset):
     return y.cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
 
 
-def _iter_chunks(X, chunk=256):
+def _iter_chunks(X, chunk=64):
     for start in range(0, len(X), chunk):
         yield start, np.asarray(X[start : start + chunk])
 
@@ -359,25 +359,33 @@ class HPAClassifier(ClassifierMixin, NeuralNet):
             )
         return X
 
-    def _channel_stats(self, X, max_samples=2000):
+    def _channel_stats(self, X, max_samples=2000, chunk=32):
         """Per-channel mean and std over samples and pixels, streamed in chunks.
 
         Above ``max_samples`` samples the statistics come from a seeded random
-        subset of that size (a lazy array is not decoded in full for them).
+        subset of that size. Only one chunk is in memory at a time, so a lazy
+        array is never materialized.
         """
         c = X.shape[1]
-        if X.shape[0] > max_samples:
-            idx = np.sort(np.random.default_rng(0).choice(X.shape[0], max_samples, replace=False))
-            X = np.asarray(X[idx])
+        n = X.shape[0]
+        if n > max_samples:
+            idx = np.sort(np.random.default_rng(0).choice(n, max_samples, replace=False))
+        else:
+            idx = np.arange(n)
         total = np.zeros(c)
         total_sq = np.zeros(c)
         count = 0
-        for _, chunk in _iter_chunks(X):
-            chunk = chunk.astype(np.float64, copy=False)
-            axes = (0,) + tuple(range(2, chunk.ndim))
-            total += chunk.sum(axis=axes)
-            total_sq += (chunk * chunk).sum(axis=axes)
-            count += chunk.size // c
+        for start in range(0, len(idx), chunk):
+            sel = idx[start : start + chunk]
+            if n <= max_samples:
+                block = np.asarray(X[int(sel[0]) : int(sel[-1]) + 1])
+            else:
+                block = np.asarray(X[sel])
+            block = block.astype(np.float32, copy=False)
+            axes = (0,) + tuple(range(2, block.ndim))
+            total += block.sum(axis=axes, dtype=np.float64)
+            total_sq += np.square(block).sum(axis=axes, dtype=np.float64)
+            count += block.size // c
         mean = total / count
         std = np.sqrt(np.maximum(total_sq / count - mean**2, 0))
         return mean, np.where(std > 1e-8, std, 1.0)

@@ -12,7 +12,15 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..utils import check_multilabel_target
-from ._search import fbeta_curve, global_threshold, grid_curve, pick, ratio_threshold
+from ._search import (
+    fbeta_at,
+    fbeta_curve,
+    global_threshold,
+    grid_curve,
+    pick,
+    ratio_threshold,
+    sort_columns,
+)
 
 
 def multilabel_proba(estimator, X):
@@ -318,7 +326,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _learn_thresholds(self, Y, P):
         q = Y.shape[1]
         beta = self._beta()
-        self.global_threshold_, _, _ = global_threshold(Y, P, beta)
+        self._presorted = sort_columns(Y, P)  # each column sorted once, shared below
+        self.global_threshold_, _, _ = global_threshold(Y, P, beta, presorted=self._presorted)
         g = self.global_threshold_
         thr = np.full(q, g)
         best = np.zeros(q)
@@ -326,27 +335,28 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         cand_list, score_list = [], []
         for k in range(q):
             y, p = Y[:, k], P[:, k]
-            cand, scores = self._curve(y, p, beta)
+            cand, scores = self._curve(y, p, beta, k)
             cand_list.append(cand)
             score_list.append(scores)
             if self.strategy == "per_class":
                 if y.sum() == 0:
                     fallback[k] = True
-                    best[k] = self._score_threshold(y, p, g, beta)
+                    best[k] = self._score_threshold(y, p, g, beta, k)
                     continue
                 thr[k], best[k], fallback[k] = pick(cand, scores, g)
             elif self.strategy == "global":
-                best[k] = self._score_threshold(y, p, g, beta)
+                best[k] = self._score_threshold(y, p, g, beta, k)
             else:  # label_ratio
                 rate = Y[:, k].mean() if self.prior is None else float(np.asarray(self.prior)[k])
                 thr[k] = ratio_threshold(p, rate)
-                best[k] = self._score_threshold(y, p, thr[k], beta)
+                best[k] = self._score_threshold(y, p, thr[k], beta, k)
+        del self._presorted
         self.thresholds_ = thr
         self.best_scores_ = best
         self.fallback_ = fallback
         self.cv_results_ = {"thresholds": cand_list, "scores": score_list}
 
-    def _curve(self, y, p, beta):
+    def _curve(self, y, p, beta, k):
         if callable(self.scoring):
             if isinstance(self.thresholds, str):
                 cand = np.unique(p)
@@ -356,18 +366,17 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 cand = self._grid(p)
             return grid_curve(y, p, self.scoring, cand)
         if isinstance(self.thresholds, str):
-            return fbeta_curve(y, p, beta)
+            return fbeta_curve(y, p, beta, presorted=self._presorted[k])
 
         def score(yt, yp):
             return fbeta_score(yt, yp, beta=beta, zero_division=0.0)
 
         return grid_curve(y, p, score, self._grid(p))
 
-    def _score_threshold(self, y, p, t, beta):
-        pred = (p >= t).astype(np.int64)
+    def _score_threshold(self, y, p, t, beta, k):
         if callable(self.scoring):
-            return float(self.scoring(y, pred))
-        return float(fbeta_score(y, pred, beta=beta, zero_division=0.0))
+            return float(self.scoring(y, (p >= t).astype(np.int64)))
+        return fbeta_at(self._presorted[k], t, beta)
 
     def _grid(self, p):
         if isinstance(self.thresholds, numbers.Integral):

@@ -18,7 +18,12 @@ def _cut_points(values_desc):
     return (values_desc + nxt) / 2.0
 
 
-def fbeta_curve(y, p, beta=1.0):
+def sort_columns(Y, P):
+    """Per class: all probabilities sorted, and those of the positives sorted."""
+    return [(np.sort(P[:, k]), np.sort(P[np.asarray(Y[:, k]) == 1, k])) for k in range(P.shape[1])]
+
+
+def fbeta_curve(y, p, beta=1.0, *, presorted=None):
     """Exact F-beta for every distinct cut of one class's probabilities.
 
     Two sorts (all probabilities, and those of the positives) and binary
@@ -32,6 +37,8 @@ def fbeta_curve(y, p, beta=1.0):
     p : ndarray of shape (n_samples,)
         Probabilities for that class.
     beta : float, default=1.0
+    presorted : tuple of ndarray, optional
+        ``(np.sort(p), np.sort(p[y == 1]))`` when already computed.
 
     Returns
     -------
@@ -40,8 +47,7 @@ def fbeta_curve(y, p, beta=1.0):
     scores : ndarray of shape (n_cuts + 1,)
         F-beta of ``p >= threshold`` for each threshold.
     """
-    asc = np.sort(p)
-    pos = np.sort(p[np.asarray(y) == 1])
+    asc, pos = presorted if presorted is not None else (np.sort(p), np.sort(p[np.asarray(y) == 1]))
     keep = np.append(asc[1:] != asc[:-1], True)
     values = asc[keep][::-1]  # distinct, descending
     n_pred = len(asc) - np.searchsorted(asc, values, side="left")
@@ -73,11 +79,22 @@ def pick(thresholds, scores, fallback):
     return float(thresholds[j]), float(best), False
 
 
-def global_threshold(Y, P, beta=1.0, max_candidates=4000):
+def fbeta_at(presorted, t, beta=1.0):
+    """F-beta of ``p >= t`` from the presorted arrays (no pass over the data)."""
+    asc, pos = presorted
+    n_pred = len(asc) - np.searchsorted(asc, t, side="left")
+    tp = len(pos) - np.searchsorted(pos, t, side="left")
+    b2 = beta * beta
+    denom = (1 + b2) * tp + b2 * (len(pos) - tp) + (n_pred - tp)
+    return float((1 + b2) * tp / denom) if denom > 0 else 0.0
+
+
+def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None):
     """One threshold for all classes, maximizing macro F-beta.
 
-    Candidates are the distinct pooled probabilities (their quantiles when
-    there are more than ``max_candidates``), and 0.5.
+    Candidates are the distinct pooled probabilities when there are at most
+    ``max_candidates``; otherwise evenly spaced order statistics of each
+    class's sorted probabilities (about ``max_candidates`` in all), plus 0.5.
 
     Returns
     -------
@@ -86,19 +103,21 @@ def global_threshold(Y, P, beta=1.0, max_candidates=4000):
     macro_scores : ndarray
         Macro F-beta (mean over classes with at least one positive) per candidate.
     """
-    pooled = np.unique(P)
-    if len(pooled) > max_candidates:
-        pooled = np.unique(np.quantile(P, np.linspace(0, 1, max_candidates)))
+    if presorted is None:
+        presorted = sort_columns(Y, P)
+    if P.size <= max_candidates:
+        pooled = np.unique(P)
+    else:
+        per_class = max(2, max_candidates // P.shape[1])
+        ranks = np.linspace(0, len(P) - 1, per_class).astype(np.int64)
+        pooled = np.unique(np.concatenate([asc[ranks] for asc, _ in presorted]))
     cand = np.unique(np.append(_cut_points(pooled[::-1]), 0.5))[::-1]
     b2 = beta * beta
     has_pos = Y.sum(0) > 0
     macro = np.zeros(len(cand))
     n = len(Y)
     for k in np.flatnonzero(has_pos):
-        p = P[:, k]
-        y = Y[:, k].astype(bool)
-        asc = np.sort(p)
-        pos_asc = np.sort(p[y])
+        asc, pos_asc = presorted[k]
         n_pred = n - np.searchsorted(asc, cand, side="left")
         tp = len(pos_asc) - np.searchsorted(pos_asc, cand, side="left")
         denom = (1 + b2) * tp + b2 * (len(pos_asc) - tp) + (n_pred - tp)
