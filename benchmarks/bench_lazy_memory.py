@@ -96,6 +96,9 @@ def main():
                 "peak_rss_mb": peaks[(lazy, 8000)] / peaks[(lazy, 2000)],
             }
         )
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
     return save(
         "lazy_memory", rows, "fit 1 epoch + predict, 256 px, 4 channels, fresh process each"
     )

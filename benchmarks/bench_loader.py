@@ -56,6 +56,10 @@ def main(n=200):
             "ratio_vs_loader_decoding": t_two / t_hit,
         },
     ]
+    import shutil
+
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
     return save("loader", rows, f"{n} samples x 4 real 512x512 PNGs (files in the page cache)")
 
 
