@@ -1,6 +1,6 @@
 """
 Train on the real Kaggle data on a GPU (not executed by the docs build)
-======================================================================
+=======================================================================
 
 Download the HPA 2018 Kaggle data into ``DATA`` (``train.csv``, ``train/``,
 ``sample_submission.csv``, ``test/``). This trains a 4-channel resnet34 at 512 px with focal +
