@@ -460,9 +460,9 @@ def _centrosome(f):
 
 def _lipid_droplets(f):
     n_int = max(int((f.kind == 0).sum()), 1)
-    big = f.spots(f.cyto, n_int * f.rng.integers(4, 12), 2.6 * f.s)
-    ring = np.clip(big - _blur(big, 1.2 * f.s + 0.3) * 0.0 - 0.55 * (big > 0.85), 0, 1)
-    return ring
+    drops = f.spots(f.cyto, n_int * f.rng.integers(4, 12), 2.6 * f.s)
+    # dimmed centres turn the larger droplets into rings
+    return np.where(drops > 0.85, drops - 0.55, drops)
 
 
 def _plasma_membrane(f):
@@ -557,13 +557,14 @@ _PATTERNS = {
 }
 
 
-def _finish(rng, img, brightness, s, *, noise=0.02, offset=0.03):
+def _finish(rng, img, brightness, blur, *, noise=0.02, offset=0.03):
     """Blur, noise, dark offset (most background exactly 0), 8-bit quantisation.
 
     Computes ``clip(((blur(img) * b + n * noise * [img * b > 0.01]) - offset) / (1 - offset)
-    * 255 + 0.5)`` with few temporaries (this runs 4 times per sample).
+    * 255 + 0.5)`` with few temporaries (this runs 4 times per sample). ``blur`` is the
+    Gaussian sigma in pixels (below 0.3: none).
     """
-    img = _blur(img, 0.6 * s * 2 + 0.2) if s > 0.2 else np.array(img, dtype=np.float32)
+    img = _blur(img, blur) if blur >= 0.3 else np.array(img, dtype=np.float32)
     gain = np.float32(255.0 / (1 - offset))
     out = img * np.float32(brightness * gain)
     mask = img > np.float32(0.01 / max(brightness, 1e-6))
@@ -602,6 +603,8 @@ def _render(rng, labels, size, channels):
     )
     shape = (size, size)
     s = f.s
+    # Optical blur in half of the fields (slightly defocused), the same for every channel.
+    blur = (1.2 * s + 0.2) * rng.uniform(0.7, 1.5) if rng.random() < 0.5 else 0.0
 
     fil = f.filaments()
     er_ridges = _ridges(rng, shape, 1.6 * s + 0.45)
@@ -614,7 +617,7 @@ def _render(rng, labels, size, channels):
             red = np.maximum(red, 0.35 * (f.kind[f.cidx] == 1) * f.inside)
         if f.pairs:
             red = np.maximum(red, f.bridges(gap=False))
-        out["red"] = _finish(rng, red, rng.uniform(0.6, 1.0), s)
+        out["red"] = _finish(rng, red, rng.uniform(0.6, 1.0), blur)
     if "blue" in channels:
         chrom = 0.75 + 0.25 * _smooth_noise(rng, shape, 2.5 * s + 0.5)
         edge = np.clip((1.0 - f.rn) * 6, 0, 1)
@@ -624,10 +627,12 @@ def _render(rng, labels, size, channels):
             blue = np.maximum(blue, daughters * 1.0)
         if (f.kind == 1).any():
             blue = np.maximum(blue, f.mitotic_dna())
-        out["blue"] = _finish(rng, blue, rng.uniform(0.35, 0.8) * (0.5 if small_mode else 1.0), s)
+        out["blue"] = _finish(
+            rng, blue, rng.uniform(0.35, 0.8) * (0.5 if small_mode else 1.0), blur
+        )
     if "yellow" in channels:
         out["yellow"] = _finish(
-            rng, np.clip(_er_pattern(f, er_ridges), 0, 1), rng.uniform(0.6, 1.0), s
+            rng, np.clip(_er_pattern(f, er_ridges), 0, 1), rng.uniform(0.6, 1.0), blur
         )
     if "green" in channels:
         green = np.zeros(shape, np.float32)
@@ -644,7 +649,7 @@ def _render(rng, labels, size, channels):
         green = green * expr
         # Antibody brightness varies about 10x between images.
         brightness = float(np.exp(rng.uniform(np.log(0.12), np.log(1.2))))
-        out["green"] = _finish(rng, np.clip(green, 0, 1.5), brightness, s)
+        out["green"] = _finish(rng, np.clip(green, 0, 1.5), brightness, blur)
     return np.stack([out[c] for c in channels])
 
 

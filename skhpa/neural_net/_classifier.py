@@ -310,10 +310,7 @@ class HPAClassifier(ClassifierMixin, NeuralNet):
     def _validate_hpa_params(self):
         validate_parameter_constraints(
             self._parameter_constraints,
-            {
-                k: getattr(self, k) if k != "device" else self.__dict__[k]
-                for k in self._parameter_constraints
-            },
+            {k: getattr(self, k) for k in self._parameter_constraints},
             caller_name=type(self).__name__,
         )
 
