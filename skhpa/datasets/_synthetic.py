@@ -316,15 +316,18 @@ class _Field:
             out = np.maximum(out, line)
         return out
 
+    def _spindle_frame(self, i):
+        """Coordinates along (a) and across (b) the spindle axis of mitotic cell i."""
+        ang = self.spindle_axis[i]
+        dx, dy = self.xx - self.sx[i], self.yy - self.sy[i]
+        return dx * np.cos(ang) + dy * np.sin(ang), -dx * np.sin(ang) + dy * np.cos(ang)
+
     def spindles(self):
         """Bipolar spindles in mitotic cells."""
         out = np.zeros((self.size, self.size), np.float32)
         s = self.s
         for i in np.flatnonzero(self.kind == 1):
-            ang = self.spindle_axis[i]
-            dx, dy = self.xx - self.sx[i], self.yy - self.sy[i]
-            a = dx * np.cos(ang) + dy * np.sin(ang)
-            b = -dx * np.sin(ang) + dy * np.cos(ang)
+            a, b = self._spindle_frame(i)
             L = 16 * s
             prof = np.clip(1 - (a / L) ** 2, 0, None)
             width = 9 * s * prof + 0.5
@@ -338,10 +341,7 @@ class _Field:
         out = np.zeros((self.size, self.size), np.float32)
         s = self.s
         for i in np.flatnonzero(self.kind == 1):
-            ang = self.spindle_axis[i]
-            dx, dy = self.xx - self.sx[i], self.yy - self.sy[i]
-            a = dx * np.cos(ang) + dy * np.sin(ang)
-            b = -dx * np.sin(ang) + dy * np.cos(ang)
+            a, b = self._spindle_frame(i)
             out = np.maximum(out, np.exp(-((a / (3 * s + 0.5)) ** 2) - (b / (11 * s + 0.5)) ** 4))
         return out
 

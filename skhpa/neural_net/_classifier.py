@@ -27,7 +27,7 @@ from torch.utils.data import Subset, WeightedRandomSampler
 from ..nn import TTA_TRANSFORMS, TimmNet, augment_batch, d4_transform
 from ..thresholding import apply_thresholds
 from ..thresholding._search import fbeta_curve, pick
-from ..utils import check_multilabel_target
+from ..utils import MacroF1ScoreMixin, check_multilabel_target, set_multilabel_tags
 from ._device import resolve_device
 from ._valid_split import MultilabelHoldout
 
@@ -68,7 +68,7 @@ def _iter_chunks(X, chunk=64):
         yield start, np.asarray(X[start : start + chunk])
 
 
-class HPAClassifier(ClassifierMixin, NeuralNet):
+class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
     """Multilabel CNN classifier for HPA images, with scikit-learn's multilabel conventions.
 
     A :class:`skorch.NeuralNet` that takes images ``X`` of shape
@@ -692,25 +692,9 @@ class HPAClassifier(ClassifierMixin, NeuralNet):
         P = self.predict_proba(X)
         return apply_thresholds(P, self._threshold_vector(), self.min_labels, self._y_dtype)
 
-    def score(self, X, y, sample_weight=None):
-        """Macro-F1 of ``predict(X)`` (``zero_division=0``).
-
-        Macro-F1 is the HPA metric: subset accuracy and per-label accuracy hide
-        exactly the failure on rare classes that the seed report ran into.
-        """
-        return f1_score(
-            y, self.predict(X), average="macro", zero_division=0.0, sample_weight=sample_weight
-        )
-
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        tags.classifier_tags.multi_class = False
+        tags = set_multilabel_tags(super().__sklearn_tags__())
         tags.classifier_tags.poor_score = True
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        tags.target_tags.two_d_labels = True
         tags.non_deterministic = True
         tags.input_tags.three_d_array = True
         return tags

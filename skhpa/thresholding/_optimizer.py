@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..utils import check_multilabel_target
+from ..utils import MacroF1ScoreMixin, check_multilabel_target, set_multilabel_tags
 from ._search import (
     fbeta_at,
     fbeta_curve,
@@ -109,7 +109,7 @@ def _estimator_has(attr):
     return check
 
 
-class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Learn one decision threshold per class for a multilabel estimator.
 
     A single 0.5 threshold badly under-predicts rare classes and wrecks
@@ -407,21 +407,8 @@ class ThresholdOptimizer(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "thresholds_")
         return self.estimator_.decision_function(X)
 
-    def score(self, X, y, sample_weight=None):
-        """Macro-F1 of ``predict(X)`` against ``y`` (``zero_division=0``)."""
-        from sklearn.metrics import f1_score
-
-        return f1_score(
-            y, self.predict(X), average="macro", zero_division=0.0, sample_weight=sample_weight
-        )
-
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        tags.classifier_tags.multi_class = False
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        tags.target_tags.two_d_labels = True
+        tags = set_multilabel_tags(super().__sklearn_tags__())
         try:
             inner = self.estimator.__sklearn_tags__()
             tags.input_tags = inner.input_tags

@@ -1,6 +1,13 @@
 """Utilities shared by the skhpa subpackages."""
 
 from ._io import atomic_write, validate_sample_id
+from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags
 from ._validation import check_multilabel_target
 
-__all__ = ["atomic_write", "validate_sample_id", "check_multilabel_target"]
+__all__ = [
+    "MacroF1ScoreMixin",
+    "atomic_write",
+    "check_multilabel_target",
+    "set_multilabel_tags",
+    "validate_sample_id",
+]
