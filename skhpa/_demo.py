@@ -75,7 +75,9 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     # 2. the seed recipe
     _say("[2/5] seed recipe: green channel only, SeedCNN, BCE, threshold 0.5")
     t = time.perf_counter()
-    seed = seed_recipe(max_epochs=cfg["seed_epochs"], device=device, random_state=random_state)
+    seed = seed_recipe(
+        max_epochs=cfg["seed_epochs"], device=device, random_state=random_state, verbose=1
+    )
     seed.fit(X_train, Y_train)
     seed_time = time.perf_counter() - t
     pred_seed = seed.predict(X_test)
@@ -105,7 +107,9 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
         f"      grid search on {len(sub)} images ({len(grid.cv_results_['params'])} candidates x 2 "
         f"folds): best {grid.best_params_} (macro-F1 {grid.best_score_:.3f})"
     )
-    net = skhpa_recipe(max_epochs=cfg["skhpa_epochs"], device=device, random_state=random_state)
+    net = skhpa_recipe(
+        max_epochs=cfg["skhpa_epochs"], device=device, random_state=random_state, verbose=1
+    )
     net.set_params(**grid.best_params_)
     model = fit_with_thresholds(net, X_train, Y_train, random_state=random_state)
     skhpa_time = time.perf_counter() - t
