@@ -14,6 +14,7 @@ tunes its thresholds on a held-out multilabel-stratified part.
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
 
 from .losses import CombinedLoss
 from .model_selection import multilabel_train_test_split
@@ -113,10 +114,11 @@ def fit_with_thresholds(
     model : ThresholdOptimizer
         Wrapping the fitted estimator (frozen).
     """
+    Y = np.asarray(Y)
     idx = np.arange(len(Y))
     tr, va = multilabel_train_test_split(
         idx, test_size=valid_size, random_state=random_state, stratify=Y
     )
-    estimator.fit(X[tr], Y[tr])
+    estimator.fit(_safe_indexing(X, tr), Y[tr])
     opt = ThresholdOptimizer(FrozenEstimator(estimator), strategy=strategy, min_labels=min_labels)
-    return opt.fit(X[va], Y[va])
+    return opt.fit(_safe_indexing(X, va), Y[va])

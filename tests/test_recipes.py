@@ -1,0 +1,28 @@
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+
+from skhpa import ThresholdOptimizer
+from skhpa.recipes import fit_with_thresholds, seed_recipe, skhpa_recipe
+
+
+def test_fit_with_thresholds_holds_out_a_stratified_part():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.stack([X[:, 0] > 1.0, X[:, 1] > 0, X[:, 2] > 0.5], axis=1).astype(int)
+    model = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X.tolist(), Y)
+    assert isinstance(model, ThresholdOptimizer)
+    assert model.thresholds_.shape == (3,)
+    # the network was fitted on 80 %: 240 rows
+    inner = model.estimator.estimator
+    assert inner.estimators_[0].coef_.shape == (1, 4)
+    assert (model.predict(X).sum(1) >= 1).all()  # min_labels=1
+
+
+def test_recipes_are_what_they_say():
+    seed = seed_recipe()
+    net = seed.named_steps["net"]
+    assert net.threshold == 0.5 and not net.augment and net.module.__name__ == "SeedCNN"
+    full = skhpa_recipe()
+    assert full.module == "resnet18" and full.tta == "d4" and full.balanced_sampling
+    assert full.min_labels == 1 and full.criterion.__name__ == "CombinedLoss"
