@@ -113,6 +113,18 @@ def fit_with_thresholds(
     -------
     model : ThresholdOptimizer
         Wrapping the fitted estimator (frozen).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from skhpa.recipes import fit_with_thresholds
+    >>> X = np.random.RandomState(0).normal(size=(200, 3))
+    >>> Y = (X[:, :2] > 0.5).astype(int)
+    >>> model = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X, Y)
+    >>> model.thresholds_.shape
+    (2,)
     """
     Y = np.asarray(Y)
     idx = np.arange(len(Y))

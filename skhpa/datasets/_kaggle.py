@@ -43,6 +43,17 @@ def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty
     ValueError
         For an empty file, a missing column, an invalid or duplicated Id, or a
         malformed target; the message names the file, the row and the value.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skhpa.datasets import read_labels_csv
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.csv")
+    >>> with open(path, "w") as fh:
+    ...     print("Id,Target", "a,16 0", "b,7", sep=chr(10), file=fh)
+    >>> ids, Y = read_labels_csv(path)
+    >>> ids.tolist(), Y[0, [0, 16]].tolist()
+    (['a', 'b'], [1, 1])
     """
     path = Path(path)
     if not path.is_file():

@@ -105,6 +105,15 @@ def plot_montage(
     Returns
     -------
     fig : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skhpa.datasets import make_hpa_like
+    >>> from skhpa.plotting import plot_montage
+    >>> X, Y = make_hpa_like(4, image_size=32, random_state=0)
+    >>> fig = plot_montage(X, Y, n_cols=2)
     """
     plt = _plt()
     n = len(images)
@@ -140,6 +149,15 @@ def plot_per_class_f1(Y_true, predictions, *, target_names=CLASS_NAMES, ax=None)
     Returns
     -------
     ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skhpa.plotting import plot_per_class_f1
+    >>> Y = np.eye(28, dtype=int)
+    >>> ax = plot_per_class_f1(Y, {"perfect": Y, "nothing": np.zeros_like(Y)})
     """
     from sklearn.metrics import f1_score
 
@@ -171,6 +189,20 @@ def plot_threshold_curves(optimizer, *, classes=None, target_names=CLASS_NAMES, 
     Returns
     -------
     fig : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from skhpa import ThresholdOptimizer
+    >>> from skhpa.plotting import plot_threshold_curves
+    >>> X = np.random.RandomState(0).normal(size=(100, 3))
+    >>> Y = (X[:, :2] > 0).astype(int)
+    >>> opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=2).fit(X, Y)
+    >>> fig = plot_threshold_curves(opt, target_names=["a", "b"])
     """
     plt = _plt()
     res = optimizer.cv_results_
@@ -198,7 +230,16 @@ def plot_threshold_curves(optimizer, *, classes=None, target_names=CLASS_NAMES, 
 def plot_training_curves(
     history, *, keys=("train_loss", "valid_loss", "valid_f1", "valid_f1_tuned"), ax=None
 ):
-    """Training curves from a skorch history (``net.history``)."""
+    """Training curves from a skorch history (``net.history``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skhpa.plotting import plot_training_curves
+    >>> history = [{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": 0.3}]
+    >>> ax = plot_training_curves(history)
+    """
     plt = _plt()
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))

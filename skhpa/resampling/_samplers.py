@@ -226,6 +226,15 @@ class MLRUS(_MultilabelSampler):
     sampling_ratio : float, default=0.1
     keep_minority : bool, default=True
     random_state : int, RandomState instance or None, default=None
+
+    Examples
+    --------
+    >>> from skhpa.datasets import hpa_label_matrix
+    >>> from skhpa.resampling import MLRUS
+    >>> Y = hpa_label_matrix(random_state=0)
+    >>> _, Y_res = MLRUS(sampling_ratio=0.1, random_state=0).fit_resample(list(range(len(Y))), Y)
+    >>> len(Y) - len(Y_res), int(Y_res[:, 27].sum())  # rods & rings images are all kept
+    (3107, 11)
     """
 
     _parameter_constraints = {

@@ -60,6 +60,16 @@ def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
 
     With ``min_labels=1`` a row with no class above its threshold gets its most
     probable class switched on (every HPA image has at least one label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhpa.thresholding import apply_thresholds
+    >>> P = np.array([[0.1, 0.3], [0.9, 0.2]])
+    >>> apply_thresholds(P, [0.5, 0.25]).tolist()
+    [[0, 1], [1, 0]]
+    >>> apply_thresholds(P, [0.5, 0.5], min_labels=1).tolist()
+    [[0, 1], [1, 0]]
     """
     Y = P >= np.asarray(thresholds)[None, :]
     if min_labels:
