@@ -225,3 +225,20 @@ def test_validation_split_is_stratified_and_grouped(images):
     assert "valid_f1" in clf.history[-1]
     with pytest.raises(ValueError, match="groups has 3 entries"):
         _quick(max_epochs=1).fit(X, Y, groups=[1, 2, 3])
+
+
+def test_gridsearch_over_backbones(images):
+    X, Y = images
+    clf = HPAClassifier(
+        "resnet18", max_epochs=1, batch_size=32, train_split=None, device="cpu", random_state=0
+    )
+    gs = GridSearchCV(
+        clf,
+        {"module__backbone": ["resnet10t", "resnet18"]},
+        cv=MultilabelStratifiedKFold(2, shuffle=True, random_state=0),
+        scoring="f1_macro",
+        refit=False,
+    ).fit(X, Y)
+    assert [p["module__backbone"] for p in gs.cv_results_["params"]] == ["resnet10t", "resnet18"]
+    fitted = clone(clf).set_params(module__backbone="resnet10t").fit(X, Y)
+    assert fitted.module_.backbone.default_cfg["architecture"] == "resnet10t"
