@@ -336,8 +336,8 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     def _learn_thresholds(self, Y, P):
         q = Y.shape[1]
         beta = self._beta()
-        self._presorted = sort_columns(Y, P)  # each column sorted once, shared below
-        self.global_threshold_, _, _ = global_threshold(Y, P, beta, presorted=self._presorted)
+        presorted = sort_columns(Y, P)  # each column sorted once, shared below
+        self.global_threshold_, _, _ = global_threshold(Y, P, beta, presorted=presorted)
         g = self.global_threshold_
         thr = np.full(q, g)
         best = np.zeros(q)
@@ -345,28 +345,27 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         cand_list, score_list = [], []
         for k in range(q):
             y, p = Y[:, k], P[:, k]
-            cand, scores = self._curve(y, p, beta, k)
+            cand, scores = self._curve(y, p, beta, presorted[k])
             cand_list.append(cand)
             score_list.append(scores)
             if self.strategy == "per_class":
                 if y.sum() == 0:
                     fallback[k] = True
-                    best[k] = self._score_threshold(y, p, g, beta, k)
+                    best[k] = self._score_threshold(y, p, g, beta, presorted[k])
                     continue
                 thr[k], best[k], fallback[k] = pick(cand, scores, g)
             elif self.strategy == "global":
-                best[k] = self._score_threshold(y, p, g, beta, k)
+                best[k] = self._score_threshold(y, p, g, beta, presorted[k])
             else:  # label_ratio
                 rate = Y[:, k].mean() if self.prior is None else float(np.asarray(self.prior)[k])
                 thr[k] = ratio_threshold(p, rate)
-                best[k] = self._score_threshold(y, p, thr[k], beta, k)
-        del self._presorted
+                best[k] = self._score_threshold(y, p, thr[k], beta, presorted[k])
         self.thresholds_ = thr
         self.best_scores_ = best
         self.fallback_ = fallback
         self.cv_results_ = {"thresholds": cand_list, "scores": score_list}
 
-    def _curve(self, y, p, beta, k):
+    def _curve(self, y, p, beta, sorted_k):
         if callable(self.scoring):
             if isinstance(self.thresholds, str):
                 cand = np.unique(p)
@@ -376,17 +375,17 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
                 cand = self._grid(p)
             return grid_curve(y, p, self.scoring, cand)
         if isinstance(self.thresholds, str):
-            return fbeta_curve(y, p, beta, presorted=self._presorted[k])
+            return fbeta_curve(y, p, beta, presorted=sorted_k)
 
         def score(yt, yp):
             return fbeta_score(yt, yp, beta=beta, zero_division=0.0)
 
         return grid_curve(y, p, score, self._grid(p))
 
-    def _score_threshold(self, y, p, t, beta, k):
+    def _score_threshold(self, y, p, t, beta, sorted_k):
         if callable(self.scoring):
             return float(self.scoring(y, (p >= t).astype(np.int64)))
-        return fbeta_at(self._presorted[k], t, beta)
+        return fbeta_at(sorted_k, t, beta)
 
     def _grid(self, p):
         if isinstance(self.thresholds, numbers.Integral):
