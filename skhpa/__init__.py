@@ -2,6 +2,14 @@
 
 from ._version import __version__
 from .neural_net import HPAClassifier, move_to_device
+from .persistence import load_model, save_model
 from .thresholding import ThresholdOptimizer
 
-__all__ = ["HPAClassifier", "ThresholdOptimizer", "__version__", "move_to_device"]
+__all__ = [
+    "HPAClassifier",
+    "ThresholdOptimizer",
+    "__version__",
+    "load_model",
+    "move_to_device",
+    "save_model",
+]

@@ -3,6 +3,8 @@
 import contextlib
 import inspect
 import numbers
+import os
+import warnings
 
 import numpy as np
 import torch
@@ -28,6 +30,13 @@ from ..nn import TTA_TRANSFORMS, TimmNet, augment_batch, d4_transform
 from ..thresholding import apply_thresholds
 from ..thresholding._search import fbeta_curve, pick
 from ..utils import MacroF1ScoreMixin, check_multilabel_target, set_multilabel_tags
+from ._checkpoint import (
+    EpochState,
+    checkpoint_key,
+    checkpoint_path,
+    read_checkpoint,
+    restore_snapshot,
+)
 from ._device import resolve_device
 from ._valid_split import MultilabelHoldout
 
@@ -142,6 +151,15 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         channels-last memory format on CUDA.
     num_workers : int, default=0
         DataLoader worker processes.
+    checkpoint_dir : str or path-like, default=None
+        Write the network and optimizer state after every epoch to a file in
+        this directory (atomically; named by a key of the parameters and the
+        training data, so the parallel fits of a grid search do not collide).
+        ``fit`` with the same parameters and data resumes from the file: an
+        interrupted run continues at the next epoch and ends as the
+        uninterrupted run would have (on the CPU, bit for bit, when no early
+        stopping is involved: its patience count restarts). The file is
+        removed when ``fit`` completes.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     random_state : int, RandomState instance or None, default=None
@@ -155,6 +173,13 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         ``warm_start``, ``iterator_train__*``, ``optimizer__weight_decay``,
         ``compile``, ...).
 
+    Notes
+    -----
+    A KeyboardInterrupt during ``fit`` (Ctrl-C) stops training and rolls the
+    network back to the end of the last completed epoch (``interrupted_`` is
+    then True, with a warning); ``fit`` returns normally, as in skorch, so the
+    model can be saved or trained further with ``partial_fit``.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -164,6 +189,9 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         Number of input channels (features, for 2-D input).
     channel_mean_, channel_std_ : ndarray of shape (n_channels,)
         The normalization statistics used.
+    interrupted_ : bool
+        Whether the last ``fit`` was interrupted (and rolled back to the last
+        completed epoch).
     module_, criterion_, optimizer_, history_ :
         As in skorch.
 
@@ -202,6 +230,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         "amp": [StrOptions({"auto"}), "boolean"],
         "channels_last": [StrOptions({"auto"}), "boolean"],
         "num_workers": [Interval(numbers.Integral, 0, None, closed="left")],
+        "checkpoint_dir": [str, os.PathLike, None],
         "random_state": ["random_state"],
         "verbose": [Interval(numbers.Integral, 0, None, closed="left"), "boolean"],
     }
@@ -230,6 +259,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         amp="auto",
         channels_last="auto",
         num_workers=0,
+        checkpoint_dir=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -262,6 +292,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         self.amp = amp
         self.channels_last = channels_last
         self.num_workers = num_workers
+        self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
 
     # -- device: the parameter stays "auto"; skorch's internals see the resolved device --
@@ -411,12 +442,63 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         self._groups = None if groups is None else np.asarray(groups)
         if self._groups is not None and len(self._groups) != len(Y):
             raise ValueError(f"groups has {len(self._groups)} entries but y has {len(Y)} rows")
+        self.interrupted_ = False
         try:
             with self._seeded():
-                super().fit(X, Y, **fit_params)
+                state = self._open_checkpoint(X, Y)
+                if state is None:
+                    super().fit(X, Y, **fit_params)
+                else:
+                    self._resume(state, X, Y, **fit_params)
+            if self._checkpoint_file is not None and not self.interrupted_:
+                self._checkpoint_file.unlink(missing_ok=True)
         finally:
             self._groups = None
+            self._snapshot = None
+            self._checkpoint_file = None
         return self
+
+    def _open_checkpoint(self, X, Y):
+        """Set the checkpoint file of this run; its state if one exists."""
+        self._checkpoint_file = None
+        if self.checkpoint_dir is None:
+            return None
+        self._checkpoint_key = checkpoint_key(self, X, Y)
+        self._checkpoint_file = checkpoint_path(self.checkpoint_dir, self._checkpoint_key)
+        if not self._checkpoint_file.exists():
+            return None
+        return read_checkpoint(self._checkpoint_file, self._checkpoint_key)
+
+    def _resume(self, state, X, Y, **fit_params):
+        self.initialize()
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history_ = state["history"]
+        remaining = self.max_epochs - state["epochs"]
+        self._print_if_verbose(
+            f"Resuming from {self._checkpoint_file} after epoch {state['epochs']} "
+            f"({max(remaining, 0)} to go)"
+        )
+        if remaining > 0:
+            super().partial_fit(X, Y, epochs=remaining, **fit_params)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            snap = getattr(self, "_snapshot", None)
+            if snap is not None and len(self.history) > snap["epochs"]:
+                # stopped inside an epoch (not by early stopping, which stops between epochs)
+                restore_snapshot(self, snap)
+                self.interrupted_ = True
+                warnings.warn(
+                    f"{type(self).__name__}.fit was interrupted; the network is the one of the "
+                    f"last completed epoch ({snap['epochs']}). Continue with partial_fit, or "
+                    "fit again with the same checkpoint_dir to resume.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            raise
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initializing (see skorch).
@@ -426,10 +508,14 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         if "_routing_method" in fit_params:  # called by skorch's fit, already prepared
             return super().partial_fit(X, y, classes=classes, **fit_params)
         X, Y = self._prepare_fit(X, y, reset=not self.initialized_)
-        with self._seeded():
-            if not self.initialized_:
-                self.initialize()
-            super().partial_fit(X, Y, classes=classes, **fit_params)
+        self.interrupted_ = False
+        try:
+            with self._seeded():
+                if not self.initialized_:
+                    self.initialize()
+                super().partial_fit(X, Y, classes=classes, **fit_params)
+        finally:
+            self._snapshot = None
         return self
 
     def _seeded(self):
@@ -530,26 +616,28 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
                     ),
                 ),
             ]
-            if self.patience is not None:
-                callbacks.append(
-                    (
-                        "early_stopping",
-                        EarlyStopping(
-                            monitor="valid_f1_tuned",
-                            lower_is_better=False,
-                            patience=self.patience,
-                            threshold=0.0,
-                            load_best=True,
-                            sink=self._print_if_verbose,
-                        ),
-                    )
-                )
         if self.lr_schedule == "cosine":
             callbacks.append(
                 (
                     "lr_scheduler",
                     LRScheduler(
                         policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs
+                    ),
+                )
+            )
+        # after the scheduler (the state the next epoch starts from), before early stopping
+        callbacks.append(("epoch_state", EpochState()))
+        if self.train_split is not None and self.patience is not None:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_f1_tuned",
+                        lower_is_better=False,
+                        patience=self.patience,
+                        threshold=0.0,
+                        load_best=True,
+                        sink=self._print_if_verbose,
                     ),
                 )
             )

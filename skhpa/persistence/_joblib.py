@@ -1,15 +1,9 @@
-"""Saving fitted models safely to disk.
-
-:func:`dump_joblib` writes a joblib file atomically (a temporary file renamed
-into place), so an interrupted save never leaves a truncated model. Loading a
-joblib or pickle file **executes code** from the file: load only files you
-trust.
-"""
+"""joblib files written atomically (loading them executes code: trusted files only)."""
 
 import os
 from pathlib import Path
 
-from .utils import atomic_write
+from ..utils import atomic_write
 
 
 def dump_joblib(estimator, path, *, compress=3):

@@ -1,0 +1,493 @@
+"""Model files that are loaded without unpickling: JSON for the structure, safetensors for arrays.
+
+A model file is a zip archive with three members:
+
+- ``config.json``: the estimator tree. Every estimator, parameter class and helper object is
+  named by its public import path and must be on an allowlist (:data:`ALLOWED`); parameters
+  and fitted attributes are JSON values, tagged tuples, dtypes and references to arrays;
+- ``arrays.safetensors``: every array (fitted attributes, network weights) as a plain tensor;
+- ``manifest.json``: the format, its version, the skhpa version that wrote it and the SHA-256 of
+  the two other members.
+
+Loading reads JSON and tensors only: nothing in the file is executed, and a class outside the
+allowlist is refused. The checksums catch corrupted files and edits that did not also rewrite
+the manifest; they are not a signature (someone who can write the file can recompute them). What
+protects you from a malicious file is that nothing in it runs.
+"""
+
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+from ..utils import atomic_write
+
+FORMAT = "skhpa-model"
+FORMAT_VERSION = 1
+_CONFIG, _ARRAYS, _MANIFEST = "config.json", "arrays.safetensors", "manifest.json"
+
+#: Import paths of the classes a model file may name. Estimators and helper objects are
+#: rebuilt from their parameters (and fitted attributes); the others are parameter values.
+ALLOWED = (
+    "skhpa.HPAClassifier",
+    "skhpa.ThresholdOptimizer",
+    "skhpa.preprocessing.ChannelSelector",
+    "skhpa.preprocessing.ChannelStandardizer",
+    "skhpa.preprocessing.ImageLoader",
+    "skhpa.preprocessing.Resize",
+    "skhpa.resampling.MLROS",
+    "skhpa.resampling.MLRUS",
+    "skhpa.resampling.MLSMOTE",
+    "skhpa.model_selection.MultilabelStratifiedKFold",
+    "skhpa.model_selection.MultilabelStratifiedGroupKFold",
+    "skhpa.model_selection.MultilabelStratifiedShuffleSplit",
+    "skhpa.neural_net.MultilabelHoldout",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.frozen.FrozenEstimator",
+    "imblearn.pipeline.Pipeline",
+    "skhpa.nn.SeedCNN",
+    "skhpa.nn.MLPNet",
+    "skhpa.nn.TimmNet",
+    "skhpa.losses.FocalLoss",
+    "skhpa.losses.SoftF1Loss",
+    "skhpa.losses.CombinedLoss",
+    "torch.nn.BCEWithLogitsLoss",
+    "torch.optim.AdamW",
+    "torch.optim.Adam",
+    "torch.optim.SGD",
+    "torch.optim.RMSprop",
+    "torch.optim.RAdam",
+    "torch.optim.NAdam",
+    "torch.utils.data.DataLoader",
+    "skorch.dataset.Dataset",
+)
+
+# private fitted attributes that predictions need
+_PRIVATE_STATE = ("_y_dtype",)
+
+
+class ModelFileError(ValueError):
+    """A model file that is not a valid skhpa model file (corrupt, edited or unsupported)."""
+
+
+def _resolve(name):
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+_BY_CLASS = None
+
+
+def _name_of(cls):
+    global _BY_CLASS
+    if _BY_CLASS is None:
+        _BY_CLASS = {_resolve(n): n for n in ALLOWED}
+    return _BY_CLASS.get(cls)
+
+
+def _is_net(obj):
+    from ..neural_net import HPAClassifier
+
+    return isinstance(obj, HPAClassifier)
+
+
+class _Writer:
+    def __init__(self):
+        self.arrays = {}
+        self.memo = {}
+
+    def array(self, a, where):
+        import torch
+
+        if torch.is_tensor(a):
+            t, kind = a.detach().cpu(), "tensor"
+        else:
+            a = np.asarray(a)
+            if a.dtype.kind in "OUSV":
+                if a.dtype.kind == "U":
+                    return {"__str_array__": a.tolist()}
+                raise TypeError(f"{where}: arrays of dtype {a.dtype} cannot be saved")
+            t, kind = torch.from_numpy(np.ascontiguousarray(a)), "numpy"
+        key = f"t{len(self.arrays)}"
+        self.arrays[key] = t.contiguous().clone()
+        return {"__array__": key, "kind": kind}
+
+    def value(self, v, where):
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, np.generic):
+            return v.item()
+        if isinstance(v, tuple):
+            return {"__tuple__": [self.value(x, f"{where}[{i}]") for i, x in enumerate(v)]}
+        if isinstance(v, list):
+            return [self.value(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        if isinstance(v, dict):
+            if not all(isinstance(k, str) for k in v):
+                raise TypeError(f"{where}: dictionaries with non-string keys cannot be saved")
+            return {"__dict__": {k: self.value(x, f"{where}[{k!r}]") for k, x in v.items()}}
+        if isinstance(v, np.dtype):
+            return {"__dtype__": v.str}
+        if isinstance(v, os.PathLike):
+            return {"__path__": os.fspath(v)}
+        if (
+            isinstance(v, np.ndarray)
+            or type(v).__module__.startswith("torch")
+            and hasattr(v, "detach")
+        ):
+            return self.array(v, where)
+        if isinstance(v, type):
+            name = _name_of(v)
+            if name is None:
+                raise TypeError(
+                    f"{where} is {v.__module__}.{v.__qualname__}, which save_model cannot store "
+                    f"safely (allowed classes: skhpa.persistence.ALLOWED); use dump_joblib"
+                )
+            return {"__class__": name}
+        return self.obj(v, where)
+
+    def obj(self, est, where):
+        if id(est) in self.memo:
+            return {"__ref__": self.memo[id(est)]}
+        name = _name_of(type(est))
+        if name is None:
+            raise TypeError(
+                f"{where} is a {type(est).__module__}.{type(est).__qualname__} object, which "
+                "save_model cannot store without pickle (allowed classes: "
+                "skhpa.persistence.ALLOWED); remove it or use skhpa.persistence.dump_joblib"
+            )
+        ref = len(self.memo)
+        self.memo[id(est)] = ref
+        params = {k: self.value(v, f"{where}.{k}") for k, v in _params_of(est).items()}
+        node = {"__object__": name, "id": ref, "params": params}
+        if _is_net(est):
+            node["state"] = self.net_state(est, where)
+        else:
+            state = {
+                k: v
+                for k, v in vars(est).items()
+                if (k.endswith("_") and not k.startswith("_") and not k.endswith("__"))
+                or k in _PRIVATE_STATE
+            }
+            node["state"] = {k: self.value(v, f"{where}.{k}") for k, v in state.items()}
+        return node
+
+    def net_state(self, net, where):
+        if not getattr(net, "initialized_", False) or not hasattr(net, "n_classes_"):
+            return {}
+        if net.callbacks not in (None, []):
+            raise TypeError(
+                f"{where}.callbacks holds callback objects, which save_model cannot store; "
+                "set callbacks=None before saving (or use dump_joblib)"
+            )
+        weights = {
+            k: self.array(v, f"{where}.module_.{k}")["__array__"]
+            for k, v in net.module_.state_dict().items()
+        }
+        return {
+            "n_classes_": net.n_classes_,
+            "classes_": self.array(net.classes_, where),
+            "n_features_in_": net.n_features_in_,
+            "channel_mean_": self.array(net.channel_mean_, where),
+            "channel_std_": self.array(net.channel_std_, where),
+            "_y_dtype": {"__dtype__": np.dtype(net._y_dtype).str},
+            "history": json.dumps(_plain(net.history.to_list())),
+            "weights": weights,
+        }
+
+
+def _params_of(obj):
+    """get_params(deep=False), or the constructor arguments stored as attributes (splitters)."""
+    if hasattr(obj, "get_params"):
+        return obj.get_params(deep=False)
+    sig = inspect.signature(type(obj).__init__)
+    names = [
+        p.name
+        for p in sig.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    return {n: getattr(obj, n) for n in names}
+
+
+def _plain(v):
+    """History entries as JSON values (numpy scalars and tensors to numbers)."""
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if hasattr(v, "item") and getattr(v, "ndim", 0) == 0:
+        return v.item()
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+def save_model(estimator, path):
+    """Save a fitted (or unfitted) estimator without pickle.
+
+    Works for :class:`~skhpa.HPAClassifier`, :class:`~skhpa.ThresholdOptimizer`,
+    the library's transformers and resamplers, and scikit-learn / imbalanced-learn
+    Pipelines and :class:`~sklearn.frozen.FrozenEstimator` built from them. The
+    structure goes to JSON and every array (network weights included) to
+    safetensors, in one zip file written atomically. Optimizer state is not
+    saved: a loaded network predicts and can be fine-tuned, and checkpoints
+    (``checkpoint_dir``) are the way to resume an interrupted training.
+
+    Parameters
+    ----------
+    estimator : estimator
+    path : str or path-like
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    TypeError
+        If the estimator holds something that cannot be stored without pickle (a
+        callable scoring, callback objects, a class outside :data:`ALLOWED`); the
+        message names the parameter.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skhpa.persistence import load_model, save_model
+    >>> from skhpa.preprocessing import ChannelSelector
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skhpa")
+    >>> _ = save_model(ChannelSelector(("green",)), path)
+    >>> load_model(path).channels
+    ('green',)
+    """
+    from safetensors.torch import save as st_save
+
+    writer = _Writer()
+    tree = writer.value(estimator, type(estimator).__name__)
+    config = json.dumps({"estimator": tree}, indent=1).encode()
+    arrays = st_save(writer.arrays) if writer.arrays else st_save({})
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skhpa_version": __version__,
+        "sha256": {
+            _CONFIG: hashlib.sha256(config).hexdigest(),
+            _ARRAYS: hashlib.sha256(arrays).hexdigest(),
+        },
+    }
+    path = Path(os.fspath(path))
+    with atomic_write(path, "wb") as fh:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(_MANIFEST, json.dumps(manifest, indent=1))
+            zf.writestr(_CONFIG, config)
+            zf.writestr(_ARRAYS, arrays)
+    return path
+
+
+def _read_members(path):
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            missing = {_MANIFEST, _CONFIG, _ARRAYS} - names
+            if missing:
+                raise ModelFileError(f"{path}: not a skhpa model file (missing {sorted(missing)})")
+            return {n: zf.read(n) for n in (_MANIFEST, _CONFIG, _ARRAYS)}
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+        raise ModelFileError(f"{path}: not a readable skhpa model file ({exc})") from exc
+
+
+def load_model(path, *, device=None):
+    """Load a model written by :func:`save_model`; nothing in the file is executed.
+
+    Parameters
+    ----------
+    path : str or path-like
+    device : str, optional
+        Device for the networks in the model (e.g. ``"cpu"``); by default the
+        saved ``device`` parameter, with ``"cuda"`` mapped to the CPU when no
+        GPU is available.
+
+    Returns
+    -------
+    estimator
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a zip archive, a member is missing, a checksum does
+        not match, the format version is unknown, the structure names a class
+        outside :data:`ALLOWED` or the weights do not fit the network.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skhpa.persistence import load_model, save_model
+    >>> from skhpa.preprocessing import Resize
+    >>> path = save_model(Resize(16), os.path.join(tempfile.mkdtemp(), "resize.skhpa"))
+    >>> load_model(path).image_size
+    16
+    """
+    from safetensors.torch import load as st_load
+
+    path = Path(os.fspath(path))
+    members = _read_members(path)
+    try:
+        manifest = json.loads(members[_MANIFEST])
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: manifest.json is not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a skhpa model file (format {manifest!r:.60})")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model file format version {manifest.get('format_version')!r} is not "
+            f"supported by skhpa {__version__} (it reads version {FORMAT_VERSION})"
+        )
+    for name in (_CONFIG, _ARRAYS):
+        expected = (manifest.get("sha256") or {}).get(name)
+        if hashlib.sha256(members[name]).hexdigest() != expected:
+            raise ModelFileError(
+                f"{path}: checksum mismatch for {name}: the file was modified or is corrupt"
+            )
+    try:
+        config = json.loads(members[_CONFIG])
+        arrays = st_load(members[_ARRAYS])
+    except Exception as exc:
+        raise ModelFileError(f"{path}: unreadable model content ({exc})") from exc
+    reader = _Reader(arrays, path, device)
+    try:
+        return reader.value(config["estimator"], "estimator")
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise ModelFileError(
+            f"{path}: invalid model content ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+class _Reader:
+    def __init__(self, arrays, path, device):
+        self.arrays = arrays
+        self.path = path
+        self.device = device
+        self.objects = {}
+
+    def fail(self, msg):
+        raise ModelFileError(f"{self.path}: {msg}")
+
+    def array(self, node):
+        t = self.arrays.get(node["__array__"])
+        if t is None:
+            self.fail(f"array {node['__array__']!r} is missing from arrays.safetensors")
+        return t.numpy().copy() if node.get("kind") == "numpy" else t
+
+    def value(self, v, where):
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, list):
+            return [self.value(x, where) for x in v]
+        if not isinstance(v, dict) or len(v) == 0:
+            self.fail(f"unexpected value at {where}")
+        if "__tuple__" in v:
+            return tuple(self.value(x, where) for x in v["__tuple__"])
+        if "__dict__" in v:
+            return {k: self.value(x, f"{where}.{k}") for k, x in v["__dict__"].items()}
+        if "__dtype__" in v:
+            return np.dtype(v["__dtype__"])
+        if "__path__" in v:
+            return Path(v["__path__"])
+        if "__array__" in v:
+            return self.array(v)
+        if "__str_array__" in v:
+            return np.array(v["__str_array__"], dtype=str)
+        if "__class__" in v:
+            return self.cls(v["__class__"], where)
+        if "__ref__" in v:
+            if v["__ref__"] not in self.objects:
+                self.fail(f"dangling reference at {where}")
+            return self.objects[v["__ref__"]]
+        if "__object__" in v:
+            return self.obj(v, where)
+        self.fail(f"unexpected value at {where}")
+
+    def cls(self, name, where):
+        if name not in ALLOWED:
+            self.fail(f"{where} names {name!r}, which is not an allowed class")
+        return _resolve(name)
+
+    def obj(self, node, where):
+        cls = self.cls(node["__object__"], where)
+        params = {k: self.value(x, f"{where}.{k}") for k, x in node["params"].items()}
+        if _is_net_class(cls):
+            est = self.net(cls, params, node.get("state") or {}, where)
+        else:
+            est = cls(**params)
+            for k, x in (node.get("state") or {}).items():
+                if not (k.endswith("_") or k in _PRIVATE_STATE):
+                    self.fail(f"{where}: unexpected attribute {k!r}")
+                setattr(est, k, self.value(x, f"{where}.{k}"))
+        self.objects[node["id"]] = est
+        return est
+
+    def net(self, cls, params, state, where):
+        import torch
+
+        from ..neural_net import resolve_device
+
+        device = params.get("device", "auto") if self.device is None else self.device
+        if str(resolve_device(device)).startswith("cuda") and not torch.cuda.is_available():
+            device = "cpu"
+        params["device"] = device
+        # the weights come from the file: no download, no local weights file needed
+        init_params = dict(params, pretrained=False)
+        init_params.pop("module__weights", None)
+        net = cls(**init_params)
+        if state:
+            net.n_classes_ = int(state["n_classes_"])
+            net.classes_ = self.value(state["classes_"], where)
+            net.n_features_in_ = int(state["n_features_in_"])
+            net.channel_mean_ = self.value(state["channel_mean_"], where)
+            net.channel_std_ = self.value(state["channel_std_"], where)
+            net._y_dtype = self.value(state["_y_dtype"], where)
+            net.initialize()
+            weights = {k: self.array({"__array__": a}) for k, a in state["weights"].items()}
+            try:
+                net.module_.load_state_dict(weights, strict=True)
+            except RuntimeError as exc:
+                self.fail(f"{where}: the weights do not fit the network ({exc})")
+            net.module_.to(net.device)
+            from skorch.history import History
+
+            net.history_ = History(json.loads(state["history"]))
+        net.pretrained = params.get("pretrained", False)
+        if "module__weights" in params:
+            net.module__weights = params["module__weights"]
+        return net
+
+
+def _is_net_class(cls):
+    from ..neural_net import HPAClassifier
+
+    return isinstance(cls, type) and issubclass(cls, HPAClassifier)
+
+
+def model_file_info(path):
+    """The manifest of a model file (format, versions, checksums), read without loading it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skhpa.persistence import model_file_info, save_model
+    >>> from skhpa.preprocessing import Resize
+    >>> path = save_model(Resize(16), os.path.join(tempfile.mkdtemp(), "resize.skhpa"))
+    >>> model_file_info(path)["format"]
+    'skhpa-model'
+    """
+    path = Path(os.fspath(path))
+    return json.loads(_read_members(path)[_MANIFEST])
+
+
+__all__ = ["ALLOWED", "ModelFileError", "load_model", "model_file_info", "save_model"]

@@ -1,0 +1,90 @@
+"""Interrupted fits roll back to the last completed epoch; checkpoints resume bit for bit."""
+
+import numpy as np
+import pytest
+from skorch.callbacks import Callback
+
+from skhpa import HPAClassifier
+from skhpa.datasets import make_hpa_like
+from skhpa.nn import SeedCNN
+
+KW = dict(max_epochs=4, batch_size=32, train_split=None, device="cpu", random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_hpa_like(96, image_size=32, label_distribution="flat", random_state=0)
+
+
+class InterruptAt(Callback):
+    """Raise KeyboardInterrupt (as Ctrl-C would) after one batch of epoch ``epoch``."""
+
+    def __init__(self, epoch, armed=True):
+        self.epoch = epoch
+        self.armed = armed
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if self.armed and training and len(net.history) == self.epoch:
+            if len(net.history[-1]["batches"]) == 1:
+                raise KeyboardInterrupt
+
+
+def test_interrupt_rolls_back_to_last_completed_epoch(data):
+    X, Y = data
+    kw = dict(KW, lr_schedule=None)
+    with pytest.warns(UserWarning, match="last completed epoch \\(2\\)"):
+        net = HPAClassifier(SeedCNN, callbacks=[InterruptAt(3)], **kw).fit(X, Y)
+    assert net.interrupted_ and len(net.history) == 2
+    two = HPAClassifier(SeedCNN, **dict(kw, max_epochs=2)).fit(X, Y)
+    assert not two.interrupted_
+    np.testing.assert_array_equal(net.predict_proba(X), two.predict_proba(X))
+    # training goes on from there
+    net.callbacks[0].armed = False
+    net.partial_fit(X, Y)
+    assert len(net.history) == 2 + kw["max_epochs"] and not net.interrupted_
+
+
+def test_checkpoint_resume_is_bit_identical(data, tmp_path):
+    X, Y = data
+    full = HPAClassifier(SeedCNN, **KW).fit(X, Y)  # cosine schedule, augmentation
+    stop = InterruptAt(3)
+    with pytest.warns(UserWarning, match="interrupted"):
+        net = HPAClassifier(SeedCNN, callbacks=[stop], checkpoint_dir=tmp_path, **KW).fit(X, Y)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and net.interrupted_
+    stop.armed = False
+    resumed = HPAClassifier(SeedCNN, callbacks=[stop], checkpoint_dir=tmp_path, **KW).fit(X, Y)
+    assert not resumed.interrupted_
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
+    np.testing.assert_array_equal(resumed.history[:, "train_loss"], full.history[:, "train_loss"])
+    np.testing.assert_array_equal(resumed.predict_proba(X), full.predict_proba(X))
+    assert list(tmp_path.iterdir()) == []  # removed once the fit completed
+
+
+def test_checkpoint_files_are_per_run(data, tmp_path):
+    X, Y = data
+    stop = InterruptAt(2)
+    for kw in ({"lr": 1e-3}, {"lr": 2e-3}):
+        with pytest.warns(UserWarning):
+            HPAClassifier(SeedCNN, callbacks=[stop], checkpoint_dir=tmp_path, **kw, **KW).fit(X, Y)
+    with pytest.warns(UserWarning):  # another training set (as another CV fold)
+        HPAClassifier(SeedCNN, callbacks=[stop], checkpoint_dir=tmp_path, **KW).fit(X[:80], Y[:80])
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_corrupt_checkpoint_is_reported(data, tmp_path):
+    X, Y = data
+    with pytest.warns(UserWarning):
+        HPAClassifier(SeedCNN, callbacks=[InterruptAt(2)], checkpoint_dir=tmp_path, **KW).fit(X, Y)
+    (path,) = tmp_path.iterdir()
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="is not readable.*delete it to start over"):
+        HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, **KW).fit(X, Y)
+
+
+def test_early_stopping_is_not_an_interrupt(data):
+    X, Y = data
+    net = HPAClassifier(
+        SeedCNN, max_epochs=6, patience=1, train_split=0.25, device="cpu", random_state=0, lr=1e-6
+    ).fit(X, Y)
+    assert len(net.history) < 6 and not net.interrupted_

@@ -1,0 +1,186 @@
+"""save_model / load_model: JSON + safetensors, no unpickling; tampered files fail loudly."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from imblearn.pipeline import Pipeline as ImbPipeline
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from skhpa import HPAClassifier, ThresholdOptimizer, load_model, save_model
+from skhpa.datasets import make_hpa_like
+from skhpa.losses import CombinedLoss
+from skhpa.model_selection import MultilabelStratifiedKFold
+from skhpa.nn import SeedCNN
+from skhpa.persistence import ModelFileError, model_file_info
+from skhpa.preprocessing import ChannelSelector, ChannelStandardizer, Resize
+from skhpa.recipes import fit_with_thresholds, seed_recipe
+from skhpa.resampling import MLROS
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_hpa_like(96, image_size=32, label_distribution="flat", random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, Y = data
+    return fit_with_thresholds(seed_recipe(max_epochs=1, device="cpu"), X, Y)
+
+
+def test_round_trip_threshold_optimizer_pipeline(fitted, data, tmp_path):
+    X, _ = data
+    path = save_model(fitted, tmp_path / "m.skhpa")
+    loaded = load_model(path)
+    assert type(loaded) is ThresholdOptimizer
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(loaded.thresholds_, fitted.thresholds_)
+    assert loaded.predict(X).dtype == fitted.predict(X).dtype
+    net = loaded.estimator_.estimator.named_steps["net"]
+    assert len(net.history) == 1 and net.module is SeedCNN
+    assert loaded.get_params()["min_labels"] == 1
+    assert model_file_info(path)["format"] == "skhpa-model"
+
+
+def test_round_trip_timm_net_with_tta_and_transformers(data, tmp_path):
+    X, Y = data
+    model = Pipeline(
+        [
+            ("resize", Resize(24)),
+            ("std", ChannelStandardizer()),
+            (
+                "net",
+                HPAClassifier(
+                    "resnet18",
+                    criterion=CombinedLoss,
+                    max_epochs=1,
+                    tta="flip",
+                    train_split=None,
+                    device="cpu",
+                    random_state=0,
+                    threshold=np.full(28, 0.3),
+                ),
+            ),
+        ]
+    ).fit(X, Y)
+    loaded = load_model(save_model(model, tmp_path / "timm.skhpa"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.named_steps["std"].mean_, model.named_steps["std"].mean_)
+    assert loaded.named_steps["net"].criterion is CombinedLoss
+
+
+def test_unfitted_and_imblearn_pipeline_round_trip(tmp_path):
+    model = ImbPipeline(
+        [
+            ("ros", MLROS(sampling_ratio=0.5, random_state=3)),
+            ("green", ChannelSelector(("green", "blue"))),
+            ("net", HPAClassifier(SeedCNN, lr=0.01, train_split=0.25)),
+        ]
+    )
+    opt = ThresholdOptimizer(model, cv=MultilabelStratifiedKFold(3, shuffle=True, random_state=1))
+    loaded = load_model(save_model(opt, tmp_path / "u.skhpa"))
+    assert repr(loaded.cv) == repr(opt.cv)
+    assert loaded.estimator.named_steps["green"].channels == ("green", "blue")
+    assert loaded.estimator.named_steps["ros"].sampling_ratio == 0.5
+    assert loaded.estimator.named_steps["net"].get_params()["lr"] == 0.01
+
+
+def test_refuses_what_needs_pickle(tmp_path):
+    with pytest.raises(TypeError, match="LogisticRegression"):
+        save_model(ThresholdOptimizer(LogisticRegression()), tmp_path / "x.skhpa")
+    with pytest.raises(TypeError, match="scoring"):
+        save_model(ThresholdOptimizer(ChannelSelector(), scoring=len), tmp_path / "x.skhpa")
+    assert not (tmp_path / "x.skhpa").exists()  # nothing half-written
+
+
+def _rewrite(path, out, member, edit):
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members[member] = edit(members[member])
+    with zipfile.ZipFile(out, "w") as zf:
+        for n, b in members.items():
+            zf.writestr(n, b)
+    return out
+
+
+def test_tampered_files_fail_loudly(fitted, tmp_path):
+    path = save_model(fitted, tmp_path / "m.skhpa")
+
+    def flip_weight_byte(b):
+        b = bytearray(b)
+        b[-100] ^= 0xFF
+        return bytes(b)
+
+    bad = _rewrite(path, tmp_path / "w.skhpa", "arrays.safetensors", flip_weight_byte)
+    with pytest.raises(ModelFileError, match="checksum mismatch for arrays"):
+        load_model(bad)
+    bad = _rewrite(
+        path,
+        tmp_path / "c.skhpa",
+        "config.json",
+        lambda b: b.replace(b'"min_labels": 1', b'"min_labels": 0'),
+    )
+    with pytest.raises(ModelFileError, match="checksum mismatch for config"):
+        load_model(bad)
+    # truncated file and random bytes
+    raw = path.read_bytes()
+    (tmp_path / "t.skhpa").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError, match="not a readable"):
+        load_model(tmp_path / "t.skhpa")
+    (tmp_path / "r.skhpa").write_bytes(b"\x80\x04K\x01." * 10)  # a pickle
+    with pytest.raises(ModelFileError):
+        load_model(tmp_path / "r.skhpa")
+
+
+def test_class_outside_allowlist_is_refused_even_with_valid_checksums(fitted, tmp_path):
+    import hashlib
+
+    path = save_model(ChannelSelector(("green",)), tmp_path / "m.skhpa")
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    config = members["config.json"].replace(b"skhpa.preprocessing.ChannelSelector", b"os.system")
+    manifest = json.loads(members["manifest.json"])
+    manifest["sha256"]["config.json"] = hashlib.sha256(config).hexdigest()
+    with zipfile.ZipFile(tmp_path / "evil.skhpa", "w") as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+        zf.writestr("config.json", config)
+        zf.writestr("arrays.safetensors", members["arrays.safetensors"])
+    with pytest.raises(ModelFileError, match="'os.system', which is not an allowed class"):
+        load_model(tmp_path / "evil.skhpa")
+
+
+def test_weights_that_do_not_fit_are_refused(data, tmp_path):
+    X, Y = data
+    net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X, Y)
+    path = save_model(net, tmp_path / "n.skhpa")
+    import hashlib
+
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    # claim 27 classes: the last layer's weights no longer fit
+    config = members["config.json"].replace(b'"n_classes_": 28', b'"n_classes_": 27')
+    assert config != members["config.json"]
+    manifest = json.loads(members["manifest.json"])
+    manifest["sha256"]["config.json"] = hashlib.sha256(config).hexdigest()
+    with zipfile.ZipFile(tmp_path / "bad.skhpa", "w") as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+        zf.writestr("config.json", config)
+        zf.writestr("arrays.safetensors", members["arrays.safetensors"])
+    with pytest.raises(ModelFileError, match="do not fit the network"):
+        load_model(tmp_path / "bad.skhpa")
+
+
+def test_unknown_format_version(tmp_path):
+    path = save_model(Resize(8), tmp_path / "m.skhpa")
+    bad = _rewrite(
+        path,
+        tmp_path / "v.skhpa",
+        "manifest.json",
+        lambda b: b.replace(b'"format_version": 1', b'"format_version": 99'),
+    )
+    with pytest.raises(ModelFileError, match="format version 99 is not supported"):
+        load_model(bad)
