@@ -37,7 +37,6 @@ from skhpa import HPAClassifier, ThresholdOptimizer
 from skhpa.datasets import make_hpa_like
 from skhpa.losses import CombinedLoss
 from skhpa.model_selection import multilabel_train_test_split
-from skhpa.nn import SeedCNN
 from skhpa.recipes import seed_recipe
 
 SIZE, N_POOL, N_TEST = 64, 4000, 2000

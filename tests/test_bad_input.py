@@ -1,0 +1,72 @@
+"""Invalid parameters everywhere: each public entry point names the parameter at fault.
+
+(Bad files, CSVs, images, X and Y have their tests next to the code that reads them:
+test_kaggle_io, test_labels, test_preprocessing, test_classifier, test_thresholding.)
+"""
+
+import numpy as np
+import pytest
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skhpa import HPAClassifier, ThresholdOptimizer, load_model
+from skhpa.datasets import make_hpa_like, write_hpa_like
+from skhpa.model_selection import (
+    MultilabelStratifiedKFold,
+    MultilabelStratifiedShuffleSplit,
+    multilabel_train_test_split,
+)
+from skhpa.nn import SeedCNN
+from skhpa.preprocessing import ChannelSelector, ImageLoader, Resize
+from skhpa.resampling import MLROS, MLRUS, MLSMOTE
+
+X, Y = make_hpa_like(40, image_size=16, label_distribution="flat", random_state=0)
+F = X.reshape(40, -1).astype(float)
+
+CASES = [
+    (lambda: HPAClassifier(SeedCNN, lr=-1).fit(X, Y), "'lr' parameter of HPAClassifier"),
+    (lambda: HPAClassifier(SeedCNN, tta="d8").fit(X, Y), "'tta' parameter"),
+    (lambda: HPAClassifier(SeedCNN, checkpoint_dir=3).fit(X, Y), "'checkpoint_dir' parameter"),
+    (lambda: HPAClassifier(SeedCNN, threshold=2.0).fit(X, Y), "'threshold' parameter"),
+    (
+        lambda: ThresholdOptimizer(HPAClassifier(SeedCNN), strategy="x").fit(X, Y),
+        "'strategy' parameter",
+    ),
+    (lambda: ThresholdOptimizer(HPAClassifier(SeedCNN), beta=-1).fit(X, Y), "'beta' parameter"),
+    (lambda: ThresholdOptimizer(HPAClassifier(SeedCNN), cv="x").fit(X, Y), "'cv' parameter"),
+    (lambda: ChannelSelector(channels=("purple",)).fit(X), r"channels \['purple'\]"),
+    (lambda: Resize(image_size=0).fit(X), "'image_size' parameter of Resize"),
+    (lambda: ImageLoader("/nonexistent", n_jobs="x").fit(["a"]), "'n_jobs' parameter"),
+    (lambda: MLROS(sampling_ratio=-1).fit_resample(F, Y), "'sampling_ratio' parameter of MLROS"),
+    (lambda: MLRUS(sampling_ratio=2).fit_resample(F, Y), "'sampling_ratio' parameter of MLRUS"),
+    (lambda: MLSMOTE(k_neighbors=0).fit_resample(F, Y), "'k_neighbors' parameter of MLSMOTE"),
+    (lambda: list(MultilabelStratifiedKFold(n_splits=1).split(X, Y)), "n_splits must be"),
+    (lambda: list(MultilabelStratifiedShuffleSplit(test_size=2.0).split(X, Y)), "test_size=2.0"),
+    (lambda: multilabel_train_test_split(X, Y, test_size=0), "'test_size' parameter"),
+    (lambda: make_hpa_like(-1), "n_samples must be a positive int, got -1"),
+    (lambda: make_hpa_like(4, image_size=3), "image_size must be an int in"),
+    (lambda: make_hpa_like(4, label_distribution="x"), "label_distribution must be one of"),
+    (lambda: make_hpa_like(4, channels=("green", "uv")), "uv"),
+    (lambda: write_hpa_like("/tmp/skhpa-never", -2, 1), "n_train"),
+]
+
+
+@pytest.mark.parametrize("call, message", CASES, ids=[c[1][:40] for c in CASES])
+def test_invalid_parameters_are_named(call, message):
+    with pytest.raises((InvalidParameterError, ValueError), match=message):
+        call()
+
+
+def test_wrong_width_and_channels_at_predict_time():
+    net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X, Y)
+    with pytest.raises(ValueError, match="expecting 4 features"):
+        net.predict(X[:, :3])
+    opt = ThresholdOptimizer(net, cv="prefit").fit(X, Y)
+    with pytest.raises(ValueError, match="y has 27 columns|27"):
+        ThresholdOptimizer(net, cv="prefit").fit(X, Y[:, :27])
+    P = opt.predict(X)
+    assert P.shape == Y.shape and set(np.unique(P)) <= {0, 1}
+
+
+def test_load_model_of_a_missing_file(tmp_path):
+    with pytest.raises((FileNotFoundError, ValueError)):
+        load_model(tmp_path / "nope.skhpa")
