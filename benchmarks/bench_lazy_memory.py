@@ -46,7 +46,7 @@ print(json.dumps({"baseline_mb": base / 1024, "peak_mb": peak / 1024}))
 """
 
 
-def make_folder(n, n_distinct=100, size=256):
+def make_folder(n, n_distinct=100, size=256, width=5):
     from PIL import Image
 
     from skhpa.datasets import make_hpa_like
@@ -58,7 +58,7 @@ def make_folder(n, n_distinct=100, size=256):
             Image.fromarray(X[j, c]).save(d / f"src{j}_{name}.png")
     for i in range(n):
         for name in ("red", "green", "blue", "yellow"):
-            os.link(d / f"src{i % n_distinct}_{name}.png", d / f"s{i:05d}_{name}.png")
+            os.link(d / f"src{i % n_distinct}_{name}.png", d / f"s{i:0{width}d}_{name}.png")
     return d
 
 

@@ -23,11 +23,16 @@ BENCHMARKS = [
     "loader",
     "fit_overhead",
     "synthetic_quality",
+    "fuzz_decode",
 ]
 # opt-in benchmarks: run only when named
-OPTIONAL = ["learnability_resnet"]
+OPTIONAL = ["learnability_resnet", "reliability", "ablation", "scaling"]
 # result files written by each benchmark (most write one named like the benchmark)
-RESULT_NAMES = {"synthetic_quality": ["learnability", "threshold_gain", "resampling_quality"]}
+RESULT_NAMES = {
+    "synthetic_quality": ["learnability", "threshold_gain", "resampling_quality"],
+    "reliability": ["fit_predict_cycles", "predict_memory"],
+    "scaling": ["dask_grid_search", "ddp_epoch_time"],
+}
 
 
 def render():

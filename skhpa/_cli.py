@@ -70,7 +70,7 @@ def _cmd_train(args):
 
     from .datasets import load_hpa
     from .neural_net import HPAClassifier
-    from .persistence import dump_joblib
+    from .persistence import dump_joblib, save_model
     from .preprocessing import ImageLoader
     from .recipes import fit_with_thresholds
 
@@ -121,29 +121,33 @@ def _cmd_train(args):
             random_state=args.seed,
         )
         print(f"thresholds ({args.thresholds}): " + " ".join(f"{t:.2f}" for t in model.thresholds_))
-    path = dump_joblib(model, args.out)
+    if Path(args.out).suffix in (".joblib", ".pkl"):
+        path = dump_joblib(model, args.out)
+    else:
+        path = save_model(model, args.out)
     print(f"saved the model to {path}")
     return 0
 
 
 def _cmd_predict(args):
-    import joblib
-    import numpy as np
-    from tqdm.auto import tqdm
-
-    from .datasets import load_hpa, read_labels_csv, write_submission
+    from .datasets import load_hpa, read_labels_csv, read_submission
+    from .inference import predict_submission
     from .metrics import per_class_report
+    from .persistence import load_model
 
     if not Path(args.model).is_file():
         raise UserError(f"model file not found: {args.model}")
-    model = joblib.load(args.model)
+    if Path(args.model).suffix in (".joblib", ".pkl"):
+        import joblib
+
+        model = joblib.load(args.model)  # executes code from the file: trusted files only
+    else:
+        model = load_model(args.model)
     data = load_hpa(args.data, "test", channels=_model_channels(model))
-    X = _stems(data)
-    parts = []
-    for start in tqdm(range(0, len(X), args.chunk_size), desc="predicting", unit="chunk"):
-        parts.append(model.predict(X[start : start + args.chunk_size]))
-    Y = np.concatenate(parts)
-    path = write_submission(data.ids, Y, args.out)
+    path = predict_submission(
+        model, data.ids, args.out, X=_stems(data), chunk_size=args.chunk_size, progress=True
+    )
+    Y = read_submission(path).target
     print(f"wrote {len(data.ids)} predictions to {path}")
     labels = Path(args.data) / "test_labels.csv"
     if labels.is_file():
@@ -227,7 +231,12 @@ def build_parser():
         "per-class thresholds on a multilabel-stratified held-out part; save the model.",
     )
     tr.add_argument("--data", required=True, help="dataset folder (Kaggle layout)")
-    tr.add_argument("--out", default="skhpa_model.joblib", help="model file (%(default)s)")
+    tr.add_argument(
+        "--out",
+        default="skhpa_model.skhpa",
+        help="model file (%(default)s); .skhpa is loaded without unpickling, .joblib is a "
+        "joblib pickle",
+    )
     tr.add_argument(
         "--channels",
         type=_channels,
@@ -260,8 +269,9 @@ def build_parser():
     pr = sub.add_parser(
         "predict",
         help="predict the test images of a Kaggle-layout folder into a submission file",
-        description="Load a saved model (joblib: only load files you trust) and write "
-        "Kaggle's Id,Predicted submission for sample_submission.csv's Ids.",
+        description="Load a saved model (.skhpa, or .joblib: only load joblib files you "
+        "trust) and write Kaggle's Id,Predicted submission for sample_submission.csv's Ids, "
+        "chunk by chunk; an interrupted run resumes where it stopped.",
     )
     pr.add_argument("--model", required=True, help="model file from 'skhpa train'")
     pr.add_argument("--data", required=True, help="dataset folder (sample_submission.csv + test/)")

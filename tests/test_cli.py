@@ -61,7 +61,7 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
         )
         == 0
     )
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.skhpa"
     assert (
         main(
             [
