@@ -5,7 +5,8 @@
   decoding costs what n distinct files would), each in a fresh process. Target: peak RSS
   flat in n (ratio <= 1.1; the (n, 28) float64 output, 22 MB at 100,000, is the only thing
   that has to grow).
-- fit_predict_cycles: 20 cycles of fit (SeedCNN, 1 epoch with validation, 256 samples at 32 px) + predict
+- fit_predict_cycles: 20 cycles of fit (SeedCNN, 1 epoch with validation, 256 samples at
+  32 px) + predict
   in one process; RSS after each. Target: RSS after cycle 20 within 10 % of cycle 2.
 """
 

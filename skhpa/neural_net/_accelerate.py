@@ -1,0 +1,134 @@
+"""Data-parallel training with HuggingFace accelerate (optional extra: skhpa[accelerate])."""
+
+from skorch.dataset import unpack_data
+
+from ..nn import augment_batch
+from ._classifier import HPAClassifier
+
+
+def _mixin():
+    try:
+        from skorch.hf import AccelerateMixin
+    except ImportError as exc:  # pragma: no cover - skorch always ships it
+        raise ImportError("AcceleratedHPAClassifier needs skorch.hf (skorch >= 0.12)") from exc
+    return AccelerateMixin
+
+
+try:
+    import accelerate  # noqa: F401
+
+    _Base = _mixin()
+except ImportError:  # accelerate not installed: the class explains how to get it
+    _Base = None
+
+
+if _Base is not None:
+
+    class AcceleratedHPAClassifier(_Base, HPAClassifier):
+        """:class:`HPAClassifier` trained data-parallel by HuggingFace accelerate.
+
+        Combines skorch's :class:`~skorch.hf.AccelerateMixin` with
+        HPAClassifier: run the script with ``accelerate launch`` (or
+        ``torchrun``) and every process trains on its shard of each batch,
+        with gradients averaged across processes (DDP). The training batches
+        are sharded; validation and prediction run in full on every process
+        (predict on one process, e.g. when ``accelerator.is_main_process``).
+        Device placement and mixed precision belong to the ``Accelerator``:
+        leave ``device=None`` and set ``mixed_precision`` there.
+
+        Every process must see the same data and use the same
+        ``random_state``: each epoch's shuffling is seeded from it, which is
+        what keeps the shards disjoint.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As for :class:`HPAClassifier`.
+        accelerator : accelerate.Accelerator
+        unwrap_after_train : bool, default=True
+            Unwrap the DDP module after training (it then pickles and saves
+            like an HPAClassifier's).
+
+        Examples
+        --------
+        >>> from accelerate import Accelerator
+        >>> from skhpa.neural_net import AcceleratedHPAClassifier
+        >>> from skhpa.datasets import make_hpa_like
+        >>> from skhpa.nn import SeedCNN
+        >>> X, Y = make_hpa_like(32, image_size=32, label_distribution="flat", random_state=0)
+        >>> net = AcceleratedHPAClassifier(SeedCNN, accelerator=Accelerator(cpu=True),
+        ...                                max_epochs=1, train_split=None, random_state=0)
+        >>> net.fit(X, Y).predict_proba(X).shape
+        (32, 28)
+        """
+
+        def __init__(self, *args, accelerator, device=None, **kwargs):
+            super().__init__(*args, accelerator=accelerator, device=device, **kwargs)
+
+        def _initialize_accelerator(self):
+            # As the mixin's, except that criteria without trainable parameters (BCE,
+            # focal, soft-F1) are not prepared: DDP refuses modules without gradients.
+            if self._wrapped_with_accelerator:
+                return self
+            import torch
+            from skorch.callbacks import LRScheduler
+
+            acc = self.accelerator
+            for kind, names in (
+                ("criterion", self._criteria),
+                ("module", self._modules),
+                ("optimizer", self._optimizers),
+            ):
+                with self._current_init_context(kind):
+                    for name in names:
+                        obj = getattr(self, name + "_")
+                        if isinstance(obj, torch.nn.Module) and not any(
+                            p.requires_grad for p in obj.parameters()
+                        ):
+                            obj.to(acc.device)
+                        elif isinstance(obj, (torch.nn.Module, torch.optim.Optimizer)):
+                            setattr(self, name + "_", acc.prepare(obj))
+            for _, callback in self.callbacks_:
+                if isinstance(callback, LRScheduler):
+                    callback.policy_ = acc.prepare(callback.policy_)
+            self._wrapped_with_accelerator = True
+            return self
+
+        def _to_device(self, x):
+            if self.device is None:  # the accelerator placed the batch
+                import torch
+
+                x = torch.as_tensor(x) if not torch.is_tensor(x) else x
+                return x.to(self.accelerator.device)
+            return super()._to_device(x)
+
+        def train_step_single(self, batch, **fit_params):
+            self._set_training(True)
+            Xi, yi = unpack_data(batch)
+            Xi = self._to_device(Xi)
+            if self.augment:
+                Xi = augment_batch(Xi, self._aug_generator)
+            with self.accelerator.autocast():
+                y_pred = self.infer(Xi, **fit_params)
+                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            self.accelerator.backward(loss)
+            return {"loss": loss, "y_pred": y_pred.float()}
+
+        def get_iterator(self, dataset, training=False):
+            iterator = HPAClassifier.get_iterator(self, dataset, training=training)
+            # shard training batches only; evaluation sees all data on every process
+            return self.accelerator.prepare(iterator) if training else iterator
+
+        def evaluation_step(self, batch, training=False):
+            return HPAClassifier.evaluation_step(self, batch, training=training)
+
+else:
+
+    class AcceleratedHPAClassifier:  # pragma: no cover - exercised without accelerate
+        """Placeholder: install HuggingFace accelerate (``pip install skhpa[accelerate]``)."""
+
+        def __init__(self, *args, **kwargs):
+            raise ImportError(
+                "AcceleratedHPAClassifier needs HuggingFace accelerate: "
+                "pip install 'skhpa[accelerate]'"
+            )
