@@ -4,12 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skhpa-installed
 
-.PHONY: help venv test test-fast demo demo-small bench docs lint clean
+.PHONY: help venv test test-fast demo demo-small bench bench-extra docs lint clean
 
 help:
 	@echo "make demo   - create $(VENV) and run the demo on the built-in synthetic data"
 	@echo "make test   - create $(VENV) and run the test suite"
-	@echo "make bench  - run every benchmark in benchmarks/ (see docs/benchmarks.rst)"
+	@echo "make bench  - run the speed, memory and quick quality benchmarks (see docs/benchmarks.rst)"
+	@echo "make bench-extra - the ablation (about an hour), memory under load, scaling out"
 	@echo "make docs   - build the Sphinx documentation into docs/_build/html"
 	@echo "make lint   - ruff"
 
@@ -37,6 +38,11 @@ demo-small: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run_all.py
+
+# opt-in: the quality ablation (about an hour), memory under load, scaling out
+bench-extra: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) benchmarks/run_all.py ablation reliability scaling
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"

@@ -1,5 +1,6 @@
 """save_model / load_model: JSON + safetensors, no unpickling; tampered files fail loudly."""
 
+import hashlib
 import json
 import zipfile
 
@@ -136,42 +137,38 @@ def test_tampered_files_fail_loudly(fitted, tmp_path):
         load_model(tmp_path / "r.skhpa")
 
 
-def test_class_outside_allowlist_is_refused_even_with_valid_checksums(fitted, tmp_path):
-    import hashlib
-
-    path = save_model(ChannelSelector(("green",)), tmp_path / "m.skhpa")
+def _forge(path, out, old, new):
+    """Edit config.json and recompute its checksum (what a deliberate forger would do)."""
     with zipfile.ZipFile(path) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
-    config = members["config.json"].replace(b"skhpa.preprocessing.ChannelSelector", b"os.system")
+    config = members["config.json"].replace(old, new)
+    assert config != members["config.json"]
     manifest = json.loads(members["manifest.json"])
     manifest["sha256"]["config.json"] = hashlib.sha256(config).hexdigest()
-    with zipfile.ZipFile(tmp_path / "evil.skhpa", "w") as zf:
+    with zipfile.ZipFile(out, "w") as zf:
         zf.writestr("manifest.json", json.dumps(manifest))
         zf.writestr("config.json", config)
         zf.writestr("arrays.safetensors", members["arrays.safetensors"])
+    return out
+
+
+def test_class_outside_allowlist_is_refused_even_with_valid_checksums(tmp_path):
+    path = save_model(ChannelSelector(("green",)), tmp_path / "m.skhpa")
+    evil = _forge(
+        path, tmp_path / "evil.skhpa", b"skhpa.preprocessing.ChannelSelector", b"os.system"
+    )
     with pytest.raises(ModelFileError, match="'os.system', which is not an allowed class"):
-        load_model(tmp_path / "evil.skhpa")
+        load_model(evil)
 
 
 def test_weights_that_do_not_fit_are_refused(data, tmp_path):
     X, Y = data
     net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X, Y)
     path = save_model(net, tmp_path / "n.skhpa")
-    import hashlib
-
-    with zipfile.ZipFile(path) as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
     # claim 27 classes: the last layer's weights no longer fit
-    config = members["config.json"].replace(b'"n_classes_": 28', b'"n_classes_": 27')
-    assert config != members["config.json"]
-    manifest = json.loads(members["manifest.json"])
-    manifest["sha256"]["config.json"] = hashlib.sha256(config).hexdigest()
-    with zipfile.ZipFile(tmp_path / "bad.skhpa", "w") as zf:
-        zf.writestr("manifest.json", json.dumps(manifest))
-        zf.writestr("config.json", config)
-        zf.writestr("arrays.safetensors", members["arrays.safetensors"])
+    bad = _forge(path, tmp_path / "bad.skhpa", b'"n_classes_": 28', b'"n_classes_": 27')
     with pytest.raises(ModelFileError, match="do not fit the network"):
-        load_model(tmp_path / "bad.skhpa")
+        load_model(bad)
 
 
 def test_unknown_format_version(tmp_path):

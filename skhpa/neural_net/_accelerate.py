@@ -1,8 +1,5 @@
 """Data-parallel training with HuggingFace accelerate (optional extra: skhpa[accelerate])."""
 
-from skorch.dataset import unpack_data
-
-from ..nn import augment_batch
 from ._classifier import HPAClassifier
 
 
@@ -102,17 +99,13 @@ if _Base is not None:
                 return x.to(self.accelerator.device)
             return super()._to_device(x)
 
-        def train_step_single(self, batch, **fit_params):
-            self._set_training(True)
-            Xi, yi = unpack_data(batch)
-            Xi = self._to_device(Xi)
-            if self.augment:
-                Xi = augment_batch(Xi, self._aug_generator)
-            with self.accelerator.autocast():
-                y_pred = self.infer(Xi, **fit_params)
-                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        train_step_single = HPAClassifier.train_step_single  # augmentation included
+
+        def _autocast(self):
+            return self.accelerator.autocast()
+
+        def _backward(self, loss):
             self.accelerator.backward(loss)
-            return {"loss": loss, "y_pred": y_pred.float()}
 
         def get_iterator(self, dataset, training=False):
             iterator = HPAClassifier.get_iterator(self, dataset, training=training)

@@ -42,7 +42,9 @@ def _to_cpu(obj):
     return obj
 
 
-def _json_history(history):
+def history_to_json(history):
+    """A skorch History as a JSON string (numpy scalars and tensors as numbers)."""
+
     def plain(v):
         if isinstance(v, dict):
             return {str(k): plain(x) for k, x in v.items()}
@@ -101,7 +103,7 @@ def write_checkpoint(path, net, snap, key):
         "epochs": snap["epochs"],
         "module": snap["module"],
         "optimizer": snap["optimizer"],
-        "history": _json_history(net.history),
+        "history": history_to_json(net.history),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "wb") as fh:

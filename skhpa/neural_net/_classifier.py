@@ -711,8 +711,11 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         with self._autocast():
             y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()
+        self._backward(loss)
         return {"loss": loss, "y_pred": y_pred.float()}
+
+    def _backward(self, loss):
+        loss.backward()
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
+from ..neural_net._checkpoint import history_to_json
 from ..utils import atomic_write
 
 FORMAT = "skhpa-model"
@@ -196,7 +197,7 @@ class _Writer:
             "channel_mean_": self.array(net.channel_mean_, where),
             "channel_std_": self.array(net.channel_std_, where),
             "_y_dtype": {"__dtype__": np.dtype(net._y_dtype).str},
-            "history": json.dumps(_plain(net.history.to_list())),
+            "history": history_to_json(net.history),
             "weights": weights,
         }
 
@@ -212,19 +213,6 @@ def _params_of(obj):
         if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
     return {n: getattr(obj, n) for n in names}
-
-
-def _plain(v):
-    """History entries as JSON values (numpy scalars and tensors to numbers)."""
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if hasattr(v, "item") and getattr(v, "ndim", 0) == 0:
-        return v.item()
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return str(v)
 
 
 def save_model(estimator, path):
