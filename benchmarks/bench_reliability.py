@@ -1,13 +1,13 @@
 """Memory under load: a long lazy predict, and repeated fit/predict cycles in one process.
 
-- predict_memory: ``predict_proba`` of a fitted SeedCNN pipeline over 10,000 and 100,000
-  lazily loaded synthetic samples (64 px; 200 distinct images hard-linked under n Ids, so
-  decoding costs what n distinct files would), each in a fresh process. Target: peak RSS
-  flat in n (ratio <= 1.1; the (n, 28) float64 output, 22 MB at 100,000, is the only thing
-  that has to grow).
+- predict_memory: ``predict_proba`` of a SeedCNN (fitted once, loaded with ``load_model`` in
+  a fresh process) behind a lazy ImageLoader over 10,000 and 100,000 synthetic samples (64 px;
+  200 distinct images hard-linked under n Ids, so decoding costs what n distinct files would).
+  Target: peak RSS flat in n (ratio <= 1.1; the (n, 28) float64 output, 22 MB at 100,000, is
+  the only thing that has to grow).
 - fit_predict_cycles: 20 cycles of fit (SeedCNN, 1 epoch with validation, 256 samples at
-  32 px) + predict
-  in one process; RSS after each. Target: RSS after cycle 20 within 10 % of cycle 2.
+  32 px) + predict in one process; RSS after each. Target: RSS after cycle 20 within 10 % of
+  cycle 2.
 """
 
 import gc
@@ -25,16 +25,11 @@ CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 from sklearn.pipeline import Pipeline
-from skhpa import HPAClassifier
-from skhpa.datasets import make_hpa_like
-from skhpa.nn import SeedCNN
+from skhpa import load_model
 from skhpa.preprocessing import ImageLoader
 
-folder, n = sys.argv[1], int(sys.argv[2])
-X, Y = make_hpa_like(256, image_size=64, random_state=1)
-net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu", random_state=0,
-                    batch_size=256).fit(X, Y)
-pipe = Pipeline([("load", ImageLoader(folder, lazy=True)), ("net", net)])
+model_path, folder, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+pipe = Pipeline([("load", ImageLoader(folder, lazy=True)), ("net", load_model(model_path))])
 ids = np.array([f"s{i:06d}" for i in range(n)])
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
@@ -55,13 +50,20 @@ def rss_mb():
 
 
 def predict_memory():
+    from skhpa import HPAClassifier, save_model
+    from skhpa.datasets import make_hpa_like
+    from skhpa.nn import SeedCNN
+
     sizes = (10_000, 100_000)
     folder = make_folder(max(sizes), n_distinct=200, size=64, width=6)
+    X, Y = make_hpa_like(256, image_size=64, random_state=1)
+    net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu", random_state=0)
+    model_path = save_model(net.fit(X, Y), folder / "model.skhpa")
     rows = []
     try:
         for n in sizes:
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, str(folder), str(n)],
+                [sys.executable, "-c", CHILD, str(model_path), str(folder), str(n)],
                 capture_output=True,
                 text=True,
                 check=True,

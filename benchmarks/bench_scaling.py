@@ -55,13 +55,16 @@ def dask_grid_search():
         cv = MultilabelStratifiedKFold(2, shuffle=True, random_state=0)
         rows, times = [], {}
         for workers, threads in ((1, 2), (2, 1)):
-            with LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                env={"OMP_NUM_THREADS": str(threads)},
-            ) as cluster, Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    env={"OMP_NUM_THREADS": str(threads)},
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 client.run(lambda n=threads: __import__("torch").set_num_threads(n))
                 search = GridSearchCV(pipe, grid, scoring="f1_macro", cv=cv, refit=False, n_jobs=-1)
                 t = time.perf_counter()
