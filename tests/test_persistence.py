@@ -139,17 +139,13 @@ def test_tampered_files_fail_loudly(fitted, tmp_path):
 
 def _forge(path, out, old, new):
     """Edit config.json and recompute its checksum (what a deliberate forger would do)."""
-    with zipfile.ZipFile(path) as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
-    config = members["config.json"].replace(old, new)
-    assert config != members["config.json"]
-    manifest = json.loads(members["manifest.json"])
+    out = _rewrite(path, out, "config.json", lambda b: b.replace(old, new))
+    with zipfile.ZipFile(out) as zf:
+        config = zf.read("config.json")
+        assert old not in config  # the edit happened
+        manifest = json.loads(zf.read("manifest.json"))
     manifest["sha256"]["config.json"] = hashlib.sha256(config).hexdigest()
-    with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr("manifest.json", json.dumps(manifest))
-        zf.writestr("config.json", config)
-        zf.writestr("arrays.safetensors", members["arrays.safetensors"])
-    return out
+    return _rewrite(out, out, "manifest.json", lambda b: json.dumps(manifest).encode())
 
 
 def test_class_outside_allowlist_is_refused_even_with_valid_checksums(tmp_path):

@@ -2,20 +2,10 @@
 
 from ._classifier import HPAClassifier
 
-
-def _mixin():
-    try:
-        from skorch.hf import AccelerateMixin
-    except ImportError as exc:  # pragma: no cover - skorch always ships it
-        raise ImportError("AcceleratedHPAClassifier needs skorch.hf (skorch >= 0.12)") from exc
-    return AccelerateMixin
-
-
-try:
+try:  # accelerate is optional; skorch ships the mixin
     import accelerate  # noqa: F401
-
-    _Base = _mixin()
-except ImportError:  # accelerate not installed: the class explains how to get it
+    from skorch.hf import AccelerateMixin as _Base
+except ImportError:  # the placeholder class below explains how to get it
     _Base = None
 
 
