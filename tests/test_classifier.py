@@ -41,6 +41,20 @@ def test_fit_predict_shapes_and_dtypes(images):
     assert len(clf.history) == 2 and "valid_f1" in clf.history[-1]
 
 
+def test_predict_proba_streams_batches_into_one_array(images):
+    # predict_proba copies each batch out (flat memory on long lazy inputs); it must
+    # equal skorch's forward and not depend on where the batch boundaries fall
+    X, Y = images
+    clf = _quick().fit(X, Y)
+    P = clf.predict_proba(X[:37])
+    ref = torch.sigmoid(clf.forward(X[:37])).numpy()
+    assert P.shape == (37, 28) and np.allclose(P, ref, atol=1e-6)
+    clf.set_params(batch_size=5)
+    assert np.allclose(clf.predict_proba(X[:37]), P, atol=1e-6)
+    one = np.vstack([clf.predict_proba(X[i : i + 1]) for i in (0, 17, 36)])
+    assert np.allclose(one, P[[0, 17, 36]], atol=1e-6)
+
+
 def test_per_class_threshold_and_min_labels(images):
     X, Y = images
     clf = _quick().fit(X, Y)
