@@ -14,8 +14,10 @@ split and the network's initialisation). Seven steps, each adding one thing:
 6. + class-balanced batches;
 7. + D4 test-time augmentation (mean of 8 views).
 
-A last row is the full recipe as :func:`skhpa.recipes.skhpa_recipe` and
+The "full recipe" row is the recipe as :func:`skhpa.recipes.skhpa_recipe` and
 :func:`~skhpa.recipes.fit_with_thresholds` build it: step 7 with at least one label per image.
+Two reference rows, not steps of the recipe, fit no network at all: LocalizationFeatures +
+logistic regression on 4 channels and on green only, thresholds tuned the same way.
 Steps 1-2, 6-7 and the last row share a trained network, so five networks train per seed.
 
 Every finished network's scores are appended to ``results/ablation_runs.json`` at once, so an
@@ -31,12 +33,17 @@ import warnings
 import numpy as np
 from _common import RESULTS, save
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skhpa import HPAClassifier, ThresholdOptimizer
 from skhpa.datasets import make_hpa_like
 from skhpa.losses import CombinedLoss
 from skhpa.model_selection import multilabel_train_test_split
+from skhpa.preprocessing import ChannelSelector, LocalizationFeatures
 from skhpa.recipes import seed_recipe
 
 SIZE, N_POOL, N_TEST = 64, 4000, 2000
@@ -53,6 +60,8 @@ STEPS = [
     "6 + balanced batches",
     "7 + D4 TTA",
     "full recipe (7 + at least one label)",
+    "ref: no network, LocalizationFeatures + logistic regression, 4 channels",
+    "ref: no network, LocalizationFeatures + logistic regression, green only",
 ]
 
 
@@ -66,6 +75,16 @@ def timm_net(seed, **kw):
         device="cpu",
         random_state=seed,
         **kw,
+    )
+
+
+def features_model(four_channels):
+    # a network-free reference: per-image features, tuned thresholds like the other rows
+    head = [StandardScaler(), OneVsRestClassifier(LogisticRegression(C=0.1, max_iter=2000))]
+    if four_channels:
+        return make_pipeline(LocalizationFeatures(), *head)
+    return make_pipeline(
+        ChannelSelector(("green",)), LocalizationFeatures(input_channels=("green",)), *head
     )
 
 
@@ -87,6 +106,8 @@ NETWORKS = {
         lambda s: timm_net(s, criterion=CombinedLoss, balanced_sampling=True),
         [(5, None, 0, True), (6, "d4", 0, True), (7, "d4", 1, True)],
     ),
+    "features_4ch": (lambda s: features_model(True), [(8, None, 0, True)]),
+    "features_green": (lambda s: features_model(False), [(9, None, 0, True)]),
 }
 
 
@@ -105,7 +126,9 @@ def evaluate(model, steps, Xva, Yva, Xte, Yte):
     out = {}
     for step, tta, min_labels, tuned in steps:
         t = time.perf_counter()
-        _net_of(model).set_params(tta=tta)
+        net = _net_of(model)
+        if "tta" in net.get_params(deep=False):
+            net.set_params(tta=tta)
         if tuned:
             opt = ThresholdOptimizer(FrozenEstimator(model), min_labels=min_labels)
             P = opt.fit(Xva, Yva).predict(Xte)

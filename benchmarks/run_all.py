@@ -23,6 +23,7 @@ BENCHMARKS = [
     "loader",
     "fit_overhead",
     "synthetic_quality",
+    "learnability_features",
     "fuzz_decode",
 ]
 # opt-in benchmarks: run only when named

@@ -41,6 +41,7 @@ ALLOWED = (
     "skhpa.preprocessing.ChannelSelector",
     "skhpa.preprocessing.ChannelStandardizer",
     "skhpa.preprocessing.ImageLoader",
+    "skhpa.preprocessing.LocalizationFeatures",
     "skhpa.preprocessing.Resize",
     "skhpa.resampling.MLROS",
     "skhpa.resampling.MLRUS",

@@ -2,6 +2,7 @@
 
 from ._array_transformers import ChannelSelector, ChannelStandardizer, Resize
 from ._decode import ImageReadError, read_channel, to_uint8
+from ._features import LocalizationFeatures
 from ._loader import ImageLoader, LazyImageArray
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "ImageLoader",
     "ImageReadError",
     "LazyImageArray",
+    "LocalizationFeatures",
     "Resize",
     "read_channel",
     "to_uint8",
