@@ -32,18 +32,14 @@ import warnings
 
 import numpy as np
 from _common import RESULTS, save
+from bench_learnability_features import model as features_model
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from skhpa import HPAClassifier, ThresholdOptimizer
 from skhpa.datasets import make_hpa_like
 from skhpa.losses import CombinedLoss
 from skhpa.model_selection import multilabel_train_test_split
-from skhpa.preprocessing import ChannelSelector, LocalizationFeatures
 from skhpa.recipes import seed_recipe
 
 SIZE, N_POOL, N_TEST = 64, 4000, 2000
@@ -75,16 +71,6 @@ def timm_net(seed, **kw):
         device="cpu",
         random_state=seed,
         **kw,
-    )
-
-
-def features_model(four_channels):
-    # a network-free reference: per-image features, tuned thresholds like the other rows
-    head = [StandardScaler(), OneVsRestClassifier(LogisticRegression(C=0.1, max_iter=2000))]
-    if four_channels:
-        return make_pipeline(LocalizationFeatures(), *head)
-    return make_pipeline(
-        ChannelSelector(("green",)), LocalizationFeatures(input_channels=("green",)), *head
     )
 
 

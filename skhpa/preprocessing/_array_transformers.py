@@ -23,6 +23,17 @@ def _check_images(X, name="X"):
     return X
 
 
+def _check_fitted_channels(est, X):
+    """``X`` as images with the channel count seen in ``fit`` (clear error otherwise)."""
+    X = _check_images(X)
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features (channels), but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input"
+        )
+    return X
+
+
 class ChannelSelector(TransformerMixin, BaseEstimator):
     """Select and reorder channels of an image array.
 
@@ -67,12 +78,7 @@ class ChannelSelector(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Return ``X[:, indices]``."""
         check_is_fitted(self, "indices_")
-        X = _check_images(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but ChannelSelector is expecting "
-                f"{self.n_features_in_} features as input"
-            )
+        X = _check_fitted_channels(self, X)
         return np.asarray(X[:, self.indices_])
 
     def __sklearn_tags__(self):
@@ -184,12 +190,7 @@ class ChannelStandardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     def transform(self, X):
         """float32 standardized copy of ``X``."""
         check_is_fitted(self, "mean_")
-        X = _check_images(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but ChannelStandardizer is expecting "
-                f"{self.n_features_in_} features as input"
-            )
+        X = _check_fitted_channels(self, X)
         X = np.asarray(X, dtype=np.float32)
         return (X - self.mean_[None, :, None, None].astype(np.float32)) / self.std_[
             None, :, None, None

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets import CHANNELS
-from ._array_transformers import _check_images
+from ._array_transformers import _check_fitted_channels, _check_images
 
 _QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 _SHIFTS = (1, 2, 4)
@@ -201,12 +201,7 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Features of each image, shape (n_samples, n_features_out), float64."""
         check_is_fitted(self, "protein_index_")
-        X = _check_images(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} channels, but LocalizationFeatures is expecting "
-                f"{self.n_features_in_} (input_channels={list(self.input_channels)})"
-            )
+        X = _check_fitted_channels(self, X)
         out = [
             self._chunk(X[start : start + self.chunk_size])
             for start in range(0, X.shape[0], self.chunk_size)
