@@ -138,3 +138,10 @@ def test_pipeline_with_features_round_trips_through_save_model(tmp_path):
     back = load_model(save_model(pipe, tmp_path / "m.skhpa"))
     assert back.steps[0][1].get_params()["n_scales"] == 2
     assert np.array_equal(back.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_tiny_images_give_finite_features():
+    # scales beyond the image size stop pooling instead of producing NaN
+    X = np.random.default_rng(0).integers(0, 255, (3, 4, 2, 2)).astype(np.uint8)
+    F = LocalizationFeatures(n_scales=4).fit_transform(X)
+    assert F.shape == (3, 1 + 4 * 10 + 18) and np.isfinite(F).all()

@@ -37,9 +37,11 @@ def _protein_stats(a):
     m = mean[:, None] + 1e-3
     q = np.quantile(flat, _QUANTILES, axis=1).T / m
     fg = (flat > 0.1 * flat.max(1, keepdims=True)).mean(1, keepdims=True)
-    grad = (
-        np.abs(np.diff(a, axis=1)).mean(axis=(1, 2)) + np.abs(np.diff(a, axis=2)).mean(axis=(1, 2))
-    )[:, None] / m
+    grad = np.zeros((n, 1))
+    for axis in (1, 2):
+        if a.shape[axis] > 1:
+            grad[:, 0] += np.abs(np.diff(a, axis=axis)).mean(axis=(1, 2))
+    grad /= m
     c = a - a.mean(axis=(1, 2), keepdims=True)
     var = (c * c).mean(axis=(1, 2)) + 1e-6
     ac = []
