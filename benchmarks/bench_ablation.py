@@ -18,7 +18,7 @@ The "full recipe" row is the recipe as :func:`skhpa.recipes.skhpa_recipe` and
 :func:`~skhpa.recipes.fit_with_thresholds` build it: step 7 with at least one label per image.
 Two reference rows, not steps of the recipe, fit no network at all: LocalizationFeatures +
 logistic regression on 4 channels and on green only, thresholds tuned the same way.
-Steps 1-2, 6-7 and the last row share a trained network, so five networks train per seed.
+Steps 1-2, 6-7 and the full-recipe row share a trained network, so five networks train per seed.
 
 Every finished network's scores are appended to ``results/ablation_runs.json`` at once, so an
 interrupted run resumes where it stopped (``python benchmarks/run_all.py ablation``). Takes
