@@ -32,7 +32,6 @@ import warnings
 
 import numpy as np
 from _common import RESULTS, save
-from bench_learnability_features import model as features_model
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score
 
@@ -40,7 +39,7 @@ from skhpa import HPAClassifier, ThresholdOptimizer
 from skhpa.datasets import make_hpa_like
 from skhpa.losses import CombinedLoss
 from skhpa.model_selection import multilabel_train_test_split
-from skhpa.recipes import seed_recipe
+from skhpa.recipes import features_recipe, seed_recipe
 
 SIZE, N_POOL, N_TEST = 64, 4000, 2000
 SEEDS = (0, 1, 2)
@@ -92,8 +91,8 @@ NETWORKS = {
         lambda s: timm_net(s, criterion=CombinedLoss, balanced_sampling=True),
         [(5, None, 0, True), (6, "d4", 0, True), (7, "d4", 1, True)],
     ),
-    "features_4ch": (lambda s: features_model(True), [(8, None, 0, True)]),
-    "features_green": (lambda s: features_model(False), [(9, None, 0, True)]),
+    "features_4ch": (lambda s: features_recipe(), [(8, None, 0, True)]),
+    "features_green": (lambda s: features_recipe(green_only=True), [(9, None, 0, True)]),
 }
 
 

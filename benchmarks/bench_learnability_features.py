@@ -27,10 +27,6 @@ from skhpa.recipes import features_recipe
 SEEDS = (0, 1, 2)
 
 
-def model(four_channels):
-    return features_recipe(green_only=not four_channels)
-
-
 def main():
     warnings.filterwarnings("ignore")
     rows, macro = [], {}
@@ -40,7 +36,7 @@ def main():
         per_class = {}
         for name, four in (("4ch", True), ("green", False)):
             t = time.perf_counter()
-            _, opt = fit_tuned(model(four), X[:N_TRAIN], Y[:N_TRAIN])
+            _, opt = fit_tuned(features_recipe(green_only=not four), X[:N_TRAIN], Y[:N_TRAIN])
             f = f1_score(Yte, opt.predict(X[N_TRAIN:]), average=None, zero_division=0)
             per_class[name] = f
             macro[(seed, name)] = (float(f.mean()), time.perf_counter() - t)

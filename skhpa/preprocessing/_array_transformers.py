@@ -23,6 +23,16 @@ def _check_images(X, name="X"):
     return X
 
 
+def _check_named_channels(X, input_channels):
+    """``X`` as images with one channel per name in ``input_channels`` (fit-time check)."""
+    X = _check_images(X)
+    if X.shape[1] != len(input_channels):
+        raise ValueError(
+            f"X has {X.shape[1]} channels but input_channels names {len(input_channels)}"
+        )
+    return X
+
+
 def _check_fitted_channels(est, X):
     """``X`` as images with the channel count seen in ``fit`` (clear error otherwise)."""
     X = _check_images(X)
@@ -68,9 +78,7 @@ class ChannelSelector(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"channels {missing or list(self.channels)} not in input_channels {inp}"
             )
-        X = _check_images(X)
-        if X.shape[1] != len(inp):
-            raise ValueError(f"X has {X.shape[1]} channels but input_channels names {len(inp)}")
+        X = _check_named_channels(X, inp)
         self.indices_ = np.array([inp.index(c) for c in self.channels])
         self.n_features_in_ = X.shape[1]
         return self

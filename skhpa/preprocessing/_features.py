@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets import CHANNELS
-from ._array_transformers import _check_fitted_channels, _check_images
+from ._array_transformers import _check_fitted_channels, _check_named_channels
 
 _QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 _SHIFTS = (1, 2, 4)
@@ -42,7 +42,7 @@ def _protein_stats(a):
         if a.shape[axis] > 1:
             grad[:, 0] += np.abs(np.diff(a, axis=axis)).mean(axis=(1, 2))
     grad /= m
-    c = a - a.mean(axis=(1, 2), keepdims=True)
+    c = a - mean[:, None, None]
     var = (c * c).mean(axis=(1, 2)) + 1e-6
     ac = []
     for s in _SHIFTS:
@@ -158,11 +158,7 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"protein channel {self.protein!r} not in input_channels {channels}")
         if len(set(channels)) != len(channels):
             raise ValueError(f"input_channels has repeated names: {channels}")
-        X = _check_images(X)
-        if X.shape[1] != len(channels):
-            raise ValueError(
-                f"X has {X.shape[1]} channels but input_channels names {len(channels)}"
-            )
+        X = _check_named_channels(X, channels)
         self.n_features_in_ = X.shape[1]
         self.protein_index_ = channels.index(self.protein)
         return self
@@ -186,18 +182,18 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         g = X[:, self.protein_index_]
         refs = [X[:, i] for i, _ in self._references()]
+        # the protein's pyramid is built once and shared by its statistics and every overlap
+        levels = [g]
+        for _ in range(max(self.n_scales, _OVERLAP_SCALES) - 1):
+            levels.append(_pool2(levels[-1]) if min(levels[-1].shape[1:]) >= 2 else levels[-1])
         parts = [np.log1p(g.mean(axis=(1, 2)))[:, None]]
-        level = g
-        for s in range(self.n_scales):
-            if s:
-                level = _pool2(level) if min(level.shape[1:]) >= 2 else level
-            parts.append(_protein_stats(level))
+        parts += [_protein_stats(levels[s]) for s in range(self.n_scales)]
         for r in refs:
-            gs, rs = g, r
+            rs = r
             for s in range(_OVERLAP_SCALES):
-                if s and min(gs.shape[1:]) >= 2:
-                    gs, rs = _pool2(gs), _pool2(rs)
-                parts.append(_overlap_stats(gs, rs, self.overlap_threshold))
+                if s and min(rs.shape[1:]) >= 2:
+                    rs = _pool2(rs)
+                parts.append(_overlap_stats(levels[s], rs, self.overlap_threshold))
         return np.hstack(parts)
 
     def transform(self, X):
