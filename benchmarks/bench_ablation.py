@@ -3,7 +3,7 @@
 Fixed spec (synthetic HPA-like data with the real HPA 2018 label distribution, 64 px):
 4,000 training images (3,200 to fit the network, a multilabel-stratified 800 to tune the
 thresholds) and 2,000 test images, for each of 3 seeds (the seed draws the dataset, the
-split and the network's initialisation). Seven steps, each adding one thing:
+split and the network's initialisation). Eight steps, each adding one thing:
 
 1. seed recipe: green only, SeedCNN, BCE, no augmentation, threshold 0.5;
 2. + ThresholdOptimizer (per-class thresholds on the 800 held-out images);
@@ -12,17 +12,23 @@ split and the network's initialisation). Seven steps, each adding one thing:
    cosine schedule);
 5. + focal + soft-F1 loss (CombinedLoss);
 6. + class-balanced batches;
-7. + D4 test-time augmentation (mean of 8 views).
+7. + channel correlations in the head (:class:`skhpa.nn.ChannelCorrelations`, scales 1, 2, 4);
+8. + D4 test-time augmentation (mean of 8 views).
 
 The "full recipe" row is the recipe as :func:`skhpa.recipes.skhpa_recipe` and
-:func:`~skhpa.recipes.fit_with_thresholds` build it: step 7 with at least one label per image.
-Two reference rows, not steps of the recipe, fit no network at all: LocalizationFeatures +
-logistic regression on 4 channels and on green only, thresholds tuned the same way.
-Steps 1-2, 6-7 and the full-recipe row share a trained network, so five networks train per seed.
+:func:`~skhpa.recipes.fit_with_thresholds` build it: step 8 with at least one label per image.
+Reference rows, not steps of the recipe: the network of step 6 with TTA and at least one label
+(the full recipe without the channel correlations); each recipe at its own budget (the full
+recipe at :func:`~skhpa.recipes.skhpa_recipe`'s default 12 epochs, under 10 minutes here, and
+the seed recipe trained 30 epochs, about as long); and two models that fit no network at all
+(LocalizationFeatures + logistic regression on 4 channels and on green only, thresholds tuned
+the same way). Rows from one network share its training (steps 1-2; step 6 and the recipe
+without correlations; steps 7-8 and the full recipe), so eight networks train per seed.
 
-Every finished network's scores are appended to ``results/ablation_runs.json`` at once, so an
-interrupted run resumes where it stopped (``python benchmarks/run_all.py ablation``). Takes
-about an hour on 2 CPU cores.
+Every finished network's scores are appended to ``results/ablation_runs.json`` at once (keyed
+by seed, network and step id), so an interrupted run resumes where it stopped and a new step
+trains only its own networks (``python benchmarks/run_all.py ablation``). Takes about an hour
+and three quarters on 2 CPU cores from scratch.
 """
 
 import json
@@ -39,25 +45,35 @@ from skhpa import HPAClassifier, ThresholdOptimizer
 from skhpa.datasets import make_hpa_like
 from skhpa.losses import CombinedLoss
 from skhpa.model_selection import multilabel_train_test_split
-from skhpa.recipes import features_recipe, seed_recipe
+from skhpa.recipes import features_recipe, seed_recipe, skhpa_recipe
 
 SIZE, N_POOL, N_TEST = 64, 4000, 2000
 SEEDS = (0, 1, 2)
 CNN_EPOCHS, TIMM_EPOCHS = 10, 8
+CORRELATION_SCALES = (1, 2, 4)
+# the recipes at their own budgets: skhpa_recipe's default epochs (under 10 minutes here), and
+# the seed recipe given about the same fit time
+RECIPE_EPOCHS, SEED_LONG_EPOCHS = 12, 30
 RUNS = RESULTS / "ablation_runs.json"
 
-STEPS = [
-    "1 seed recipe (green, SeedCNN, BCE, 0.5)",
-    "2 + ThresholdOptimizer",
-    "3 + all 4 channels",
-    "4 + timm resnet18 (augmented, cosine)",
-    "5 + focal + soft-F1 loss",
-    "6 + balanced batches",
-    "7 + D4 TTA",
-    "full recipe (7 + at least one label)",
-    "ref: no network, LocalizationFeatures + logistic regression, 4 channels",
-    "ref: no network, LocalizationFeatures + logistic regression, green only",
-]
+# step id -> row label, in table order
+STEPS = {
+    "seed": "1 seed recipe (green, SeedCNN, BCE, 0.5)",
+    "thresholds": "2 + ThresholdOptimizer",
+    "4ch": "3 + all 4 channels",
+    "resnet18": "4 + timm resnet18 (augmented, cosine)",
+    "focal": "5 + focal + soft-F1 loss",
+    "balanced": "6 + balanced batches",
+    "correlations": "7 + channel correlations in the head",
+    "tta": "8 + D4 TTA",
+    "full": "full recipe (8 + at least one label)",
+    "no_corr_full": "ref: full recipe without channel correlations",
+    "recipe_default": f"ref: full recipe at skhpa_recipe's default {RECIPE_EPOCHS} epochs",
+    "seed_long": f"ref: seed recipe trained {SEED_LONG_EPOCHS} epochs (as long as that one)",
+    "seed_long_thresholds": f"ref: the same + ThresholdOptimizer ({SEED_LONG_EPOCHS} epochs)",
+    "features_4ch": "ref: no network, LocalizationFeatures + logistic regression, 4 channels",
+    "features_green": "ref: no network, LocalizationFeatures + logistic regression, green only",
+}
 
 
 def timm_net(seed, **kw):
@@ -78,21 +94,44 @@ def seed_cnn_4ch(seed):
     return seed_recipe(max_epochs=CNN_EPOCHS, device="cpu", random_state=seed).named_steps["net"]
 
 
-# network name -> (factory, [(step, tta, min_labels, tuned)])
+# network name -> (factory, [(step id, tta, min_labels, tuned)])
 NETWORKS = {
     "green_seedcnn": (
         lambda s: seed_recipe(max_epochs=CNN_EPOCHS, device="cpu", random_state=s),
-        [(0, None, 0, False), (1, None, 0, True)],
+        [("seed", None, 0, False), ("thresholds", None, 0, True)],
     ),
-    "seedcnn_4ch": (seed_cnn_4ch, [(2, None, 0, True)]),
-    "resnet18_bce": (lambda s: timm_net(s), [(3, None, 0, True)]),
-    "resnet18_focal_f1": (lambda s: timm_net(s, criterion=CombinedLoss), [(4, None, 0, True)]),
+    "seedcnn_4ch": (seed_cnn_4ch, [("4ch", None, 0, True)]),
+    "resnet18_bce": (lambda s: timm_net(s), [("resnet18", None, 0, True)]),
+    "resnet18_focal_f1": (
+        lambda s: timm_net(s, criterion=CombinedLoss),
+        [("focal", None, 0, True)],
+    ),
     "resnet18_focal_f1_balanced": (
         lambda s: timm_net(s, criterion=CombinedLoss, balanced_sampling=True),
-        [(5, None, 0, True), (6, "d4", 0, True), (7, "d4", 1, True)],
+        [("balanced", None, 0, True), ("no_corr_full", "d4", 1, True)],
     ),
-    "features_4ch": (lambda s: features_recipe(), [(8, None, 0, True)]),
-    "features_green": (lambda s: features_recipe(green_only=True), [(9, None, 0, True)]),
+    "resnet18_focal_f1_balanced_corr": (
+        lambda s: timm_net(
+            s,
+            criterion=CombinedLoss,
+            balanced_sampling=True,
+            module__correlation_scales=CORRELATION_SCALES,
+        ),
+        [("correlations", None, 0, True), ("tta", "d4", 0, True), ("full", "d4", 1, True)],
+    ),
+    "skhpa_recipe_default_epochs": (
+        lambda s: skhpa_recipe(max_epochs=RECIPE_EPOCHS, device="cpu", random_state=s),
+        [("recipe_default", "d4", 1, True)],
+    ),
+    "green_seedcnn_long": (
+        lambda s: seed_recipe(max_epochs=SEED_LONG_EPOCHS, device="cpu", random_state=s),
+        [("seed_long", None, 0, False), ("seed_long_thresholds", None, 0, True)],
+    ),
+    "features_4ch": (lambda s: features_recipe(), [("features_4ch", None, 0, True)]),
+    "features_green": (
+        lambda s: features_recipe(green_only=True),
+        [("features_green", None, 0, True)],
+    ),
 }
 
 
@@ -119,12 +158,12 @@ def evaluate(model, steps, Xva, Yva, Xte, Yte):
             P = opt.fit(Xva, Yva).predict(Xte)
         else:
             P = model.predict(Xte)
-        out[str(step)] = {
+        out[step] = {
             "macro_f1": float(f1_score(Yte, P, average="macro", zero_division=0)),
             "label_accuracy": float((P == Yte).mean()),
             "labels_per_image": float(P.sum(1).mean()),
         }
-        out[str(step)]["tuning_and_predict_s"] = time.perf_counter() - t
+        out[step]["tuning_and_predict_s"] = time.perf_counter() - t
     return out
 
 
@@ -143,7 +182,11 @@ def run(seeds=SEEDS):
     warnings.filterwarnings("ignore")
     runs = _load_runs()
     for seed in seeds:
-        todo = [n for n in NETWORKS if f"{seed}/{n}" not in runs]
+        todo = [
+            n
+            for n, (_, steps) in NETWORKS.items()
+            if any(step not in runs.get(f"{seed}/{n}", {}).get("steps", {}) for step, *_ in steps)
+        ]
         if not todo:
             continue
         Xfit, Yfit, Xva, Yva, Xte, Yte = dataset(seed)
@@ -163,14 +206,13 @@ def run(seeds=SEEDS):
 def table(runs):
     per_step = {}
     fit_time = {}
-    for key, rec in runs.items():
-        seed, name = key.split("/")
+    for rec in runs.values():
         for step, sc in rec["steps"].items():
-            per_step.setdefault(int(step), []).append(sc)
-            fit_time.setdefault(int(step), []).append(rec["fit_s"])
-    base = np.mean([s["macro_f1"] for s in per_step.get(0, [{"macro_f1": np.nan}])])
+            per_step.setdefault(step, []).append(sc)
+            fit_time.setdefault(step, []).append(rec["fit_s"])
+    base = np.mean([s["macro_f1"] for s in per_step.get("seed", [{"macro_f1": np.nan}])])
     rows = []
-    for step in sorted(per_step):
+    for step in [s for s in STEPS if s in per_step]:
         f1 = np.array([s["macro_f1"] for s in per_step[step]])
         acc = np.array([s["label_accuracy"] for s in per_step[step]])
         rows.append(

@@ -1,11 +1,13 @@
 """Do 4 channels beat green only with a stronger model? resnet18 on the synthetic data.
 
-Opt-in (about 9 minutes on 2 CPU cores, not part of ``run_all.py``'s default list):
+Opt-in (about 10 minutes on 2 CPU cores, not part of ``run_all.py``'s default list):
 
     python benchmarks/run_all.py learnability_resnet
 
 Same protocol as the learnability table of bench_synthetic_quality.py (thresholds per class
-on a 20 % held-out part), with resnet18 at 64 px, 2,400 train / 1,200 test, 8 epochs.
+on a 20 % held-out part), with resnet18 at 64 px, 2,400 train / 1,200 test, 8 epochs; a third
+row gives the 4-channel network the channels' pairwise correlations in its head
+(``module__correlation_scales=(1, 2, 4)``, as in skhpa_recipe).
 """
 
 import warnings
@@ -20,7 +22,7 @@ from skhpa.datasets import make_hpa_like
 from skhpa.preprocessing import ChannelSelector
 
 
-def net():
+def net(**kw):
     return HPAClassifier(
         "resnet18",
         max_epochs=8,
@@ -29,6 +31,7 @@ def net():
         train_split=None,
         device="cpu",
         random_state=0,
+        **kw,
     )
 
 
@@ -40,6 +43,7 @@ def main():
     for name, est in (
         ("4 channels", net()),
         ("green only", make_pipeline(ChannelSelector(("green",)), net())),
+        ("4 channels + channel correlations", net(module__correlation_scales=(1, 2, 4))),
     ):
         _, opt = fit_tuned(est, Xtr, Ytr)
         rows.append(

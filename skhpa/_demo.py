@@ -85,8 +85,8 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
 
     # 3. the skhpa recipe, with a small grid search
     _say(
-        "[3/5] skhpa recipe: 4 channels, resnet18, focal + soft-F1 loss, balanced batches, "
-        "per-class thresholds (min 1 label), D4 TTA"
+        "[3/5] skhpa recipe: 4 channels, resnet18 + channel correlations, focal + soft-F1 loss, "
+        "balanced batches, per-class thresholds (min 1 label), D4 TTA"
     )
     rng = np.random.RandomState(random_state)
     sub = rng.choice(len(Y_train), size=min(cfg["grid_n"], len(Y_train)), replace=False)

@@ -2,9 +2,10 @@
 
 - :func:`seed_recipe`: the student report's baseline, green channel only,
   :class:`~skhpa.nn.SeedCNN`, binary cross-entropy, a 0.5 threshold.
-- :func:`skhpa_recipe`: all 4 channels, a timm backbone, focal + soft-F1
-  loss, class-balanced batches, multilabel-stratified validation, per-class
-  thresholds with at least one label, test-time augmentation.
+- :func:`skhpa_recipe`: all 4 channels, a timm backbone whose head also sees
+  the channels' pairwise correlations, focal + soft-F1 loss, class-balanced
+  batches, multilabel-stratified validation, per-class thresholds with at
+  least one label, test-time augmentation.
 - :func:`features_recipe`: no network; per-image localization features and a
   one-vs-rest logistic regression, fitted in seconds on a CPU.
 
@@ -70,6 +71,7 @@ def skhpa_recipe(
     tta="d4",
     balanced_sampling=True,
     criterion=CombinedLoss,
+    correlation_scales=(1, 2, 4),
     train_split=None,
     device="auto",
     random_state=0,
@@ -81,13 +83,21 @@ def skhpa_recipe(
     ``train_split=None``: the multilabel-stratified held-out part that
     :func:`fit_with_thresholds` keeps for the thresholds is the validation
     data; the network trains for ``max_epochs`` with a cosine schedule.
+    ``correlation_scales``: the head also sees the input channels' pairwise
+    correlations at these scales (:class:`~skhpa.nn.ChannelCorrelations`;
+    protein-to-marker colocalization, which a backbone trained from scratch
+    does not learn by itself); None turns it off. Used only when ``backbone``
+    is a timm name.
 
     Examples
     --------
     >>> from skhpa.recipes import skhpa_recipe
-    >>> skhpa_recipe(max_epochs=3).get_params()["module"]
-    'resnet18'
+    >>> net = skhpa_recipe(max_epochs=3)
+    >>> net.get_params()["module"], net.get_params()["module__correlation_scales"]
+    ('resnet18', (1, 2, 4))
     """
+    if isinstance(backbone, str) and correlation_scales is not None:
+        params.setdefault("module__correlation_scales", correlation_scales)
     return HPAClassifier(
         backbone,
         criterion=criterion,

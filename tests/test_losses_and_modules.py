@@ -4,7 +4,15 @@ import pytest
 import torch
 
 from skhpa.losses import CombinedLoss, FocalLoss, SoftF1Loss
-from skhpa.nn import MLPNet, PretrainedWeightsError, SeedCNN, TimmNet, augment_batch, d4_transform
+from skhpa.nn import (
+    ChannelCorrelations,
+    MLPNet,
+    PretrainedWeightsError,
+    SeedCNN,
+    TimmNet,
+    augment_batch,
+    d4_transform,
+)
 
 
 def _sig(x):
@@ -81,6 +89,43 @@ def test_timm_backbones_and_head():
         assert net(torch.zeros(2, 4, 64, 64, dtype=torch.uint8)).shape == (2, 28)
     with pytest.raises(ValueError, match="unknown timm backbone"):
         TimmNet("resnet_does_not_exist")
+
+
+def test_channel_correlations_equal_pearson_per_image_and_scale():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 4, 16, 16, generator=g)
+    x[:, 1] = 2 * x[:, 0] + 5  # an affine copy: correlation 1 at every scale
+    x[:, 2] = -x[:, 0]
+    out = ChannelCorrelations(4, scales=(1, 4))(x)
+    assert out.shape == (3, 12)
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    for n in range(3):
+        pooled = torch.nn.functional.avg_pool2d(x[n : n + 1], 4)[0]
+        for k, (i, j) in enumerate(pairs):
+            for s, img in enumerate((x[n], pooled)):
+                want = torch.corrcoef(torch.stack([img[i].ravel(), img[j].ravel()]))[0, 1]
+                assert torch.isclose(out[n, 6 * s + k], want, atol=1e-5)
+    assert torch.allclose(out[:, [0, 6]], torch.ones(3, 2), atol=1e-5)
+    assert torch.allclose(out[:, [1, 7]], -torch.ones(3, 2), atol=1e-5)
+    # constant channels give 0, not NaN
+    assert torch.equal(ChannelCorrelations(2, (1,))(torch.ones(1, 2, 4, 4)), torch.zeros(1, 1))
+    with pytest.raises(ValueError, match="scales must be positive"):
+        ChannelCorrelations(4, scales=(0,))
+
+
+def test_timm_net_with_channel_correlations():
+    torch.manual_seed(0)
+    net = TimmNet("resnet18", n_classes=5, in_chans=4, correlation_scales=(1, 2)).eval()
+    assert net.correlations.n_features == 12
+    assert net.head.fc.in_features == 2 * net.backbone.num_features + 12
+    x = torch.randint(0, 255, (2, 4, 32, 32), dtype=torch.uint8)
+    assert net(x).shape == (2, 5)
+    # shifting blue against the others changes the correlations the head receives
+    shifted = x.clone()
+    shifted[:, 2] = torch.roll(x[:, 2], shifts=7, dims=2)
+    assert not torch.allclose(net.correlations(x.float()), net.correlations(shifted.float()))
+    # one channel: nothing to correlate, the plain head
+    assert TimmNet("resnet18", in_chans=1, correlation_scales=(1,)).correlations is None
 
 
 def test_pretrained_offline_fails_clearly(monkeypatch):

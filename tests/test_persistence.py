@@ -64,11 +64,14 @@ def test_round_trip_timm_net_with_tta_and_transformers(data, tmp_path):
                     device="cpu",
                     random_state=0,
                     threshold=np.full(28, 0.3),
+                    module__correlation_scales=(1, 2),
                 ),
             ),
         ]
     ).fit(X, Y)
     loaded = load_model(save_model(model, tmp_path / "timm.skhpa"))
+    assert loaded.named_steps["net"].module__correlation_scales == (1, 2)
+    assert loaded.named_steps["net"].module_.correlations.scales == (1, 2)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.named_steps["std"].mean_, model.named_steps["std"].mean_)
     assert loaded.named_steps["net"].criterion is CombinedLoss

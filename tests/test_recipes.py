@@ -26,6 +26,8 @@ def test_recipes_are_what_they_say():
     full = skhpa_recipe()
     assert full.module == "resnet18" and full.tta == "d4" and full.balanced_sampling
     assert full.min_labels == 1 and full.criterion.__name__ == "CombinedLoss"
+    assert full.module__correlation_scales == (1, 2, 4)
+    assert "module__correlation_scales" not in skhpa_recipe(correlation_scales=None).get_params()
 
 
 def test_features_recipe_uses_the_reference_channels():

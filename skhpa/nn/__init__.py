@@ -3,6 +3,7 @@
 from ._augment import TTA_TRANSFORMS, augment_batch, d4_transform
 from ._modules import (
     AvgMaxHead,
+    ChannelCorrelations,
     MLPNet,
     PretrainedWeightsError,
     SeedCNN,
@@ -12,6 +13,7 @@ from ._modules import (
 
 __all__ = [
     "AvgMaxHead",
+    "ChannelCorrelations",
     "MLPNet",
     "PretrainedWeightsError",
     "SeedCNN",
