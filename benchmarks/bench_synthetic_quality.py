@@ -49,16 +49,16 @@ def linear():
 
 
 def cnn(**kw):
-    return HPAClassifier(
-        SeedCNN,
+    """SeedCNN as every table here trains it; ``kw`` adds or overrides parameters."""
+    params = dict(
         max_epochs=EPOCHS,
         batch_size=64,
         lr=2e-3,
         train_split=None,
         device="cpu",
         random_state=0,
-        **kw,
     )
+    return HPAClassifier(SeedCNN, **{**params, **kw})
 
 
 def fit_tuned(est, X, Y, sampler=None):
