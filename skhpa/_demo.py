@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score
 from .datasets import CLASS_NAMES, load_hpa, read_labels_csv, write_hpa_like, write_submission
 from .metrics import per_class_report
 from .model_selection import MultilabelStratifiedKFold
-from .persistence import dump_joblib
+from .persistence import load_model, save_model
 from .preprocessing import ImageLoader
 from .recipes import fit_with_thresholds, seed_recipe, skhpa_recipe
 from .utils import atomic_write
@@ -46,8 +46,8 @@ def _say(msg):
 
 def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_state=0):
     """Run the demo; returns a dict of the measured numbers (also saved as ``results.json``)."""
-    import joblib
     from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
 
     cfg = SETTINGS["small" if small else "full"]
     out = Path(out)
@@ -65,9 +65,10 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     )
     train, test = load_hpa(root), load_hpa(root, "test")
     _, Y_test = read_labels_csv(root / "test_labels.csv")
-    loader = ImageLoader(train.image_dir, cache=out / "cache", n_jobs=2)
-    X_train = loader.transform(train.ids)
-    X_test = loader.set_params(root=test.image_dir).transform(test.ids)
+    # path stems carry their folder: one loader reads the train and the test folder
+    loader = ImageLoader(cache=out / "cache", n_jobs=2).fit(train.stems)
+    X_train = loader.transform(train.stems)
+    X_test = loader.transform(test.stems)
     Y_train = train.target
 
     results = {"settings": cfg, "device": device}
@@ -132,10 +133,17 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
 
     # 5. persistence, submission and figures
     _say("[5/5] saving the model, a submission and figures")
-    model_path = dump_joblib(model, out / "skhpa_model.joblib")
-    back = joblib.load(model_path)
-    same = bool(np.array_equal(back.predict(X_test), pred_skhpa))
+    # the saved model reads image files itself (`skhpa predict` works on any folder with it);
+    # no cache folder and no optimizer state go into the file
+    deployable = Pipeline(
+        [("load", ImageLoader(image_size=cfg["image_size"], lazy=True).fit(train.stems)),
+         ("model", model)]
+    )  # fmt: skip
+    model_path = save_model(deployable, out / "skhpa_model.skhpa")
+    back = load_model(model_path)
+    same = bool(np.array_equal(back.predict(test.stems), pred_skhpa))
     results["reloaded_predictions_identical"] = same
+    results["model_file_mb"] = model_path.stat().st_size / 2**20
     if not same:
         raise RuntimeError("the reloaded model predicts differently from the saved one")
     write_submission(test.ids, pred_skhpa, out / "submission.csv")
@@ -144,7 +152,11 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     results["total_seconds"] = time.perf_counter() - t_start
     with atomic_write(out / "results.json") as fh:
         json.dump(results, fh, indent=1)
-    _say(f"      model: {model_path} (reloaded, identical predictions: {same})")
+    _say(
+        f"      model: {model_path} ({results['model_file_mb']:.1f} MB; reloaded, identical "
+        f"predictions: {same}); predict a folder with: skhpa predict --model {model_path} "
+        "--data FOLDER"
+    )
     _say(f"      submission: {out / 'submission.csv'}")
     _say(f"      figures: {', '.join(figures)}")
     _say(f"done in {results['total_seconds']:.0f} s. Everything is in {out.resolve()}")
@@ -166,6 +178,9 @@ def _summary(Y_true, Y_pred, seconds):
         "macro_f1": r["macro"]["f1"],
         "micro_f1": r["micro"]["f1"],
         "per_label_accuracy": r["per_label_accuracy"],
+        "labels_per_image": float(np.asarray(Y_pred).sum(axis=1).mean()),
+        "true_labels_per_image": float(np.asarray(Y_true).sum(axis=1).mean()),
+        "empty_prediction_error": float(np.asarray(Y_true).mean()),
         "fit_seconds": seconds,
         "per_class_f1": [r["per_class"][n]["f1"] for n in CLASS_NAMES],
     }
@@ -173,14 +188,21 @@ def _summary(Y_true, Y_pred, seconds):
 
 def _table(results):
     lines = [
-        f"      {'recipe':<8} {'macro-F1':>9} {'micro-F1':>9} {'per-label acc':>14} {'fit time':>9}"
+        f"      {'recipe':<8} {'macro-F1':>9} {'micro-F1':>9} {'per-label acc':>14} "
+        f"{'labels/image':>13} {'fit time':>9}"
     ]
     for name in ("seed", "skhpa"):
         r = results[name]
         lines.append(
             f"      {name:<8} {r['macro_f1']:9.3f} {r['micro_f1']:9.3f} "
-            f"{r['per_label_accuracy']:14.3f} {r['fit_seconds']:8.0f}s"
+            f"{r['per_label_accuracy']:14.3f} {r['labels_per_image']:13.2f} "
+            f"{r['fit_seconds']:8.0f}s"
         )
+    r = results["seed"]
+    lines.append(
+        f"      {'truth':<8} {'':>9} {'':>9} {1 - r['empty_prediction_error']:14.3f} "
+        f"{r['true_labels_per_image']:13.2f}   (per-label accuracy of predicting nothing)"
+    )
     return "\n".join(lines)
 
 

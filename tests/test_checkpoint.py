@@ -44,6 +44,24 @@ def test_interrupt_rolls_back_to_last_completed_epoch(data):
     assert len(net.history) == 2 + kw["max_epochs"] and not net.interrupted_
 
 
+class InterruptBetweenEpochs(Callback):
+    """Raise KeyboardInterrupt once epoch ``epoch`` ended (Ctrl-C while a checkpoint is written)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_interrupt_between_epochs_is_reported(data):
+    X, Y = data
+    with pytest.warns(UserWarning, match="last completed epoch \\(2\\)"):
+        net = HPAClassifier(SeedCNN, callbacks=[InterruptBetweenEpochs(2)], **KW).fit(X, Y)
+    assert net.interrupted_ and len(net.history) == 2
+
+
 def test_checkpoint_resume_is_bit_identical(data, tmp_path):
     X, Y = data
     full = HPAClassifier(SeedCNN, **KW).fit(X, Y)  # cosine schedule, augmentation

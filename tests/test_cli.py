@@ -125,6 +125,19 @@ def test_demo_small(tmp_path):
         assert (tmp_path / "out" / name).stat().st_size > 1000
     sub = read_submission(tmp_path / "out" / "submission.csv")
     assert len(sub.ids) == 120
+    # the demo's model file is a .skhpa without optimizer state, and `skhpa predict` reads it
+    model_file = tmp_path / "out" / "skhpa_model.skhpa"
+    from skhpa.persistence import load_model
+    from skhpa.utils import iter_estimators
+
+    nets = [e for e in iter_estimators(load_model(model_file)) if hasattr(e, "module_")]
+    weights = sum(t.numel() * t.element_size() for t in nets[0].module_.state_dict().values())
+    assert model_file.stat().st_size <= 1.2 * weights
+    data = next((tmp_path / "out").glob("data_*"))
+    assert main(["predict", "--model", str(model_file), "--data", str(data),
+                 "--out", str(tmp_path / "again.csv"), "--device", "cpu"]) == 0  # fmt: skip
+    np.testing.assert_array_equal(read_submission(tmp_path / "again.csv").target, sub.target)
+    assert "labels_per_image" in results["skhpa"]
     # the skhpa recipe predicts at least one label per image; macro-F1 is in [0, 1]
     assert (sub.target.sum(1) >= 1).all()
     assert 0 <= results["skhpa"]["macro_f1"] <= 1

@@ -88,11 +88,13 @@ def test_load_hpa_external_jpeg_layout(tmp_path):
         ("", "the file is empty"),
         ("Id\nabc\n", r"missing column\(s\) \['Target'\]"),
         ("Id,Target\n", "no data rows"),
-        ("Id,Target\na,0\nb,1\na,2\n", r"duplicate Id 'a' in rows \[0, 2\]"),
-        ("Id,Target\na,0\nb,29\n", "row 1: token '29' is outside"),
-        ("Id,Target\na,0\nb,\n", "row 1: empty target"),
+        ("Id,Target\na,0\nb,1\na,2\n", r"duplicate Id 'a' on lines \[2, 4\]"),
+        ("Id,Target\na,0\nb,29\n", "line 3: token '29' is outside"),
+        ("Id,Target\na,0\nb,\n", "line 3: empty target"),
+        # a blank line still counts: the error names line 6 as an editor shows it
+        ("Id,Target\na,0\n\nb,1\nc,2\nd,x\n", "line 6: token 'x' is not a class index"),
         ("Id,Target\na,0,7\n", "line 2: expected 2 fields"),
-        ("Id,Target\n../etc/passwd,0\n", "invalid sample Id"),
+        ("Id,Target\na,0\n../etc/passwd,0\n", "line 3: invalid sample Id"),
         ("Id,Target\n/abs/path,0\n", "invalid sample Id"),
     ],
 )

@@ -42,7 +42,8 @@ def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty
         If the file does not exist.
     ValueError
         For an empty file, a missing column, an invalid or duplicated Id, or a
-        malformed target; the message names the file, the row and the value.
+        malformed target; the message names the file, the line (as an editor
+        numbers it: the header is line 1) and the value.
 
     Examples
     --------
@@ -70,8 +71,9 @@ def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty
             raise ValueError(f"{path}: missing column(s) {missing}; the header is {header}")
         i_id = header.index(id_column)
         i_t = header.index(target_column) if target_column else None
-        ids, targets = [], []
-        for line_no, row in enumerate(reader, start=2):
+        ids, targets, lines = [], [], []
+        for row in reader:
+            line_no = reader.line_num  # as an editor shows it: the header is line 1
             if not row:
                 continue
             if len(row) != len(header):
@@ -79,27 +81,26 @@ def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty
                     f"{path}, line {line_no}: expected {len(header)} fields, got {len(row)}"
                 )
             ids.append(row[i_id])
+            lines.append(line_no)
             if i_t is not None:
                 targets.append(row[i_t])
     if not ids:
         raise ValueError(f"{path}: no data rows after the header")
-    for i, sample_id in enumerate(ids):
+    for sample_id, line_no in zip(ids, lines):
         try:
-            validate_sample_id(sample_id, row=i)
+            validate_sample_id(sample_id)
         except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+            raise ValueError(f"{path}, line {line_no}: {exc}") from None
     ids = np.asarray(ids, dtype=str)
-    uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    uniq, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():
         dup = str(uniq[counts > 1][0])
-        rows = np.flatnonzero(ids == dup).tolist()
-        raise ValueError(f"{path}: duplicate Id {dup!r} in rows {rows}")
+        dup_lines = [lines[i] for i in np.flatnonzero(ids == dup)]
+        raise ValueError(f"{path}: duplicate Id {dup!r} on lines {dup_lines}")
     Y = None
     if i_t is not None:
-        try:
-            Y = parse_targets(targets, allow_empty=allow_empty)
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        where = [f"{path}, line {n}" for n in lines]
+        Y = parse_targets(targets, allow_empty=allow_empty, where=where)
     return ids, Y
 
 
@@ -192,7 +193,11 @@ def load_hpa(
     data : :class:`~sklearn.utils.Bunch`
         ``ids`` (1-D str array), ``target`` ((n, 28) uint8; train only, else
         None), ``target_names``, ``root``, ``image_dir``, ``channels``,
-        ``extension`` and ``paths`` ((n, n_channels) array of file paths).
+        ``extension``, ``paths`` ((n, n_channels) array of file paths) and
+        ``stems`` (1-D str array of path stems ``{image_dir}/{Id}``). The
+        stems are the ``X`` to fit and predict on: they carry their folder,
+        so a pipeline starting with an ``ImageLoader()`` without ``root``
+        that was fitted on one folder predicts any other.
 
     Examples
     --------
@@ -203,6 +208,8 @@ def load_hpa(
     >>> data = load_hpa(root)
     >>> data.ids.shape, data.target.shape, data.paths.shape
     ((4,), (4, 28), (4, 4))
+    >>> data.stems[0].endswith(data.ids[0])
+    True
     """
     if subset not in _DEFAULT_LABEL_FILES:
         raise ValueError(f"subset must be 'train' or 'test', got {subset!r}")
@@ -238,6 +245,7 @@ def load_hpa(
         channels=channels,
         extension=extension,
         paths=paths,
+        stems=np.array([str(directory / i) for i in ids], dtype=str),
     )
 
 

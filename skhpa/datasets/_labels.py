@@ -49,7 +49,7 @@ _LABEL_SET_FILES = {
 }
 
 
-def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False):
+def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False, where=None):
     """Parse Kaggle ``Target`` strings into a multilabel indicator matrix.
 
     Parameters
@@ -62,6 +62,9 @@ def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False):
     allow_empty : bool, default=False
         Whether an empty string (no label) is accepted. Training labels always
         hold at least one label; a submission may predict none.
+    where : sequence of str, optional
+        How error messages name each row (e.g. ``"train.csv, line 6"``);
+        by default ``"row i"`` (0-based).
 
     Returns
     -------
@@ -89,6 +92,7 @@ def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False):
     if isinstance(targets, str):
         raise ValueError("targets must be a sequence of strings, got a single string")
     targets = list(targets)
+    name = (lambda i: f"row {i}") if where is None else (lambda i: where[i])
     # Rows repeat a few hundred distinct strings: each distinct string is parsed and
     # checked once, and the rows index into that table.
     codes = {}
@@ -98,7 +102,7 @@ def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False):
             if t is None or (isinstance(t, float) and np.isnan(t)):
                 t = ""
             else:
-                raise ValueError(f"row {i}: target must be a string, got {t!r}")
+                raise ValueError(f"{name(i)}: target must be a string, got {t!r}")
         row_code[i] = codes.setdefault(t, len(codes))
     lookup = _token_table(n_classes)
     table = np.zeros((len(codes), n_classes), dtype=np.uint8)
@@ -121,7 +125,7 @@ def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False):
             table[code, k] = 1
         if problem is not None:
             row = int(np.flatnonzero(row_code == code)[0])
-            raise ValueError(f"row {row}: {problem}")
+            raise ValueError(f"{name(row)}: {problem}")
     return table[row_code]
 
 

@@ -1,13 +1,14 @@
 """The skorch-based multilabel CNN estimator and its helpers."""
 
 from ._classifier import HPAClassifier
-from ._device import move_to_device, resolve_device
+from ._device import describe_device, move_to_device, resolve_device
 from ._valid_split import MultilabelHoldout
 
 __all__ = [
     "AcceleratedHPAClassifier",
     "HPAClassifier",
     "MultilabelHoldout",
+    "describe_device",
     "move_to_device",
     "resolve_device",
 ]

@@ -187,6 +187,14 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
     n_classes_ : int
     n_features_in_ : int
         Number of input channels (features, for 2-D input).
+    input_shape_ : tuple of int
+        The shape of one training sample, ``(n_channels, height, width)``.
+        Later inputs must have it: a network never runs silently at another
+        resolution (resize with :class:`~skhpa.preprocessing.ImageLoader`,
+        whose fitted geometry does this for a Pipeline).
+    label_cardinality_ : float
+        Mean number of labels per training sample (the command line warns
+        when predictions stray far from it).
     channel_mean_, channel_std_ : ndarray of shape (n_channels,)
         The normalization statistics used.
     interrupted_ : bool
@@ -385,6 +393,14 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (axis 1: the image channels)."
             )
+        expected = getattr(self, "input_shape_", None)
+        if not fitting and expected is not None and tuple(X.shape[1:]) != tuple(expected):
+            raise ValueError(
+                f"{type(self).__name__} was fitted on samples of shape {tuple(expected)} "
+                f"(channels, height, width) and received samples of shape {tuple(X.shape[1:])}; "
+                "resize the images to the training size (ImageLoader(image_size=...) or "
+                "skhpa.preprocessing.Resize)"
+            )
         return X
 
     def _channel_stats(self, X, max_samples=2000, chunk=32):
@@ -486,14 +502,19 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:
-            snap = getattr(self, "_snapshot", None)
-            if snap is not None and len(self.history) > snap["epochs"]:
-                # stopped inside an epoch (not by early stopping, which stops between epochs)
-                restore_snapshot(self, snap)
+            # skorch's EarlyStopping stops training with a KeyboardInterrupt too
+            stopped_early = any(
+                isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+                for _, cb in getattr(self, "callbacks_", [])
+            )
+            if not stopped_early:
+                snap = getattr(self, "_snapshot", None)
+                if snap is not None and len(self.history) > snap["epochs"]:
+                    restore_snapshot(self, snap)  # stopped inside an epoch: roll back
                 self.interrupted_ = True
                 warnings.warn(
                     f"{type(self).__name__}.fit was interrupted; the network is the one of the "
-                    f"last completed epoch ({snap['epochs']}). Continue with partial_fit, or "
+                    f"last completed epoch ({len(self.history)}). Continue with partial_fit, or "
                     "fit again with the same checkpoint_dir to resume.",
                     UserWarning,
                     stacklevel=2,
@@ -543,6 +564,8 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
             self.n_classes_ = Y.shape[1]
             self.classes_ = np.arange(self.n_classes_)
             self.n_features_in_ = int(X.shape[1])
+            self.input_shape_ = tuple(int(d) for d in X.shape[1:])
+            self.label_cardinality_ = float(Y.sum(axis=1).mean())
             self._y_dtype = Y.dtype
             self._set_channel_stats(X)
         elif X.shape[1] != self.n_features_in_:

@@ -2,12 +2,30 @@
 
 import torch
 
+from ..utils import iter_estimators
+
 
 def resolve_device(device):
     """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged."""
     if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+def describe_device(device):
+    """The device that ``device`` resolves to, in words: ``"cpu"`` or ``"cuda:0 (NVIDIA H200)"``.
+
+    Examples
+    --------
+    >>> from skhpa.neural_net import describe_device
+    >>> describe_device("cpu")
+    'cpu'
+    """
+    dev = torch.device(resolve_device(device))
+    if dev.type == "cuda" and torch.cuda.is_available():
+        index = dev.index if dev.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return str(dev)
 
 
 def move_to_device(estimator, device):
@@ -38,31 +56,20 @@ def move_to_device(estimator, device):
     """
     from skorch import NeuralNet
 
-    seen = set()
-
-    def walk(est):
-        if est is None or id(est) in seen:
-            return
-        seen.add(id(est))
-        if isinstance(est, NeuralNet):
-            est.device = device
-            target = torch.device(resolve_device(device))
-            for name in est._modules + est._criteria:
-                mod = getattr(est, name + "_", None)
-                if isinstance(mod, torch.nn.Module):
-                    mod.to(target)
-            for name in est._optimizers:
-                opt = getattr(est, name + "_", None)
-                if opt is not None:
-                    for state in opt.state.values():
-                        for k, v in state.items():
-                            if torch.is_tensor(v):
-                                state[k] = v.to(target)
-            return
-        for _, step in getattr(est, "steps", []) or []:
-            walk(step)
-        for attr in ("estimator_", "best_estimator_", "estimator"):
-            walk(getattr(est, attr, None))
-
-    walk(estimator)
+    for est in iter_estimators(estimator):
+        if not isinstance(est, NeuralNet):
+            continue
+        est.device = device
+        target = torch.device(resolve_device(device))
+        for name in est._modules + est._criteria:
+            mod = getattr(est, name + "_", None)
+            if isinstance(mod, torch.nn.Module):
+                mod.to(target)
+        for name in est._optimizers:
+            opt = getattr(est, name + "_", None)
+            if opt is not None:
+                for state in opt.state.values():
+                    for k, v in state.items():
+                        if torch.is_tensor(v):
+                            state[k] = v.to(target)
     return estimator

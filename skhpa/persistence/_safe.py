@@ -195,6 +195,8 @@ class _Writer:
             "n_classes_": net.n_classes_,
             "classes_": self.array(net.classes_, where),
             "n_features_in_": net.n_features_in_,
+            "input_shape_": list(getattr(net, "input_shape_", ()) or ()) or None,
+            "label_cardinality_": getattr(net, "label_cardinality_", None),
             "channel_mean_": self.array(net.channel_mean_, where),
             "channel_std_": self.array(net.channel_std_, where),
             "_y_dtype": {"__dtype__": np.dtype(net._y_dtype).str},
@@ -438,6 +440,10 @@ class _Reader:
             net.n_classes_ = int(state["n_classes_"])
             net.classes_ = self.value(state["classes_"], where)
             net.n_features_in_ = int(state["n_features_in_"])
+            if state.get("input_shape_"):
+                net.input_shape_ = tuple(int(d) for d in state["input_shape_"])
+            if state.get("label_cardinality_") is not None:
+                net.label_cardinality_ = float(state["label_cardinality_"])
             net.channel_mean_ = self.value(state["channel_mean_"], where)
             net.channel_std_ = self.value(state["channel_std_"], where)
             net._y_dtype = self.value(state["_y_dtype"], where)

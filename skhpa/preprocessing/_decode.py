@@ -84,16 +84,41 @@ def read_channel(path, channel, *, sample_id=None):
 
 
 def resize_plane(plane, size):
-    """Resize a uint8 plane to ``size`` x ``size``: box (area) filter when shrinking."""
-    if plane.shape == (size, size):
+    """Resize a uint8 plane to ``size`` (an int for a square, or ``(height, width)``).
+
+    Box (area) filter when shrinking, bilinear when enlarging.
+    """
+    h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+    if plane.shape == (h, w):
         return plane
-    shrinking = plane.shape[0] >= size and plane.shape[1] >= size
+    shrinking = plane.shape[0] >= h and plane.shape[1] >= w
     resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-    return np.asarray(Image.fromarray(plane).resize((size, size), resample=resample))
+    return np.asarray(Image.fromarray(plane).resize((w, h), resample=resample))
+
+
+def native_shape(path, *, sample_id=None):
+    """The (height, width) of an image file, read from its header (no decoding)."""
+    who = f"sample {sample_id!r}, " if sample_id is not None else ""
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{who}file not found: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(f"{who}file {path}: image too large ({exc})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageReadError(f"{who}file {path}: corrupt or truncated image ({exc})") from None
+    return int(height), int(width)
 
 
 def read_sample(paths, channels, image_size, *, sample_id=None):
-    """Read the channel files of one sample into a (C, H, W) uint8 array."""
+    """Read the channel files of one sample into a (C, H, W) uint8 array.
+
+    ``image_size``: None keeps the native size; an int or ``(height, width)``
+    resizes every channel to it.
+    """
     planes = []
     for path, channel in zip(paths, channels):
         planes.append(read_channel(path, channel, sample_id=sample_id))

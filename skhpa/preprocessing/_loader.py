@@ -12,9 +12,9 @@ from sklearn.utils._param_validation import Interval
 
 from ..datasets import CHANNELS, IMAGE_EXTENSIONS
 from ..utils import atomic_write, validate_sample_id
-from ._decode import ImageReadError, read_sample
+from ._decode import ImageReadError, native_shape, read_sample
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 class _Source:
@@ -24,7 +24,7 @@ class _Source:
         self.root = None if root is None else os.fspath(root)
         self.channels = tuple(channels)
         self.extension = extension
-        self.image_size = image_size
+        self.image_size = image_size  # (height, width) every sample is resized to
 
     def stems(self, ids):
         out = []
@@ -45,9 +45,15 @@ class _Source:
         for ext in IMAGE_EXTENSIONS:
             if os.path.isfile(f"{stem}_{self.channels[0]}{ext}"):
                 return ext
+        hint = ""
+        if self.root is not None:
+            hint = (
+                f"; this ImageLoader reads Ids from root={self.root!r}: to load samples of any "
+                "folder, build it without root and pass path stems (load_hpa(...).stems)"
+            )
         raise ImageReadError(
             f"sample {os.path.basename(stem)!r}: no file {stem}_{self.channels[0]}.* "
-            f"(tried {', '.join(IMAGE_EXTENSIONS)})"
+            f"(tried {', '.join(IMAGE_EXTENSIONS)}){hint}"
         )
 
     def paths(self, stem, ext):
@@ -56,7 +62,8 @@ class _Source:
 
 def _cache_key(paths, channels, image_size):
     h = hashlib.sha1()
-    h.update(f"v{_CACHE_FORMAT}|{','.join(channels)}|{image_size}".encode())
+    size = "x".join(str(int(v)) for v in image_size)
+    h.update(f"v{_CACHE_FORMAT}|{','.join(channels)}|{size}".encode())
     for p in paths:
         st = os.stat(p)
         h.update(f"|{os.path.abspath(p)}|{st.st_size}|{st.st_mtime_ns}".encode())
@@ -112,8 +119,7 @@ def _load_one(source, stem, ext, cache, out=None):
     if out is not None:
         if img.shape != out.shape:
             raise ImageReadError(
-                f"sample {sample_id!r} has shape {img.shape}, the first sample {out.shape}; "
-                "set image_size to load images of different sizes"
+                f"sample {sample_id!r} has shape {img.shape}, expected {out.shape}"
             )
         out[...] = img
         return out
@@ -218,7 +224,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Channels to read, in order; ``("green",)`` is the seed's input.
     image_size : int, optional
         Resize every channel to ``image_size`` x ``image_size`` (box/area
-        filter when shrinking, bilinear when enlarging).
+        filter when shrinking, bilinear when enlarging). When None, the
+        geometry is fixed by ``fit``: every sample is resized to the native
+        size of the first training sample (``image_shape_``), so a fitted
+        pipeline gives its network the size it was trained on, whatever the
+        native sizes of later inputs (a 2048 px HPA v18 JPEG, a 512 px Kaggle
+        PNG). Unfitted, each ``transform`` call uses its first sample's size.
     cache : str or path-like, optional
         Folder for decoded, resized samples. Each sample is stored once as an
         ``.npy`` file keyed by its source files' path, size and modification
@@ -234,6 +245,14 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         decoding). -1 uses all cores.
     extension : str, optional
         File extension; detected from the first sample when None.
+
+    Attributes
+    ----------
+    channels_ : tuple of str
+        The channels read, in order.
+    image_shape_ : tuple of int
+        ``(height, width)`` every sample is resized to; set by ``fit`` when
+        ``X`` is given.
 
     Examples
     --------
@@ -277,7 +296,19 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
-        """Validate the parameters (the loader learns nothing)."""
+        """Validate the parameters and fix the geometry of every later sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,), optional
+            Sample Ids or path stems. With ``image_size=None`` the first
+            sample's native size becomes ``image_shape_``.
+        y : ignored
+
+        Returns
+        -------
+        self : ImageLoader
+        """
         channels = tuple(self.channels)
         if (
             not channels
@@ -288,12 +319,34 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         if self.root is not None and not os.path.isdir(self.root):
             raise FileNotFoundError(f"image folder not found: {self.root}")
         self.channels_ = channels
+        if self.image_size is not None:
+            self.image_shape_ = (int(self.image_size), int(self.image_size))
+        elif X is not None:
+            source = _Source(self.root, channels, self.extension, None)
+            stem = source.stems(self._ids(X)[:1])[0]
+            ext = source.find_extension(stem)
+            self.image_shape_ = native_shape(
+                source.paths(stem, ext)[0], sample_id=os.path.basename(stem)
+            )
+        elif hasattr(self, "image_shape_"):
+            del self.image_shape_
         return self
 
-    def _source(self):
+    def _source(self, stems):
+        """Where and how to read ``stems``; fixes the extension and the output size."""
         if not hasattr(self, "channels_"):
             self.fit()
-        return _Source(self.root, self.channels_, self.extension, self.image_size)
+        source = _Source(self.root, self.channels_, self.extension, None)
+        stems = source.stems(stems)
+        ext = source.find_extension(stems[0])
+        if self.image_size is not None:
+            source.image_size = (int(self.image_size), int(self.image_size))
+        elif hasattr(self, "image_shape_"):
+            source.image_size = tuple(self.image_shape_)
+        else:
+            first = source.paths(stems[0], ext)[0]
+            source.image_size = native_shape(first, sample_id=os.path.basename(stems[0]))
+        return source, stems, ext
 
     def _ids(self, X):
         if isinstance(X, (str, bytes)):
@@ -320,9 +373,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         images : ndarray of shape (n_samples, n_channels, H, W), uint8, or a
             :class:`LazyImageArray` when ``lazy=True``.
         """
-        source = self._source()
-        stems = source.stems(self._ids(X))
-        ext = source.find_extension(stems[0])
+        source, stems, ext = self._source(self._ids(X))
         cache = None if self.cache is None else os.fspath(self.cache)
         first = _load_one(source, stems[0], ext, cache)
         if self.lazy:

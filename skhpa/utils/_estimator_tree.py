@@ -1,0 +1,43 @@
+"""Walking a composite estimator: Pipelines, meta-estimators and fold ensembles."""
+
+
+def iter_estimators(estimator):
+    """Yield ``estimator`` and every estimator nested in it, each once, depth first.
+
+    Follows Pipeline ``steps``, the fitted and unfitted inner estimators of
+    meta-estimators (``estimator_``, ``best_estimator_``, ``estimator``) and
+    the fold models of ensembles (``estimators_``). Networks are leaves.
+
+    Parameters
+    ----------
+    estimator : object
+
+    Yields
+    ------
+    object
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import Pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skhpa.utils import iter_estimators
+    >>> pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())])
+    >>> [type(e).__name__ for e in iter_estimators(pipe)]
+    ['Pipeline', 'StandardScaler', 'LogisticRegression']
+    """
+    seen = set()
+    stack = [estimator]
+    while stack:
+        est = stack.pop()
+        if est is None or id(est) in seen or isinstance(est, (str, bytes)):
+            continue
+        seen.add(id(est))
+        yield est
+        children = [step for _, step in getattr(est, "steps", None) or []]
+        for attr in ("estimator_", "best_estimator_", "estimator"):
+            children.append(getattr(est, attr, None))
+        fold_models = getattr(est, "estimators_", None)
+        if isinstance(fold_models, (list, tuple)):
+            children.extend(fold_models)
+        stack.extend(reversed(children))

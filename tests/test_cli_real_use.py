@@ -1,0 +1,204 @@
+"""The command line on a user's own data: real fields, moved models, mistakes, Ctrl-C.
+
+Every test runs ``python -m skhpa`` in a subprocess and asserts on the exit code, the
+messages and the files left behind, as a user would see them.
+"""
+
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skhpa.datasets import read_submission
+
+FIELDS = Path(__file__).parent / "data" / "hpa_fields"
+ENV = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="2")
+
+
+def skhpa(*argv, cwd=None, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "skhpa", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=timeout,
+    )
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 1, proc.stderr
+    err = proc.stderr.strip()
+    assert "Traceback" not in proc.stderr
+    assert len(err.splitlines()) == 1, err
+    for f in fragments:
+        assert f in err, err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny dataset and a model trained on it at 32 px through the CLI."""
+    root = tmp_path_factory.mktemp("cli")
+    data = root / "data"
+    proc = skhpa(
+        "make-data", "--out", data, "--n-train", 60, "--n-test", 12, "--image-size", 48,
+        "--label-distribution", "flat",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    model = root / "model.skhpa"
+    proc = skhpa(
+        "train", "--data", data, "--out", model, "--epochs", 1, "--image-size", 32,
+        "--device", "cpu", "--tta", "none", "--batch-size", 16,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return data, model, proc.stdout
+
+
+def test_train_reports_device_and_threshold_table(trained):
+    _, model, out = trained
+    assert "device cpu" in out
+    assert "  0 Nucleoplasm" in out and " 27 Rods & rings" in out  # thresholds by class name
+    assert not Path(f"{model}.checkpoints").exists()  # a finished run leaves no checkpoint
+
+
+def test_predict_real_fields_of_mixed_native_sizes(trained, tmp_path):
+    """The two real HPA fields (2048 and 1728 px JPEGs) through a model fitted at 32 px."""
+    _, model, _ = trained
+    folder = tmp_path / "real"
+    (folder / "test").mkdir(parents=True)
+    for f in FIELDS.glob("*.jpg"):
+        shutil.copy(f, folder / "test" / f.name)
+    (folder / "sample_submission.csv").write_text("Id,Predicted\n800_A6_1,0\n89_B5_1,0\n")
+    out = tmp_path / "sub.csv"
+    for chunk in (1, 2):
+        proc = skhpa("predict", "--model", model, "--data", folder, "--out", out,
+                     "--chunk-size", chunk, "--device", "cpu")  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert "input 32x32 px; device cpu" in proc.stdout
+        sub = read_submission(out)
+        assert sub.ids.tolist() == ["800_A6_1", "89_B5_1"]
+        assert 1 <= sub.target.sum(1).max() <= 28
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "sub.csv"]
+
+
+def test_predict_prints_labels_per_image(trained, tmp_path):
+    data, model, _ = trained
+    proc = skhpa("predict", "--model", model, "--data", data, "--out", tmp_path / "s.csv",
+                 "--device", "cpu")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "labels per image" in proc.stdout and "training set:" in proc.stdout
+    assert "predicted vs" in proc.stdout and "per-label accuracy" in proc.stdout
+
+
+def test_files_that_are_not_models(trained, tmp_path):
+    data, model, _ = trained
+    cases = {
+        "notes.joblib": b"just some text\n",
+        "notes.skhpa": b"just some text\n",
+        "pickled.skhpa": pickle.dumps({"a": 1}),
+        "truncated.skhpa": model.read_bytes()[:5000],
+        "image.skhpa": (FIELDS / "89_B5_1_blue.jpg").read_bytes(),
+        "empty.joblib": b"",
+        "dict.joblib": pickle.dumps({"a": 1}),
+    }
+    for name, content in cases.items():
+        bad = tmp_path / "models" / name
+        bad.parent.mkdir(exist_ok=True)
+        bad.write_bytes(content)
+        out = tmp_path / "out" / "sub.csv"
+        out.parent.mkdir(exist_ok=True)
+        proc = skhpa("predict", "--model", bad, "--data", data, "--out", out)
+        assert_one_line_error(proc, str(bad))
+        assert list(out.parent.iterdir()) == [], name  # nothing left behind
+
+
+def test_resume_with_another_model_starts_over(trained, tmp_path):
+    data, model, _ = trained
+    out = tmp_path / "sub.csv"
+    # an interrupted run of another model left 3 rows
+    ids = read_submission(data / "sample_submission.csv").ids
+    out.with_name("sub.csv.partial").write_text(
+        "Id,Predicted\n" + "".join(f"{i},27\n" for i in ids[:3])
+    )
+    out.with_name("sub.csv.partial.json").write_text(
+        '{"format": "skhpa-partial-submission", "model": "another", "ids_sha256": "x", "n": 12}'
+    )
+    proc = skhpa("predict", "--model", model, "--data", data, "--out", out, "--chunk-size", 4)
+    assert proc.returncode == 0, proc.stderr
+    assert "starting over" in proc.stdout and "another model" in proc.stdout
+    first = read_submission(out).target
+    proc = skhpa("predict", "--model", model, "--data", data, "--out", out)
+    np.testing.assert_array_equal(read_submission(out).target, first)
+
+
+def test_help_shows_every_default():
+    from skhpa._cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        text = p.format_help()
+        for action in p._actions:
+            if action.dest in ("help",) or action.required:
+                continue
+            assert action.help and "%(default)s" not in action.help
+            assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
+
+
+def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
+    data, _, _ = trained
+    proc = skhpa("make-data", "--out", data, "--n-train", 5, "--n-test", 2)
+    assert_one_line_error(proc, "--overwrite")
+    assert "overwrite=True" not in proc.stderr
+    for flag, value in (("--epochs", "0"), ("--valid-size", "1.5"), ("--lr", "-1")):
+        proc = skhpa("train", "--data", data, flag, value)
+        assert proc.returncode == 2 and f"argument {flag}" in proc.stderr
+    bad = tmp_path / "bad"
+    shutil.copytree(data, bad)
+    lines = (bad / "train.csv").read_text().splitlines()
+    lines[5] = lines[5].split(",")[0] + ",0 x"  # line 6 as an editor shows it
+    (bad / "train.csv").write_text("\n".join(lines) + "\n")
+    proc = skhpa("train", "--data", bad)
+    assert_one_line_error(proc, "train.csv, line 6", "'x'")
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path):
+    data, _, _ = trained
+    model = tmp_path / "m.skhpa"
+    argv = ["train", "--data", str(data), "--out", str(model), "--epochs", "10",
+            "--image-size", "32", "--device", "cpu", "--tta", "none", "--batch-size", "16",
+            "--thresholds", "global"]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skhpa", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    ckpt = Path(f"{model}.checkpoints")
+    deadline = time.time() + 240
+    while not list(ckpt.glob("*.ckpt")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert list(ckpt.glob("*.ckpt")), "no checkpoint after the first epoch"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "no model was saved" in err and "kept in" in err
+    assert not model.exists()
+    command = err.strip().splitlines()[-1].strip()
+    assert command.startswith("skhpa train") and command.endswith("--resume")
+    # the same command without --resume refuses to silently start over
+    proc = skhpa(*argv)
+    assert_one_line_error(proc, "--resume")
+    proc = skhpa(*command.split()[1:], timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "Resuming from" in proc.stdout
+    assert model.is_file() and not ckpt.exists()
