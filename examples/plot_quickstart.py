@@ -2,9 +2,11 @@
 Quickstart: Ids in, per-class thresholds out
 ============================================
 
-The user-facing data are Ids and a label matrix; :class:`~skhpa.preprocessing.ImageLoader`
-reads pixels only when the network needs them, and :class:`~skhpa.ThresholdOptimizer` learns
-one threshold per class from out-of-fold predictions.
+The user-facing data are path stems (``load_hpa(...).stems``: ``{folder}/{Id}``) and a label
+matrix; :class:`~skhpa.preprocessing.ImageLoader` reads pixels only when the network needs
+them, so a model fitted on the training folder predicts the test folder as it is, and
+:class:`~skhpa.ThresholdOptimizer` learns one threshold per class from out-of-fold
+predictions.
 """
 
 import tempfile
@@ -31,15 +33,15 @@ train, test = load_hpa(root), load_hpa(root, "test")
 _, Y_test = read_labels_csv(root / "test_labels.csv")
 
 net = HPAClassifier(SeedCNN, max_epochs=6, batch_size=32, random_state=0, device="cpu")
-pipe = Pipeline([("load", ImageLoader(train.image_dir)), ("net", net)])
-model = ThresholdOptimizer(pipe, cv=3, min_labels=1, random_state=0).fit(train.ids, train.target)
+pipe = Pipeline([("load", ImageLoader()), ("net", net)])
+model = ThresholdOptimizer(pipe, cv=3, min_labels=1, random_state=0).fit(
+    train.stems, train.target
+)
 
-# The test images live in another folder: point the loader there.
-model.estimator_.set_params(load__root=test.image_dir)
-half = pipe.set_params(load__root=train.image_dir).fit(train.ids, train.target)
-half.set_params(load__root=test.image_dir)
-print(per_class_report(Y_test, model.predict(test.ids))[-120:])
+# The test images live in another folder: the stems say where.
+half = pipe.fit(train.stems, train.target)
+print(per_class_report(Y_test, model.predict(test.stems))[-160:])
 plot_per_class_f1(
-    Y_test, {"threshold 0.5": half.predict(test.ids), "tuned": model.predict(test.ids)}
+    Y_test, {"threshold 0.5": half.predict(test.stems), "tuned": model.predict(test.stems)}
 )
 plt.show()

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from skhpa.datasets import load_hpa, write_submission
 from skhpa.losses import CombinedLoss
 from skhpa.neural_net import HPAClassifier
-from skhpa.persistence import dump_joblib
+from skhpa.persistence import save_model
 from skhpa.preprocessing import ImageLoader
 from skhpa.recipes import fit_with_thresholds
 
@@ -23,7 +23,7 @@ DATA = sys.argv[1] if len(sys.argv) > 1 else "hpa-data"
 train, test = load_hpa(DATA), load_hpa(DATA, "test")
 pipe = Pipeline(
     [
-        ("load", ImageLoader(train.image_dir, cache=f"{DATA}/.skhpa_cache", lazy=True)),
+        ("load", ImageLoader(image_size=512, cache=f"{DATA}/.skhpa_cache", lazy=True)),
         (
             "net",
             HPAClassifier(
@@ -34,14 +34,13 @@ pipe = Pipeline(
                 lr=3e-4,
                 tta="d4",
                 balanced_sampling=True,
-                num_workers=8,
+                num_workers="auto",
                 device="cuda",
                 verbose=1,
             ),
         ),
     ]
 )
-model = fit_with_thresholds(pipe, train.ids, train.target)
-dump_joblib(model, "hpa_resnet34.joblib")
-model.estimator.estimator.set_params(load__root=test.image_dir)
-write_submission(test.ids, model.predict(test.ids), "submission.csv")
+model = fit_with_thresholds(pipe, train.stems, train.target)
+save_model(model, "hpa_resnet34.skhpa")  # no optimizer state; loads without unpickling
+write_submission(test.ids, model.predict(test.stems), "submission.csv")

@@ -30,13 +30,15 @@ def _positive_int(text):
     return value
 
 
-def _non_negative_int(text):
+def _workers(text):
+    if text == "auto":
+        return text
     try:
         value = int(text)
     except ValueError:
         value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 0, got {text!r}")
     return value
 
 
@@ -452,7 +454,10 @@ def build_parser():
     )
     tr.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     tr.add_argument(
-        "--num-workers", type=_non_negative_int, default=0, help="DataLoader worker processes"
+        "--num-workers",
+        type=_workers,
+        default="auto",
+        help="DataLoader worker processes; auto: one per core but one on CUDA, none on the CPU",
     )
     tr.add_argument("--cache-dir", default=None, help="cache decoded images in this folder")
     tr.add_argument(

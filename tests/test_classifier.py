@@ -256,3 +256,24 @@ def test_gridsearch_over_backbones(images):
     assert [p["module__backbone"] for p in gs.cv_results_["params"]] == ["resnet10t", "resnet18"]
     fitted = clone(clf).set_params(module__backbone="resnet10t").fit(X, Y)
     assert fitted.module_.backbone.default_cfg["architecture"] == "resnet10t"
+
+
+def test_num_workers_auto_only_for_lazy_inputs_on_cuda(monkeypatch, tmp_path):
+    import os
+
+    from skorch.dataset import Dataset
+
+    from skhpa.datasets import load_hpa, write_hpa_like
+    from skhpa.preprocessing import ImageLoader
+
+    root = write_hpa_like(tmp_path / "d", 4, 1, image_size=16, random_state=0)
+    lazy = ImageLoader(lazy=True).fit_transform(load_hpa(root).stems)
+    eager = np.zeros((4, 4, 16, 16), np.uint8)
+    net = HPAClassifier()
+    assert net.num_workers == "auto"
+    assert net._num_workers_for(Dataset(lazy)) == 0  # the CPU keeps its cores for training
+    monkeypatch.setattr(HPAClassifier, "_on_cuda", lambda self: True)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert net._num_workers_for(Dataset(lazy)) == 15
+    assert net._num_workers_for(Dataset(eager)) == 0  # nothing to decode
+    assert HPAClassifier(num_workers=3)._num_workers_for(Dataset(lazy)) == 3

@@ -149,8 +149,13 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         bfloat16 autocast on CUDA devices that support it; off on the CPU.
     channels_last : "auto" or bool, default="auto"
         channels-last memory format on CUDA.
-    num_workers : int, default=0
-        DataLoader worker processes.
+    num_workers : int or "auto", default="auto"
+        DataLoader worker processes. "auto": on CUDA, inputs decoded on the fly
+        (the lazy array of :class:`~skhpa.preprocessing.ImageLoader`) get one
+        worker per CPU core but one, at most 16, so that decoding keeps up with
+        the GPU (a core decodes about 150 4-channel 512 px PNG samples/s, or
+        reads about 1,500 cached ones; see docs/scaling.rst); in-memory arrays
+        and the CPU use none (workers would compete with the training threads).
     checkpoint_dir : str or path-like, default=None
         Write the network and optimizer state after every epoch to a file in
         this directory (atomically; named by a key of the parameters and the
@@ -237,7 +242,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         "pretrained": ["boolean"],
         "amp": [StrOptions({"auto"}), "boolean"],
         "channels_last": [StrOptions({"auto"}), "boolean"],
-        "num_workers": [Interval(numbers.Integral, 0, None, closed="left")],
+        "num_workers": [StrOptions({"auto"}), Interval(numbers.Integral, 0, None, closed="left")],
         "checkpoint_dir": [str, os.PathLike, None],
         "random_state": ["random_state"],
         "verbose": [Interval(numbers.Integral, 0, None, closed="left"), "boolean"],
@@ -266,7 +271,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         pretrained=False,
         amp="auto",
         channels_last="auto",
-        num_workers=0,
+        num_workers="auto",
         checkpoint_dir=None,
         device="auto",
         random_state=None,
@@ -688,7 +693,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)
-        kwargs.setdefault("num_workers", self.num_workers)
+        kwargs.setdefault("num_workers", self._num_workers_for(dataset))
         if self._on_cuda():
             kwargs.setdefault("pin_memory", True)
         if training and "sampler" not in kwargs:
@@ -699,6 +704,15 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
                 kwargs.setdefault("shuffle", True)
         iterator = self.iterator_train if training else self.iterator_valid
         return iterator(dataset, **kwargs)
+
+    def _num_workers_for(self, dataset):
+        if self.num_workers != "auto":
+            return int(self.num_workers)
+        X = getattr(dataset, "X", getattr(getattr(dataset, "dataset", None), "X", None))
+        decoded_on_the_fly = X is not None and not isinstance(X, (np.ndarray, torch.Tensor))
+        if not (self._on_cuda() and decoded_on_the_fly):
+            return 0
+        return int(min(16, max(1, (os.cpu_count() or 1) - 1)))
 
     def _balanced_sampler(self, dataset):
         Y = _y_of(dataset).astype(bool)
