@@ -1,6 +1,7 @@
 import os
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +260,47 @@ def test_array_transformers():
     assert np.allclose(Z.std(axis=(0, 2, 3)), 1, atol=1e-3)
     with pytest.raises(ValueError, match="expecting 4 features"):
         std.transform(X[:, :2])
+
+
+FIELDS = Path(__file__).parent / "data" / "hpa_fields"
+
+
+def test_geometry_is_fixed_at_fit_for_real_fields_of_mixed_sizes(tmp_path):
+    """A loader fitted at 64 px reads the real 2048 and 1728 px fields at 64 px."""
+    from skhpa.datasets import write_hpa_like
+
+    root = write_hpa_like(tmp_path / "syn", 4, 1, image_size=64, random_state=0)
+    loader = ImageLoader(lazy=True).fit(load_hpa(root).stems)
+    assert loader.image_shape_ == (64, 64)
+    stems = [str(FIELDS / "800_A6_1"), str(FIELDS / "89_B5_1")]
+    X = loader.transform(stems)
+    assert X.shape == (2, 4, 64, 64)
+    # the same pixels as reading each field alone and shrinking it with a box filter
+    one = ImageLoader(image_size=64).transform(stems[1:])
+    np.testing.assert_array_equal(X[1], one[0])
+    # unfitted, one call with mixed native sizes takes its first sample's size
+    native = ImageLoader(channels=("blue",)).transform(stems)
+    assert native.shape == (2, 1, 2048, 2048)
+    # the nuclei stay where they are: the blue channel's bright share survives the resize
+    assert abs((X[1, 2] > 40).mean() - (native[1, 0] > 40).mean()) < 0.05
+
+
+def test_classifier_refuses_another_input_shape():
+    from skhpa import HPAClassifier
+    from skhpa.nn import SeedCNN
+
+    X = np.random.RandomState(0).randint(0, 255, (8, 4, 32, 32)).astype(np.uint8)
+    Y = np.eye(28, dtype=np.uint8)[np.arange(8) % 3]
+    net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X, Y)
+    assert net.input_shape_ == (4, 32, 32)
+    with pytest.raises(ValueError, match=r"shape \(4, 32, 32\).*shape \(4, 64, 64\)"):
+        net.predict(np.zeros((2, 4, 64, 64), np.uint8))
+
+
+def test_root_bound_loader_says_how_to_read_other_folders(tmp_path):
+    from skhpa.datasets import write_hpa_like
+
+    root = write_hpa_like(tmp_path / "syn", 4, 2, image_size=16, random_state=0)
+    loader = ImageLoader(load_hpa(root).image_dir)
+    with pytest.raises(ImageReadError, match=r"build it without root and pass path stems"):
+        loader.transform(load_hpa(root, "test").ids)
