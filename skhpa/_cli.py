@@ -2,6 +2,7 @@
 
 import argparse
 import hashlib
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -301,8 +302,24 @@ def _load_model_file(path, device):
     return model, _file_sha256(path)
 
 
+def _test_images(folder, channels):
+    """The Kaggle test layout, or else a plain folder of channel files (no label file)."""
+    from .datasets import load_hpa, load_image_folder
+
+    folder = Path(folder)
+    if (folder / "sample_submission.csv").is_file() or not folder.is_dir():
+        return load_hpa(folder, "test", channels=channels)
+    for candidate in (folder / "test", folder):
+        if candidate.is_dir() and any(
+            f.rpartition("_")[2].split(".")[0] in channels for f in os.listdir(candidate)
+        ):
+            print(f"no sample_submission.csv in {folder}: predicting the images in {candidate}")
+            return load_image_folder(candidate, channels=channels)
+    return load_hpa(folder, "test", channels=channels)  # its error names the missing file
+
+
 def _cmd_predict(args):
-    from .datasets import load_hpa, read_labels_csv, read_submission
+    from .datasets import read_labels_csv, read_submission
     from .inference import predict_submission
     from .metrics import per_class_report
 
@@ -314,7 +331,7 @@ def _cmd_predict(args):
             f"{args.model} takes image arrays, not image files: it has no ImageLoader step. "
             "Save a Pipeline([('load', ImageLoader(...)), ...]) to predict folders"
         )
-    data = load_hpa(args.data, "test", channels=loader.channels)
+    data = _test_images(args.data, tuple(loader.channels))
     shape = getattr(loader, "image_shape_", None)
     size = f"{shape[0]}x{shape[1]} px" if shape else "native size"
     print(f"{len(data.ids)} test images in {data.image_dir}; input {size}; device {device}")
@@ -483,7 +500,11 @@ def build_parser():
         "the same Ids resumes where it stopped.",
     )
     pr.add_argument("--model", required=True, help="model file from 'skhpa train' or 'skhpa demo'")
-    pr.add_argument("--data", required=True, help="dataset folder (sample_submission.csv + test/)")
+    pr.add_argument(
+        "--data",
+        required=True,
+        help="dataset folder: sample_submission.csv + test/, or a folder of {Id}_{color} files",
+    )
     pr.add_argument("--out", default="submission.csv", help="submission file")
     pr.add_argument("--chunk-size", type=_positive_int, default=512, help="images per chunk")
     pr.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")

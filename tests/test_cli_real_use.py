@@ -88,6 +88,16 @@ def test_predict_real_fields_of_mixed_native_sizes(trained, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "sub.csv"]
 
 
+def test_predict_a_plain_folder_of_real_fields(trained, tmp_path):
+    """The HPA website layout: channel files, no sample_submission.csv."""
+    _, model, _ = trained
+    out = tmp_path / "sub.csv"
+    proc = skhpa("predict", "--model", model, "--data", FIELDS, "--out", out, "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    assert "no sample_submission.csv" in proc.stdout
+    assert read_submission(out).ids.tolist() == ["800_A6_1", "89_B5_1"]
+
+
 def test_predict_prints_labels_per_image(trained, tmp_path):
     data, model, _ = trained
     proc = skhpa("predict", "--model", model, "--data", data, "--out", tmp_path / "s.csv",

@@ -171,3 +171,22 @@ def test_submission_failure_mid_write_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         write_submission(["a"], np.zeros((1, 28), np.uint8), tmp_path / "sub.csv")
     assert os.listdir(tmp_path) == []
+
+
+def test_load_image_folder(tmp_path):
+    from skhpa.datasets import load_image_folder
+
+    for i in ("b", "a"):
+        for c in ("red", "green", "blue", "yellow"):
+            (tmp_path / f"{i}_{c}.png").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("x")
+    data = load_image_folder(tmp_path)
+    assert data.ids.tolist() == ["a", "b"] and data.extension == ".png"
+    assert data.stems.tolist() == [str(tmp_path / "a"), str(tmp_path / "b")]
+    (tmp_path / "c_green.png").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"sample 'c'.*\['red', 'blue', 'yellow'\]"):
+        load_image_folder(tmp_path)
+    assert load_image_folder(tmp_path, channels=("green",)).ids.tolist() == ["a", "b", "c"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no channel files"):
+        load_image_folder(tmp_path / "empty")

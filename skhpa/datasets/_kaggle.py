@@ -249,6 +249,80 @@ def load_hpa(
     )
 
 
+def load_image_folder(folder, *, channels=CHANNELS):
+    """Index a folder of channel files without a label file: ``{Id}_{color}.{ext}``.
+
+    For images that come without ``train.csv`` or ``sample_submission.csv``
+    (an HPA website download, a microscope export): every Id that has a file
+    for each requested channel, in sorted order.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Folder holding the channel files.
+    channels : sequence of str, default=("red", "green", "blue", "yellow")
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``ids``, ``stems``, ``image_dir``, ``channels``, ``extension`` and
+        ``paths``, as :func:`load_hpa` returns them (``target`` is None).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder does not exist or holds no channel file.
+    ValueError
+        If an Id lacks one of the channels, or the Ids use several extensions.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skhpa.datasets import load_image_folder, write_hpa_like
+    >>> root = write_hpa_like(tempfile.mkdtemp(), 3, 1, image_size=16, random_state=0)
+    >>> load_image_folder(Path(root) / "train").ids.shape
+    (3,)
+    """
+    directory = Path(folder)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"image folder not found: {directory}")
+    channels = tuple(channels)
+    found = {}
+    for name in os.listdir(directory):
+        stem, ext = os.path.splitext(name)
+        sample_id, _, color = stem.rpartition("_")
+        if sample_id and color in channels and ext.lower() in IMAGE_EXTENSIONS:
+            found.setdefault(sample_id, {})[color] = ext
+    if not found:
+        raise FileNotFoundError(
+            f"no channel files named {{Id}}_{{color}}{{ext}} in {directory} "
+            f"(colors {', '.join(channels)}; extensions {', '.join(IMAGE_EXTENSIONS)})"
+        )
+    ids = sorted(found)
+    for sample_id in ids:
+        missing = [c for c in channels if c not in found[sample_id]]
+        if missing:
+            raise ValueError(
+                f"sample {sample_id!r} in {directory} has no file for channel(s) {missing}"
+            )
+    extensions = {ext for i in ids for ext in found[i].values()}
+    if len(extensions) > 1:
+        raise ValueError(f"{directory} mixes image extensions {sorted(extensions)}")
+    extension = extensions.pop()
+    return Bunch(
+        ids=np.asarray(ids, dtype=str),
+        target=None,
+        target_names=CLASS_NAMES,
+        root=str(directory),
+        image_dir=str(directory),
+        channels=channels,
+        extension=extension,
+        paths=channel_paths(directory, ids, channels, extension, check=False),
+        stems=np.array([str(directory / i) for i in ids], dtype=str),
+    )
+
+
 def write_submission(ids, Y, path):
     """Write predictions in Kaggle's ``Id,Predicted`` format, atomically.
 
@@ -309,8 +383,8 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "channel_paths",
     "load_hpa",
+    "load_image_folder",
     "read_labels_csv",
     "read_submission",
     "write_submission",
-    "format_targets",
 ]
