@@ -468,7 +468,11 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
             with self._seeded():
                 state = self._open_checkpoint(X, Y)
                 if state is None:
-                    super().fit(X, Y, **fit_params)
+                    self._fitting = True  # skorch's fit calls partial_fit: already prepared
+                    try:
+                        super().fit(X, Y, **fit_params)
+                    finally:
+                        self._fitting = False
                 else:
                     self._resume(state, X, Y, **fit_params)
             if self._checkpoint_file is not None and not self.interrupted_:
@@ -531,7 +535,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
 
         The first call initializes the network from the data, like ``fit``.
         """
-        if "_routing_method" in fit_params:  # called by skorch's fit, already prepared
+        if getattr(self, "_fitting", False):  # called by skorch's fit, already prepared
             return super().partial_fit(X, y, classes=classes, **fit_params)
         X, Y = self._prepare_fit(X, y, reset=not self.initialized_)
         self.interrupted_ = False
