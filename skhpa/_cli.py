@@ -181,6 +181,12 @@ def _cmd_train(args):
             f"--out {args.out}: train writes .skhpa model files (they load without running code "
             "from the file); name it e.g. model.skhpa"
         )
+    import timm
+
+    if not timm.is_model(args.backbone):
+        raise UserError(f"--backbone {args.backbone}: not a timm model name (e.g. resnet18)")
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise UserError(f"--weights {args.weights}: file not found")
     data = load_hpa(args.data, "train", channels=args.channels)
     device = _device_in_use(args.device)
     print(
@@ -219,6 +225,8 @@ def _cmd_train(args):
     )
     pipe = Pipeline([("load", loader), ("net", HPAClassifier(args.backbone, **net_params))])
     try:
+        if args.pretrained and args.weights is None:
+            _check_weights_available(args.backbone)
         if args.thresholds == "none":
             model = pipe.fit(data.stems, data.target)
         else:
@@ -257,6 +265,20 @@ def _cmd_train(args):
         f"skhpa predict --model {path} --data FOLDER"
     )
     return 0
+
+
+def _check_weights_available(backbone):
+    """--pretrained without --weights downloads ImageNet weights: say which flag helps."""
+    from .nn import PretrainedWeightsError, create_backbone
+
+    try:
+        create_backbone(backbone, 4, pretrained=True)
+    except PretrainedWeightsError as exc:
+        raise UserError(
+            f"--pretrained: could not load ImageNet weights for {backbone!r} "
+            f"({str(exc.__cause__ or exc).splitlines()[0][:160]}); this machine may be offline: "
+            "pass a local weights file with --weights FILE, or train without --pretrained"
+        ) from None
 
 
 def _file_sha256(path):

@@ -170,6 +170,10 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     for flag, value in (("--epochs", "0"), ("--valid-size", "1.5"), ("--lr", "-1")):
         proc = skhpa("train", "--data", data, flag, value)
         assert proc.returncode == 2 and f"argument {flag}" in proc.stderr
+    proc = skhpa("train", "--data", data, "--backbone", "resnet999")
+    assert_one_line_error(proc, "--backbone resnet999")
+    proc = skhpa("train", "--data", data, "--weights", tmp_path / "none.pth")
+    assert_one_line_error(proc, "--weights", "file not found")
     bad = tmp_path / "bad"
     shutil.copytree(data, bad)
     lines = (bad / "train.csv").read_text().splitlines()
