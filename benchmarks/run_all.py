@@ -27,7 +27,14 @@ BENCHMARKS = [
     "fuzz_decode",
 ]
 # opt-in benchmarks: run only when named
-OPTIONAL = ["learnability_resnet", "channel_diagnostics", "reliability", "ablation", "scaling"]
+OPTIONAL = [
+    "learnability_resnet",
+    "channel_diagnostics",
+    "reliability",
+    "ablation",
+    "scaling",
+    "duplicates",
+]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {
     "synthetic_quality": ["learnability", "threshold_gain", "resampling_quality"],
