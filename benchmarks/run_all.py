@@ -34,6 +34,7 @@ OPTIONAL = [
     "ablation",
     "scaling",
     "kaggle_scale",
+    "duplicates",
 ]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {

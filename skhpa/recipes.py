@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import _safe_indexing
 
 from .losses import CombinedLoss
-from .model_selection import multilabel_train_test_split
+from .model_selection import MultilabelStratifiedGroupKFold, multilabel_train_test_split
 from .neural_net import HPAClassifier
 from .nn import SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
@@ -155,13 +155,27 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
 
 
 def fit_with_thresholds(
-    estimator, X, Y, *, valid_size=0.2, strategy="per_class", min_labels=1, random_state=0
+    estimator,
+    X,
+    Y,
+    *,
+    valid_size=0.2,
+    strategy="per_class",
+    min_labels=1,
+    random_state=0,
+    groups=None,
 ):
     """Fit ``estimator`` on most of the data and learn per-class thresholds on the rest.
 
     The held-out part is a multilabel-stratified split, so rare classes are
     on both sides; the thresholds come from predictions on data the network
     has not seen (the network is trained once, not once per fold).
+
+    With ``groups`` (e.g. :func:`skhpa.model_selection.duplicate_groups`),
+    the held-out part is one fold of a shuffled
+    :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold` with
+    ``round(1 / valid_size)`` folds: no group has samples on both sides, so a
+    near-duplicate of a training field cannot tune the thresholds.
 
     Returns
     -------
@@ -182,9 +196,14 @@ def fit_with_thresholds(
     """
     Y = np.asarray(Y)
     idx = np.arange(len(Y))
-    tr, va = multilabel_train_test_split(
-        idx, test_size=valid_size, random_state=random_state, stratify=Y
-    )
+    if groups is None:
+        tr, va = multilabel_train_test_split(
+            idx, test_size=valid_size, random_state=random_state, stratify=Y
+        )
+    else:
+        n_splits = max(2, int(round(1 / valid_size)))
+        cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+        tr, va = next(cv.split(idx, Y, groups))
     estimator.fit(_safe_indexing(X, tr), Y[tr])
     opt = ThresholdOptimizer(FrozenEstimator(estimator), strategy=strategy, min_labels=min_labels)
     return opt.fit(_safe_indexing(X, va), Y[va])

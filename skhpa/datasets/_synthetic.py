@@ -700,6 +700,8 @@ def make_hpa_like(
     channels=CHANNELS,
     label_distribution="hpa2018",
     random_state=None,
+    duplicate_fraction=0.0,
+    return_groups=False,
 ):
     """Generate a synthetic HPA-like multilabel image dataset in memory.
 
@@ -726,11 +728,25 @@ def make_hpa_like(
         class is common (for small tests).
     random_state : int, RandomState instance or None, default=None
         Seed. With an int the output is bit-identical across runs.
+    duplicate_fraction : float in [0, 1), default=0.0
+        Share of the samples that are near-duplicates of other samples (with
+        the same labels), as the Kaggle and HPA v18 sets hold: each is a copy
+        of a random original after one of, in turn, a flip or 90-degree
+        rotation, a resize (shrunk 2-4x and enlarged back), JPEG re-encoding
+        (quality 50-90), a per-channel brightness and contrast change, a crop
+        of 3-10 % of the side (enlarged back) or a shift of up to 10 % of the
+        side (edges mirrored). They are spread over the output. 0 leaves the
+        output unchanged.
+    return_groups : bool, default=False
+        Also return the true groups: ``groups[i] == groups[j]`` when samples
+        i and j are copies of one field.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_channels, image_size, image_size), uint8
     Y : ndarray of shape (n_samples, 28), uint8
+    groups : ndarray of shape (n_samples,), int64
+        Only with ``return_groups=True``.
 
     Examples
     --------
@@ -744,12 +760,85 @@ def make_hpa_like(
     image_size = _check_size(image_size)
     channels = _check_channels(channels)
     sets, p = _label_set_table(label_distribution)
+    if not (
+        isinstance(duplicate_fraction, (float, int, np.floating, np.integer))
+        and 0 <= duplicate_fraction < 1
+    ):
+        raise ValueError(f"duplicate_fraction must be in [0, 1), got {duplicate_fraction!r}")
+    n_dup = int(round(duplicate_fraction * n_samples))
     seeds = _sample_seeds(random_state, n_samples)
     X = np.empty((n_samples, len(channels), image_size, image_size), np.uint8)
     Y = np.empty((n_samples, N_CLASSES), np.uint8)
-    for i in range(n_samples):
+    for i in range(n_samples - n_dup):
         Y[i], X[i] = _one_sample(seeds[i], sets, p, image_size, channels)
-    return X, Y
+    groups = np.arange(n_samples)
+    if n_dup:
+        X, Y, groups = _plant_duplicates(X, Y, n_samples - n_dup, seeds[-1])
+    return (X, Y, groups) if return_groups else (X, Y)
+
+
+DUPLICATE_KINDS = ("dihedral", "resize", "jpeg", "brightness", "crop", "shift")
+
+
+def near_duplicate(img, kind, rng):
+    """A near-duplicate of one (C, H, W) uint8 image by ``kind`` (see :func:`make_hpa_like`)."""
+    from PIL import Image
+
+    def resize(plane, size):
+        return np.asarray(Image.fromarray(plane).resize(size, Image.Resampling.BILINEAR))
+
+    c, h, w = img.shape
+    if kind == "dihedral":
+        k = int(rng.integers(1, 8))
+        out = np.rot90(img, k % 4, axes=(1, 2))
+        out = out[:, :, ::-1] if k >= 4 else out
+    elif kind == "resize":
+        f = rng.uniform(2, 4)
+        small = (max(int(w / f), 4), max(int(h / f), 4))
+        out = np.stack([resize(resize(pl, small), (w, h)) for pl in img])
+    elif kind == "jpeg":
+        import io
+
+        q = int(rng.integers(50, 91))
+        planes = []
+        for pl in img:
+            buf = io.BytesIO()
+            Image.fromarray(pl).save(buf, "JPEG", quality=q)
+            planes.append(np.asarray(Image.open(buf)))
+        out = np.stack(planes)
+    elif kind == "brightness":
+        gain = rng.uniform(0.6, 1.6, (c, 1, 1))
+        offset = rng.uniform(-20, 20, (c, 1, 1))
+        out = np.clip(img * gain + offset + 0.5, 0, 255)
+    elif kind == "crop":
+        cut = int(round(rng.uniform(0.03, 0.10) * min(h, w)))
+        oy, ox = rng.integers(0, cut + 1, 2)
+        out = np.stack([resize(pl[oy : oy + h - cut, ox : ox + w - cut], (w, h)) for pl in img])
+    elif kind == "shift":
+        m = int(round(0.10 * min(h, w)))
+        dy, dx = rng.integers(-m, m + 1, 2)
+        pad = np.pad(img, ((0, 0), (m, m), (m, m)), mode="reflect")
+        out = pad[:, m + dy : m + dy + h, m + dx : m + dx + w]
+    else:
+        raise ValueError(f"kind must be one of {DUPLICATE_KINDS}, got {kind!r}")
+    return np.ascontiguousarray(out, dtype=np.uint8)
+
+
+def _plant_duplicates(X, Y, n_orig, seed):
+    """Fill rows n_orig.. with near-duplicates of random originals; shuffle; true groups."""
+    rng = np.random.default_rng([int(seed[0]), int(seed[1]), 22])
+    n = len(X)
+    source = np.arange(n)
+    for d in range(n_orig, n):
+        src = int(rng.integers(n_orig))
+        source[d] = src
+        kind = DUPLICATE_KINDS[(d - n_orig) % len(DUPLICATE_KINDS)]
+        X[d] = near_duplicate(X[src], kind, rng)
+        Y[d] = Y[src]
+    perm = rng.permutation(n)
+    X, Y, source = X[perm], Y[perm], source[perm]
+    _, groups = np.unique(source, return_inverse=True)
+    return X, Y, groups.astype(np.int64)
 
 
 def _one_sample(seed, sets, p, image_size, channels):

@@ -1,5 +1,6 @@
-"""Cross-validation for multilabel HPA targets: iterative stratification, with groups."""
+"""Cross-validation for multilabel HPA targets: iterative stratification, groups, duplicates."""
 
+from ._duplicates import duplicate_groups
 from ._quality import stratification_scores
 from ._split import (
     MultilabelStratifiedGroupKFold,
@@ -12,6 +13,7 @@ __all__ = [
     "MultilabelStratifiedGroupKFold",
     "MultilabelStratifiedKFold",
     "MultilabelStratifiedShuffleSplit",
+    "duplicate_groups",
     "multilabel_train_test_split",
     "stratification_scores",
 ]

@@ -268,7 +268,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, groups=None, **fit_params):
         """Learn the thresholds (and refit the estimator).
 
         Parameters
@@ -278,6 +278,11 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             that starts with an ImageLoader).
         y : array-like of shape (n_samples, n_classes)
             Multilabel 0/1 indicator matrix (at least 2 columns).
+        groups : array-like of shape (n_samples,), default=None
+            Group of each sample (e.g. :func:`~skhpa.model_selection.duplicate_groups`),
+            passed to the splitter; with an int ``cv`` the folds become a
+            :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold`, so
+            no group is on both sides of a split.
         **fit_params : dict
             Passed to the estimator's ``fit``.
 
@@ -300,7 +305,13 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             tuned = np.ones(n, dtype=bool)
         else:
             cv = check_multilabel_cv(self.cv, self.random_state)
-            splits = list(cv.split(X, Y))
+            if groups is not None and isinstance(self.cv, numbers.Integral):
+                from ..model_selection import MultilabelStratifiedGroupKFold
+
+                cv = MultilabelStratifiedGroupKFold(
+                    self.cv, shuffle=True, random_state=self.random_state
+                )
+            splits = list(cv.split(X, Y, groups))
             if not self.refit and len(splits) != 1:
                 raise ValueError(
                     f"refit=False needs a single split (got {len(splits)}): the model of that "

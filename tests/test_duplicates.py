@@ -1,0 +1,205 @@
+"""duplicate_groups: near-duplicate fields share a group; leak-free splits use the groups."""
+
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skhpa.datasets import make_hpa_like
+from skhpa.datasets._synthetic import DUPLICATE_KINDS, near_duplicate
+from skhpa.model_selection import duplicate_groups
+from skhpa.preprocessing import ImageLoader
+from skhpa.preprocessing._decode import resize_plane
+
+CHANNELS = ("red", "green", "blue", "yellow")
+
+
+def _pairs(groups):
+    by = {}
+    for i, g in enumerate(groups):
+        by.setdefault(g, []).append(i)
+    return {p for members in by.values() for p in itertools.combinations(members, 2)}
+
+
+@pytest.fixture(scope="module")
+def fields():
+    X, _ = make_hpa_like(30, image_size=64, label_distribution="flat", random_state=7)
+    return X
+
+
+@pytest.mark.parametrize("kind", [k for k in DUPLICATE_KINDS if k != "crop"])
+def test_each_kind_groups_with_its_source(fields, kind):
+    rng = np.random.default_rng(5)
+    copies = np.stack([near_duplicate(fields[i], kind, rng) for i in (3, 11)])
+    groups = duplicate_groups(np.concatenate([fields, copies]))
+    n = len(fields)
+    assert _pairs(groups) == {(3, n), (11, n + 1)}
+
+
+def test_crops(fields):
+    # A crop of 3-10 % of the side, enlarged back, is found most of the time
+    # (the benchmark measures the rate); never a wrong pair.
+    rng = np.random.default_rng(5)
+    sources = (1, 3, 5, 7, 11, 13, 17, 19)
+    copies = np.stack([near_duplicate(fields[i], "crop", rng) for i in sources])
+    found = _pairs(duplicate_groups(np.concatenate([fields, copies])))
+    n = len(fields)
+    truth = {(s, n + c) for c, s in enumerate(sources)}
+    assert found <= truth
+    assert len(found) >= 6
+
+
+def test_distinct_fields_get_distinct_groups(fields):
+    groups = duplicate_groups(fields)
+    assert groups.tolist() == list(range(len(fields)))
+
+
+def test_planted_duplicates_are_found():
+    X, _, truth = make_hpa_like(
+        48, image_size=64, duplicate_fraction=0.25, return_groups=True, random_state=1
+    )
+    assert len(np.unique(truth)) == 36
+    found, truth = _pairs(duplicate_groups(X)), _pairs(truth)
+    assert found <= truth  # no wrong pair
+    assert len(found) >= len(truth) - 1  # one of the 2 crops among the 12 copies is missed
+
+
+def _write_png_512(src_stem, dst_stem):
+    """The 512 px PNG version of a real field (one 8-bit file per channel)."""
+    from skhpa.preprocessing import read_channel
+
+    for c in CHANNELS:
+        plane = read_channel(f"{src_stem}_{c}.jpg", c)
+        Image.fromarray(resize_plane(plane, 512)).save(f"{dst_stem}_{c}.png")
+
+
+def test_real_fields_group_with_their_png_versions(data_dir, tmp_path):
+    stems = [str(data_dir / "hpa_fields" / s) for s in ("800_A6_1", "89_B5_1")]
+    pngs = [str(tmp_path / s) for s in ("800_A6_1", "89_B5_1")]
+    for src, dst in zip(stems, pngs):
+        _write_png_512(src, dst)
+    jpg = ImageLoader(image_size=128).transform(stems)  # 2048 and 1728 px RGB JPEGs
+    png = ImageLoader(image_size=128).transform(pngs)
+    groups = duplicate_groups(np.concatenate([jpg, png]))
+    assert groups.tolist() == [0, 1, 0, 1]
+    # and a flipped PNG version still matches
+    flipped = np.ascontiguousarray(png[:, :, :, ::-1])
+    assert duplicate_groups(np.concatenate([jpg, flipped])).tolist() == [0, 1, 0, 1]
+
+
+def test_lazy_equals_in_memory(tmp_path):
+    X, _, truth = make_hpa_like(
+        20, image_size=64, duplicate_fraction=0.3, return_groups=True, random_state=2
+    )
+    for i, img in enumerate(X):
+        for c, plane in zip(CHANNELS, img):
+            Image.fromarray(plane).save(tmp_path / f"s{i:02d}_{c}.png")
+    lazy = ImageLoader(tmp_path, lazy=True).transform([f"s{i:02d}" for i in range(len(X))])
+    g_lazy = duplicate_groups(lazy, chunk_size=6, n_jobs=2)
+    g_mem = duplicate_groups(np.asarray(lazy))
+    np.testing.assert_array_equal(g_lazy, g_mem)
+    assert _pairs(g_mem) == _pairs(truth)
+
+
+def test_deterministic_and_any_size(fields):
+    a = duplicate_groups(fields)
+    b = duplicate_groups(fields.astype(np.float32))
+    np.testing.assert_array_equal(a, b)
+    big = np.repeat(np.repeat(fields[:6], 2, axis=2), 2, axis=3)  # 128 px
+    copy = np.ascontiguousarray(np.rot90(big[2], 1, axes=(1, 2)))
+    assert duplicate_groups(np.concatenate([big, copy[None]])).tolist() == [0, 1, 2, 3, 4, 5, 2]
+
+
+def test_blank_images_are_singletons(fields):
+    blank = np.zeros((2,) + fields.shape[1:], np.uint8)
+    groups = duplicate_groups(np.concatenate([fields[:3], blank]))
+    assert groups.tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros((3, 64, 64), np.uint8), "shape"),
+        (np.zeros((0, 4, 64, 64), np.uint8), "empty"),
+        (np.zeros((2, 4, 4, 4), np.uint8), "8 x 8"),
+        (np.full((2, 4, 32, 32), "a"), "numeric"),
+    ],
+)
+def test_bad_input(X, match):
+    with pytest.raises(ValueError, match=match):
+        duplicate_groups(X)
+
+
+def test_nan_and_bad_threshold(fields):
+    X = fields[:3].astype(float)
+    X[1, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="image 1"):
+        duplicate_groups(X)
+    with pytest.raises(ValueError, match="threshold"):
+        duplicate_groups(fields, threshold=1.5)
+
+
+class _Recorder:
+    """A multilabel estimator that records the rows it was fitted on (X holds row ids)."""
+
+    seen = []
+
+    def __init__(self):
+        pass
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, Y):
+        _Recorder.seen.append(np.asarray(X)[:, 0].astype(int))
+        self.p_ = Y.mean(0)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.p_, (len(X), 1))
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "p_")
+
+
+def _grouped_data(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, 40, n)
+    Y = (rng.random((n, 3)) < 0.4).astype(int)
+    Y[groups % 2 == 0, 0] = 1
+    return np.arange(n)[:, None].astype(float), Y, groups
+
+
+def test_fit_with_thresholds_keeps_groups_apart():
+    from skhpa.recipes import fit_with_thresholds
+
+    X, Y, groups = _grouped_data()
+    _Recorder.seen = []
+    model = fit_with_thresholds(_Recorder(), X, Y, groups=groups, random_state=3)
+    train = _Recorder.seen[-1]
+    valid = np.setdiff1d(np.arange(len(X)), train)
+    assert not set(groups[train]) & set(groups[valid])
+    assert 0.1 < len(valid) / len(X) < 0.3
+    assert model.thresholds_.shape == (3,)
+
+
+def test_threshold_optimizer_cv_uses_groups():
+    from skhpa import ThresholdOptimizer
+
+    X, Y, groups = _grouped_data(seed=1)
+    _Recorder.seen = []
+    ThresholdOptimizer(_Recorder(), cv=3, random_state=0).fit(X, Y, groups=groups)
+    fold_trains = _Recorder.seen[:3]
+    for train in fold_trains:
+        test = np.setdiff1d(np.arange(len(X)), train)
+        assert not set(groups[train]) & set(groups[test])
+    # without groups the folds do split groups (so the test above can fail)
+    _Recorder.seen = []
+    ThresholdOptimizer(_Recorder(), cv=3, random_state=0).fit(X, Y)
+    assert any(
+        set(groups[t]) & set(groups[np.setdiff1d(np.arange(len(X)), t)]) for t in _Recorder.seen[:3]
+    )
