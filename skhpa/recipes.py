@@ -29,6 +29,12 @@ from .nn import SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
 from .thresholding import ThresholdOptimizer
 
+#: The thresholds :func:`fit_with_thresholds` learns by default: per class, shrunk toward the
+#: global threshold with this pseudo-count of positives (chosen by the threshold study,
+#: ``benchmarks/bench_threshold_generalization.py``).
+DEFAULT_STRATEGY = "per_class"
+DEFAULT_SHRINKAGE = 10.0
+
 
 def seed_recipe(*, max_epochs=10, batch_size=64, lr=1e-3, device="auto", random_state=0, verbose=0):
     """The seed report's baseline: green only, SeedCNN, BCE, threshold 0.5.
@@ -155,18 +161,62 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
 
 
 def fit_with_thresholds(
-    estimator, X, Y, *, valid_size=0.2, strategy="per_class", min_labels=1, random_state=0
+    estimator,
+    X,
+    Y,
+    *,
+    folds=None,
+    valid_size=0.2,
+    strategy=DEFAULT_STRATEGY,
+    shrinkage=DEFAULT_SHRINKAGE,
+    min_labels=1,
+    n_jobs=None,
+    random_state=0,
 ):
-    """Fit ``estimator`` on most of the data and learn per-class thresholds on the rest.
+    """Fit ``estimator`` and learn its decision thresholds on data it did not train on.
 
-    The held-out part is a multilabel-stratified split, so rare classes are
-    on both sides; the thresholds come from predictions on data the network
-    has not seen (the network is trained once, not once per fold).
+    Two protocols:
+
+    - ``folds=None``: fit on a multilabel-stratified ``1 - valid_size`` of the
+      data and learn the thresholds on the rest (the network is trained once);
+    - ``folds=K``: a fold ensemble, ``ThresholdOptimizer(estimator, cv=K,
+      refit=False)``: K models, each trained on ``(K - 1) / K`` of the data;
+      the thresholds are learned on their out-of-fold probabilities (all the
+      data, K times more tuning data than a 1 / K held-out part) and
+      ``predict_proba`` is the mean of the K models. It costs about
+      ``K - 1`` times the training of one model on all the data.
+
+    The default thresholds, per class shrunk toward the global threshold
+    (``shrinkage``, a pseudo-count of positives, see
+    :class:`~skhpa.ThresholdOptimizer`), are those that held up best on new
+    images in the threshold study (:doc:`/benchmarks`): plain per-class
+    thresholds fit the noise of the few positives a rare class has in the
+    tuning data and predict too many labels per image.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Fitted in place with ``folds=None``; cloned once per fold otherwise.
+    X : array-like or indexable of length n_samples
+    Y : array-like of shape (n_samples, n_classes)
+    folds : int, default=None
+        Number of folds of a fold ensemble; None holds out ``valid_size``.
+    valid_size : float, default=0.2
+        Share held out for the thresholds when ``folds`` is None.
+    strategy : {"per_class", "global", "label_ratio"}, default="per_class"
+    shrinkage : float, default=DEFAULT_SHRINKAGE
+        See :class:`~skhpa.ThresholdOptimizer`; 0 gives plain per-class thresholds.
+    min_labels : {0, 1}, default=1
+        At least one label per image.
+    n_jobs : int, default=None
+        Folds fitted in parallel (keep None for a GPU network).
+    random_state : int, default=0
+        Seed of the split (or of the folds).
 
     Returns
     -------
     model : ThresholdOptimizer
-        Wrapping the fitted estimator (frozen).
+        Wrapping the fitted estimator (frozen), or the fold ensemble.
 
     Examples
     --------
@@ -179,12 +229,21 @@ def fit_with_thresholds(
     >>> model = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X, Y)
     >>> model.thresholds_.shape
     (2,)
+    >>> ensemble = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X, Y, folds=3)
+    >>> len(ensemble.estimators_)
+    3
     """
     Y = np.asarray(Y)
+    params = dict(strategy=strategy, shrinkage=shrinkage, min_labels=min_labels)
+    if folds is not None:
+        opt = ThresholdOptimizer(
+            estimator, cv=folds, refit=False, n_jobs=n_jobs, random_state=random_state, **params
+        )
+        return opt.fit(X, Y)
     idx = np.arange(len(Y))
     tr, va = multilabel_train_test_split(
         idx, test_size=valid_size, random_state=random_state, stratify=Y
     )
     estimator.fit(_safe_indexing(X, tr), Y[tr])
-    opt = ThresholdOptimizer(FrozenEstimator(estimator), strategy=strategy, min_labels=min_labels)
+    opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
     return opt.fit(_safe_indexing(X, va), Y[va])

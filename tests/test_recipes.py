@@ -19,6 +19,41 @@ def test_fit_with_thresholds_holds_out_a_stratified_part():
     assert (model.predict(X).sum(1) >= 1).all()  # min_labels=1
 
 
+def test_fit_with_thresholds_defaults_and_fold_ensemble():
+    from skhpa.recipes import DEFAULT_SHRINKAGE, DEFAULT_STRATEGY
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.stack([X[:, 0] > 1.5, X[:, 1] > 0, X[:, 2] > 0.5], axis=1).astype(int)
+    est = OneVsRestClassifier(LogisticRegression())
+    held = fit_with_thresholds(est, X, Y)
+    # the defaults the threshold study chose: per-class thresholds shrunk toward the global one
+    assert held.strategy == DEFAULT_STRATEGY == "per_class"
+    assert held.shrinkage == DEFAULT_SHRINKAGE > 0
+    plain = fit_with_thresholds(est, X, Y, shrinkage=0)
+    assert len(held.oof_proba_) == 60  # tuned on the held-out 20 %
+    w = DEFAULT_SHRINKAGE / (DEFAULT_SHRINKAGE + _held_out_positives(Y))
+    np.testing.assert_allclose(
+        held.thresholds_, w * plain.global_threshold_ + (1 - w) * plain.thresholds_
+    )
+    ens = fit_with_thresholds(est, X, Y, folds=3, random_state=1)
+    assert isinstance(ens, ThresholdOptimizer) and len(ens.estimators_) == 3
+    assert ens.get_params()["refit"] is False and ens.shrinkage == DEFAULT_SHRINKAGE
+    assert not np.isnan(ens.oof_proba_).any()  # tuned on all 300 rows
+    mean = np.mean([e.predict_proba(X) for e in ens.estimators_], axis=0)
+    np.testing.assert_allclose(ens.predict_proba(X), mean)
+    assert (ens.predict(X).sum(1) >= 1).all()
+
+
+def _held_out_positives(Y, valid_size=0.2, random_state=0):
+    from skhpa.model_selection import multilabel_train_test_split
+
+    _, va = multilabel_train_test_split(
+        np.arange(len(Y)), test_size=valid_size, random_state=random_state, stratify=Y
+    )
+    return Y[va].sum(0)
+
+
 def test_recipes_are_what_they_say():
     seed = seed_recipe()
     net = seed.named_steps["net"]
