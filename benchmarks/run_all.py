@@ -27,12 +27,24 @@ BENCHMARKS = [
     "fuzz_decode",
 ]
 # opt-in benchmarks: run only when named
-OPTIONAL = ["learnability_resnet", "channel_diagnostics", "reliability", "ablation", "scaling"]
+OPTIONAL = [
+    "learnability_resnet",
+    "channel_diagnostics",
+    "reliability",
+    "ablation",
+    "scaling",
+    "threshold_generalization",
+]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {
     "synthetic_quality": ["learnability", "threshold_gain", "resampling_quality"],
     "reliability": ["fit_predict_cycles", "predict_memory"],
     "scaling": ["dask_grid_search", "ddp_epoch_time"],
+    "threshold_generalization": [
+        "threshold_generalization",
+        "fold_ensemble",
+        "threshold_generalization_per_class",
+    ],
 }
 
 

@@ -235,6 +235,40 @@ def test_shrinkage_pulls_rare_classes_toward_global():
     np.testing.assert_array_equal(lr.thresholds_, lr5.thresholds_)
 
 
+def test_max_label_ratio_caps_predicted_rates():
+    P, Y = _probabilities(800, seed=1)
+    # a frequent class the model barely sees (40 % positives)
+    P[:, 3] = 1 / (1 + np.exp(-(np.random.RandomState(5).normal(size=len(P)) + 0.3 * Y[:, 3])))
+    est = _ProbaIsX().fit(P, Y)
+    own = ThresholdOptimizer(est, cv="prefit").fit(P, Y)
+    own_counts = (P >= own.thresholds_).sum(0)
+    # its F1-optimal threshold predicts it for most images ("always" beats "never")
+    assert own_counts[3] > 2 * Y[:, 3].sum()
+    for c in (1.0, 1.5):
+        capped = ThresholdOptimizer(est, cv="prefit", max_label_ratio=c).fit(P, Y)
+        counts = (P >= capped.thresholds_).sum(0)
+        most = np.ceil(c * Y.sum(0))
+        assert (counts <= most).all()
+        # a class within the cap keeps its own threshold; one over it is predicted exactly
+        # as often as the cap allows
+        within = own_counts <= most
+        np.testing.assert_array_equal(capped.thresholds_[within], own.thresholds_[within])
+        np.testing.assert_array_equal(counts[~within], most[~within])
+        assert not within[3]
+        f1 = [f1_score(Y[:, k], P[:, k] >= capped.thresholds_[k]) for k in range(4)]
+        np.testing.assert_allclose(capped.best_scores_, f1)
+    # the cap follows prior when given, and combines with shrinkage
+    prior = np.full(4, 0.01)
+    capped = ThresholdOptimizer(
+        est, cv="prefit", max_label_ratio=1.0, prior=prior, shrinkage=10
+    ).fit(P, Y)
+    assert ((P >= capped.thresholds_).sum(0) <= 8).all()
+    with pytest.raises(ValueError, match="'max_label_ratio' parameter"):
+        ThresholdOptimizer(est, cv="prefit", max_label_ratio=0).fit(P, Y)
+    with pytest.raises(ValueError, match="prior has shape"):
+        ThresholdOptimizer(est, cv="prefit", max_label_ratio=1, prior=[0.1]).fit(P, Y)
+
+
 def test_shrink_thresholds_values():
     from skhpa.thresholding import shrink_thresholds
 

@@ -193,6 +193,15 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         of its few positives, ends near the global one; a frequent class keeps
         almost its own. 0 gives plain per-class thresholds, a very large value
         the global one. Ignored by the other strategies.
+    max_label_ratio : float, default=None
+        Cap on how often a class is predicted: on the tuning data, each
+        class's predicted-positive rate is at most ``max_label_ratio`` times
+        its frequency in ``y`` (or ``prior``); a threshold that would predict
+        the class more often is raised to the label-ratio threshold of that
+        rate. F-beta-optimal thresholds of a weak or rare class often predict
+        it for most images (for a class the model cannot separate, "always"
+        beats "never"); the cap keeps the number of labels per image near the
+        truth. None: no cap. Applies to every strategy (after ``shrinkage``).
     cv : int, cross-validation generator, iterable or "prefit", default=5
         An int gives a shuffled multilabel-stratified K-fold. With ``"prefit"``
         (or a FrozenEstimator) the estimator is used as fitted and the
@@ -215,8 +224,10 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         spaced values between a class's lowest and highest probability; an
         array gives fixed candidates.
     prior : array-like of shape (n_classes,), default=None
-        Target positive rates for ``"label_ratio"``; the class frequencies of
-        ``Y`` when None.
+        Target positive rates for ``"label_ratio"`` and ``max_label_ratio``
+        (for example the class frequencies of all the training data when the
+        thresholds are tuned on a small held-out part); the class frequencies
+        of ``Y`` when None.
     n_jobs : int, default=None
         Folds fitted in parallel (joblib; any joblib backend, Dask included).
         Keep None for GPU estimators.
@@ -290,6 +301,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         "beta": [Interval(numbers.Real, 0, None, closed="neither")],
         "strategy": [StrOptions({"per_class", "global", "label_ratio"})],
         "shrinkage": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_label_ratio": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "cv": ["cv_object", StrOptions({"prefit"})],
         "refit": ["boolean"],
         "min_labels": [Interval(numbers.Integral, 0, 1, closed="both")],
@@ -311,6 +323,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         beta=1.0,
         strategy="per_class",
         shrinkage=0.0,
+        max_label_ratio=None,
         cv=5,
         refit=True,
         min_labels=0,
@@ -324,6 +337,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.beta = beta
         self.strategy = strategy
         self.shrinkage = shrinkage
+        self.max_label_ratio = max_label_ratio
         self.cv = cv
         self.refit = refit
         self.min_labels = min_labels
@@ -411,6 +425,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         best = np.zeros(q)
         fallback = np.zeros(q, dtype=bool)
         cand_list, score_list = [], []
+        rates = self._rates(Y)
         for k in range(q):
             y, p = Y[:, k], P[:, k]
             cand, scores = self._curve(y, p, beta, presorted[k])
@@ -425,11 +440,20 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             elif self.strategy == "global":
                 best[k] = self._score_threshold(y, p, g, beta, presorted[k])
             else:  # label_ratio
-                rate = Y[:, k].mean() if self.prior is None else float(np.asarray(self.prior)[k])
-                thr[k] = ratio_threshold(p, rate)
+                thr[k] = ratio_threshold(p, rates[k])
                 best[k] = self._score_threshold(y, p, thr[k], beta, presorted[k])
+        adjusted = False
         if self.strategy == "per_class" and self.shrinkage > 0:
             thr = shrink_thresholds(thr, Y.sum(axis=0), g, self.shrinkage)
+            adjusted = True
+        if self.max_label_ratio is not None:
+            # at most ceil(max_label_ratio * rate * n) positives per class on the tuning data
+            n = len(Y)
+            most = np.ceil(self.max_label_ratio * rates * n - 1e-9) / n
+            cap = np.array([ratio_threshold(P[:, k], most[k]) for k in range(q)])
+            thr = np.maximum(thr, cap)
+            adjusted = True
+        if adjusted:
             best = np.array(
                 [
                     self._score_threshold(Y[:, k], P[:, k], thr[k], beta, presorted[k])
@@ -440,6 +464,15 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.best_scores_ = best
         self.fallback_ = fallback
         self.cv_results_ = {"thresholds": cand_list, "scores": score_list}
+
+    def _rates(self, Y):
+        """Target positive rate of each class: ``prior``, or the frequencies in ``Y``."""
+        if self.prior is None:
+            return Y.mean(axis=0)
+        prior = np.asarray(self.prior, dtype=float)
+        if prior.shape != (Y.shape[1],):
+            raise ValueError(f"prior has shape {prior.shape}; expected ({Y.shape[1]},)")
+        return prior
 
     def _curve(self, y, p, beta, sorted_k):
         if callable(self.scoring):
