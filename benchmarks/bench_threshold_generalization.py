@@ -27,7 +27,9 @@ Models fitted per recipe and seed (their probabilities are cached, see below):
 
 Threshold strategies (all with ``min_labels=1``, as the recipes use): 0.5; ``global``;
 ``per_class``; ``per_class`` with ``shrinkage`` 3, 10 and 30; ``label_ratio`` (each class's
-predicted rate on the tuning data = its frequency in all training images). Each is learned
+predicted rate on the tuning data = its frequency in all training images); ``per_class`` with
+``max_label_ratio`` 1.25 and 1.5 (``capped_*``: no class predicted more often than that many
+times its training frequency), alone and with ``shrinkage=10``. Each is learned
 (a) on the held-out 20 % and applied to the holdout model, and (b) on the out-of-fold matrix
 and applied to the fold ensemble and to the refit model.
 
@@ -68,6 +70,7 @@ VALID = 0.2
 FOLD_EPOCHS = 3
 RARE = 10  # "rare": fewer positives than this in the held-out 20 %
 SHRINKAGES = (3, 10, 30)
+CAPS = (1.25, 1.5)
 RUNS = RESULTS / "threshold_generalization_runs"
 
 RECIPES = {
@@ -87,7 +90,18 @@ RECIPES = {
     ),
 }
 
-STRATEGIES = ["0.5", "global", "per_class"] + [f"shrunk_{m}" for m in SHRINKAGES] + ["label_ratio"]
+# strategy name -> ThresholdOptimizer parameters (None: the constant 0.5)
+STRATEGIES = {
+    "0.5": None,
+    "global": {"strategy": "global"},
+    "per_class": {"strategy": "per_class"},
+    **{f"shrunk_{m}": {"strategy": "per_class", "shrinkage": m} for m in SHRINKAGES},
+    "label_ratio": {"strategy": "label_ratio"},
+    **{f"capped_{c}": {"strategy": "per_class", "max_label_ratio": c} for c in CAPS},
+    "shrunk_10_capped_1.25": {"strategy": "per_class", "shrinkage": 10, "max_label_ratio": 1.25},
+}
+# the strategies of the fold-ensemble table
+ENSEMBLE_STRATEGIES = ("capped_1.25", "label_ratio")
 PROTOCOLS = {
     "holdout": "(a) held-out 20 %, one model on 80 %",
     "oof_ensemble": "(b) out-of-fold, fold ensemble",
@@ -175,16 +189,13 @@ def fit_models(recipe, seed):
 
 def thresholds_for(strategy, P_tune, Y_tune, prior):
     """Thresholds of one strategy learned on (P_tune, Y_tune)."""
-    if strategy == "0.5":
+    params = STRATEGIES[strategy]
+    if params is None:
         return np.full(P_tune.shape[1], 0.5)
-    kw = {"min_labels": 1, "cv": "prefit"}
-    if strategy.startswith("shrunk_"):
-        kw.update(strategy="per_class", shrinkage=float(strategy.split("_")[1]))
-    elif strategy == "label_ratio":
-        kw.update(strategy="label_ratio", prior=prior)
-    else:
-        kw.update(strategy=strategy)
-    opt = ThresholdOptimizer(_GivenProba().fit(P_tune), **kw).fit(P_tune, Y_tune)
+    # prior: the class frequencies of all training images (label_ratio and max_label_ratio)
+    opt = ThresholdOptimizer(
+        _GivenProba().fit(P_tune), cv="prefit", min_labels=1, prior=prior, **params
+    ).fit(P_tune, Y_tune)
     return opt.thresholds_
 
 
@@ -230,11 +241,18 @@ def evaluate(recipe, seed):
         "oof_refit": float(r["refit_fit_s"]),
     }
     # the fold models one by one (each with the out-of-fold thresholds), for the spread
-    singles = []
-    thr = thresholds_for("label_ratio", r["oof"], Y, prior)
-    for P_test in r["fold_test"]:
-        singles.append(f1_score(Yte, apply_thresholds(P_test, thr, 1), average="macro"))
-    return rows, times, rare, float(np.mean(singles))
+    singles = {}
+    for strategy in ENSEMBLE_STRATEGIES:
+        thr = thresholds_for(strategy, r["oof"], Y, prior)
+        singles[strategy] = float(
+            np.mean(
+                [
+                    f1_score(Yte, apply_thresholds(P, thr, 1), average="macro", zero_division=0)
+                    for P in r["fold_test"]
+                ]
+            )
+        )
+    return rows, times, rare, singles
 
 
 def _mean_std(values):
@@ -283,24 +301,23 @@ def tables():
                 row["epochs"] = epochs[protocol]
                 row["full_data_epochs"] = epochs[protocol] * share[protocol]
             row["fit_s"] = float(np.mean([res[1][protocol] for res in results]))
-            for strategy in ("shrunk_10", "label_ratio"):
+            for strategy in ENSEMBLE_STRATEGIES:
                 runs = [res[0][protocol, strategy]["macro_f1"] for res in results]
                 row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
                 row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
             ensemble.append(row)
-        ensemble.append(
-            {
-                "recipe": recipe,
-                "model": "one fold model alone (mean of the K), out-of-fold thresholds",
-                "f1_label_ratio": float(np.mean([res[3] for res in results])),
-            }
-        )
+        row = {"recipe": recipe, "model": "one fold model alone (mean of the K)"}
+        for strategy in ENSEMBLE_STRATEGIES:
+            runs = [res[3][strategy] for res in results]
+            row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
+            row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
+        ensemble.append(row)
         if recipe == "cnn":
             rare_any = np.mean([res[2] for res in results], axis=0)
             for k, name in enumerate(CLASS_NAMES):
                 row = {"class": name, "rare_share": float(rare_any[k])}
                 for protocol in ("holdout", "oof_ensemble"):
-                    for strategy in ("per_class", "shrunk_10", "label_ratio"):
+                    for strategy in ("per_class", "shrunk_10", "label_ratio", "capped_1.25"):
                         gaps = [res[0][protocol, strategy]["gap_per_class"][k] for res in results]
                         row[f"{protocol}_{strategy}"] = float(np.mean(gaps))
                 per_class.append(row)

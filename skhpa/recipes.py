@@ -29,11 +29,12 @@ from .nn import SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
 from .thresholding import ThresholdOptimizer
 
-#: The thresholds :func:`fit_with_thresholds` learns by default: per class, shrunk toward the
-#: global threshold with this pseudo-count of positives (chosen by the threshold study,
-#: ``benchmarks/bench_threshold_generalization.py``).
+#: The thresholds :func:`fit_with_thresholds` learns by default, chosen by the threshold study
+#: (``benchmarks/bench_threshold_generalization.py``): per class, with no class predicted more
+#: often than 1.25 times its training frequency, and no shrinkage toward the global threshold.
 DEFAULT_STRATEGY = "per_class"
-DEFAULT_SHRINKAGE = 10.0
+DEFAULT_MAX_LABEL_RATIO = 1.25
+DEFAULT_SHRINKAGE = 0.0
 
 
 def seed_recipe(*, max_epochs=10, batch_size=64, lr=1e-3, device="auto", random_state=0, verbose=0):
@@ -168,6 +169,7 @@ def fit_with_thresholds(
     folds=None,
     valid_size=0.2,
     strategy=DEFAULT_STRATEGY,
+    max_label_ratio=DEFAULT_MAX_LABEL_RATIO,
     shrinkage=DEFAULT_SHRINKAGE,
     min_labels=1,
     n_jobs=None,
@@ -186,12 +188,14 @@ def fit_with_thresholds(
       ``predict_proba`` is the mean of the K models. It costs about
       ``K - 1`` times the training of one model on all the data.
 
-    The default thresholds, per class shrunk toward the global threshold
-    (``shrinkage``, a pseudo-count of positives, see
+    The default thresholds, per class with no class predicted on more than
+    1.25 times its share of the training images (``max_label_ratio``, see
     :class:`~skhpa.ThresholdOptimizer`), are those that held up best on new
     images in the threshold study (:doc:`/benchmarks`): plain per-class
     thresholds fit the noise of the few positives a rare class has in the
-    tuning data and predict too many labels per image.
+    tuning data, and those of a class the model barely separates predict it
+    for most images, so they predict far more labels per image than the
+    truth has. The training frequencies (of all of ``Y``) are the ``prior``.
 
     Parameters
     ----------
@@ -204,8 +208,12 @@ def fit_with_thresholds(
     valid_size : float, default=0.2
         Share held out for the thresholds when ``folds`` is None.
     strategy : {"per_class", "global", "label_ratio"}, default="per_class"
-    shrinkage : float, default=DEFAULT_SHRINKAGE
-        See :class:`~skhpa.ThresholdOptimizer`; 0 gives plain per-class thresholds.
+    max_label_ratio : float or None, default=1.25
+        Cap on each class's predicted rate on the tuning data, as a multiple
+        of its frequency in ``Y``; None gives plain thresholds of ``strategy``.
+    shrinkage : float, default=0.0
+        Pull per-class thresholds toward the global one (a pseudo-count of
+        positives); see :class:`~skhpa.ThresholdOptimizer`.
     min_labels : {0, 1}, default=1
         At least one label per image.
     n_jobs : int, default=None
@@ -234,7 +242,13 @@ def fit_with_thresholds(
     3
     """
     Y = np.asarray(Y)
-    params = dict(strategy=strategy, shrinkage=shrinkage, min_labels=min_labels)
+    params = dict(
+        strategy=strategy,
+        max_label_ratio=max_label_ratio,
+        shrinkage=shrinkage,
+        min_labels=min_labels,
+        prior=Y.mean(axis=0),  # the training frequencies, not only the held-out part's
+    )
     if folds is not None:
         opt = ThresholdOptimizer(
             estimator, cv=folds, refit=False, n_jobs=n_jobs, random_state=random_state, **params
