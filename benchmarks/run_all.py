@@ -33,14 +33,23 @@ OPTIONAL = [
     "reliability",
     "ablation",
     "scaling",
+<<<<<<< HEAD
     "kaggle_scale",
     "duplicates",
+=======
+    "threshold_generalization",
+>>>>>>> issue19
 ]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {
     "synthetic_quality": ["learnability", "threshold_gain", "resampling_quality"],
     "reliability": ["fit_predict_cycles", "predict_memory"],
     "scaling": ["dask_grid_search", "ddp_epoch_time"],
+    "threshold_generalization": [
+        "threshold_generalization",
+        "fold_ensemble",
+        "threshold_generalization_per_class",
+    ],
 }
 
 

@@ -29,6 +29,13 @@ from .nn import SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
 from .thresholding import ThresholdOptimizer
 
+#: The thresholds :func:`fit_with_thresholds` learns by default, chosen by the threshold study
+#: (``benchmarks/bench_threshold_generalization.py``): per class, with no class predicted more
+#: often than 1.25 times its training frequency, and no shrinkage toward the global threshold.
+DEFAULT_STRATEGY = "per_class"
+DEFAULT_MAX_LABEL_RATIO = 1.25
+DEFAULT_SHRINKAGE = 0.0
+
 
 def seed_recipe(*, max_epochs=10, batch_size=64, lr=1e-3, device="auto", random_state=0, verbose=0):
     """The seed report's baseline: green only, SeedCNN, BCE, threshold 0.5.
@@ -159,28 +166,74 @@ def fit_with_thresholds(
     X,
     Y,
     *,
+    folds=None,
     valid_size=0.2,
-    strategy="per_class",
+    strategy=DEFAULT_STRATEGY,
+    max_label_ratio=DEFAULT_MAX_LABEL_RATIO,
+    shrinkage=DEFAULT_SHRINKAGE,
     min_labels=1,
+    n_jobs=None,
     random_state=0,
     groups=None,
 ):
-    """Fit ``estimator`` on most of the data and learn per-class thresholds on the rest.
+    """Fit ``estimator`` and learn its decision thresholds on data it did not train on.
 
-    The held-out part is a multilabel-stratified split, so rare classes are
-    on both sides; the thresholds come from predictions on data the network
-    has not seen (the network is trained once, not once per fold).
+    Two protocols:
 
-    With ``groups`` (e.g. :func:`skhpa.model_selection.duplicate_groups`),
-    the held-out part is one fold of a shuffled
-    :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold` with
-    ``round(1 / valid_size)`` folds: no group has samples on both sides, so a
-    near-duplicate of a training field cannot tune the thresholds.
+    - ``folds=None``: fit on a multilabel-stratified ``1 - valid_size`` of the
+      data and learn the thresholds on the rest (the network is trained once);
+    - ``folds=K``: a fold ensemble, ``ThresholdOptimizer(estimator, cv=K,
+      refit=False)``: K models, each trained on ``(K - 1) / K`` of the data;
+      the thresholds are learned on their out-of-fold probabilities (all the
+      data, K times more tuning data than a 1 / K held-out part) and
+      ``predict_proba`` is the mean of the K models. It costs about
+      ``K - 1`` times the training of one model on all the data.
+
+    The default thresholds, per class with no class predicted on more than
+    1.25 times its share of the training images (``max_label_ratio``, see
+    :class:`~skhpa.ThresholdOptimizer`), are those that held up best on new
+    images in the threshold study (:doc:`/benchmarks`): plain per-class
+    thresholds fit the noise of the few positives a rare class has in the
+    tuning data, and those of a class the model barely separates predict it
+    for most images, so they predict far more labels per image than the
+    truth has. The training frequencies (of all of ``Y``) are the ``prior``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Fitted in place with ``folds=None``; cloned once per fold otherwise.
+    X : array-like or indexable of length n_samples
+    Y : array-like of shape (n_samples, n_classes)
+    folds : int, default=None
+        Number of folds of a fold ensemble; None holds out ``valid_size``.
+    valid_size : float, default=0.2
+        Share held out for the thresholds when ``folds`` is None.
+    strategy : {"per_class", "global", "label_ratio"}, default="per_class"
+    max_label_ratio : float or None, default=1.25
+        Cap on each class's predicted rate on the tuning data, as a multiple
+        of its frequency in ``Y``; None gives plain thresholds of ``strategy``.
+    shrinkage : float, default=0.0
+        Pull per-class thresholds toward the global one (a pseudo-count of
+        positives); see :class:`~skhpa.ThresholdOptimizer`.
+    min_labels : {0, 1}, default=1
+        At least one label per image.
+    n_jobs : int, default=None
+        Folds fitted in parallel (keep None for a GPU network).
+    random_state : int, default=0
+        Seed of the split (or of the folds).
+    groups : array-like of shape (n_samples,), optional
+        Group labels (e.g. :func:`skhpa.model_selection.duplicate_groups`): no
+        group has samples on both sides of a split, so a near-duplicate of a
+        training field cannot tune the thresholds. With ``folds=None`` the
+        held-out part is one fold of a shuffled
+        :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold` with
+        ``round(1 / valid_size)`` folds; with ``folds=K`` the K folds are
+        group folds.
 
     Returns
     -------
     model : ThresholdOptimizer
-        Wrapping the fitted estimator (frozen).
+        Wrapping the fitted estimator (frozen), or the fold ensemble.
 
     Examples
     --------
@@ -193,8 +246,23 @@ def fit_with_thresholds(
     >>> model = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X, Y)
     >>> model.thresholds_.shape
     (2,)
+    >>> ensemble = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X, Y, folds=3)
+    >>> len(ensemble.estimators_)
+    3
     """
     Y = np.asarray(Y)
+    params = dict(
+        strategy=strategy,
+        max_label_ratio=max_label_ratio,
+        shrinkage=shrinkage,
+        min_labels=min_labels,
+        prior=Y.mean(axis=0),  # the training frequencies, not only the held-out part's
+    )
+    if folds is not None:
+        opt = ThresholdOptimizer(
+            estimator, cv=folds, refit=False, n_jobs=n_jobs, random_state=random_state, **params
+        )
+        return opt.fit(X, Y, groups=groups)
     idx = np.arange(len(Y))
     if groups is None:
         tr, va = multilabel_train_test_split(
@@ -205,5 +273,5 @@ def fit_with_thresholds(
         cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
         tr, va = next(cv.split(idx, Y, groups))
     estimator.fit(_safe_indexing(X, tr), Y[tr])
-    opt = ThresholdOptimizer(FrozenEstimator(estimator), strategy=strategy, min_labels=min_labels)
+    opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
     return opt.fit(_safe_indexing(X, va), Y[va])

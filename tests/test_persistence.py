@@ -47,6 +47,20 @@ def test_round_trip_threshold_optimizer_pipeline(fitted, data, tmp_path):
     assert model_file_info(path)["format"] == "skhpa-model"
 
 
+def test_round_trip_fold_ensemble(data, tmp_path):
+    X, Y = data
+    ens = ThresholdOptimizer(
+        seed_recipe(max_epochs=1, device="cpu"), cv=2, refit=False, shrinkage=5, random_state=0
+    ).fit(X, Y)
+    loaded = load_model(save_model(ens, tmp_path / "ens.skhpa"))
+    assert len(loaded.estimators_) == 2 and not hasattr(loaded, "estimator_")
+    assert loaded.estimators_[0] is not loaded.estimators_[1]
+    np.testing.assert_array_equal(loaded.predict_proba(X), ens.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), ens.predict(X))
+    np.testing.assert_array_equal(loaded.thresholds_, ens.thresholds_)
+    assert loaded.get_params()["shrinkage"] == 5 and loaded.get_params()["refit"] is False
+
+
 def test_round_trip_timm_net_with_tta_and_transformers(data, tmp_path):
     X, Y = data
     model = Pipeline(

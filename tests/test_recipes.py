@@ -19,6 +19,36 @@ def test_fit_with_thresholds_holds_out_a_stratified_part():
     assert (model.predict(X).sum(1) >= 1).all()  # min_labels=1
 
 
+def test_fit_with_thresholds_defaults_and_fold_ensemble():
+    from skhpa.recipes import DEFAULT_MAX_LABEL_RATIO, DEFAULT_SHRINKAGE, DEFAULT_STRATEGY
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.stack([X[:, 0] > 1.5, X[:, 1] > 0, X[:, 2] > 0.5], axis=1).astype(int)
+    X[:, 1] = rng.normal(size=300)  # class 1 (50 % positives) becomes unlearnable
+    est = OneVsRestClassifier(LogisticRegression())
+    held = fit_with_thresholds(est, X, Y)
+    # the defaults the threshold study chose: per class, rates capped at 1.25x the frequency
+    assert (held.strategy, held.max_label_ratio, held.shrinkage) == ("per_class", 1.25, 0.0)
+    assert (DEFAULT_STRATEGY, DEFAULT_MAX_LABEL_RATIO, DEFAULT_SHRINKAGE) == ("per_class", 1.25, 0)
+    np.testing.assert_allclose(held.prior, Y.mean(0))  # all training labels, not the 20 %
+    P = held.oof_proba_
+    assert len(P) == 60  # tuned on the held-out 20 %
+    counts = (P >= held.thresholds_).sum(0)
+    assert (counts <= np.ceil(1.25 * Y.mean(0) * 60)).all()
+    plain = fit_with_thresholds(est, X, Y, max_label_ratio=None)
+    # uncapped, the F1-optimal threshold of the unlearnable class predicts it for most rows
+    assert (P >= plain.thresholds_).sum(0)[1] > 1.25 * Y[:, 1].mean() * 60
+    assert fit_with_thresholds(est, X, Y, shrinkage=5).shrinkage == 5
+    ens = fit_with_thresholds(est, X, Y, folds=3, random_state=1)
+    assert isinstance(ens, ThresholdOptimizer) and len(ens.estimators_) == 3
+    assert ens.get_params()["refit"] is False and ens.max_label_ratio == 1.25
+    assert not np.isnan(ens.oof_proba_).any()  # tuned on all 300 rows
+    mean = np.mean([e.predict_proba(X) for e in ens.estimators_], axis=0)
+    np.testing.assert_allclose(ens.predict_proba(X), mean)
+    assert (ens.predict(X).sum(1) >= 1).all()
+
+
 def test_recipes_are_what_they_say():
     seed = seed_recipe()
     net = seed.named_steps["net"]

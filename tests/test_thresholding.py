@@ -183,8 +183,158 @@ def test_refit_false_single_split():
         refit=False,
     ).fit(X, Y)
     assert np.isnan(opt.oof_proba_).any(axis=1).sum() == 200
-    with pytest.raises(ValueError, match="refit=False needs a single split"):
-        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3, refit=False).fit(X, Y)
+    # the model of the single split is kept (an ensemble of one)
+    assert len(opt.estimators_) == 1 and opt.estimator_ is opt.estimators_[0]
+    assert np.array_equal(opt.predict_proba(X), opt.estimator_.predict_proba(X))
+
+
+class _ProbaIsX(BaseEstimator):
+    """Fitted stand-in whose predict_proba returns X itself (an (n, q) probability matrix)."""
+
+    def fit(self, X, Y):
+        self.n_outputs_ = np.shape(Y)[1]
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(X, dtype=float)
+
+
+def _probabilities(n=500, q=4, seed=0):
+    rng = np.random.RandomState(seed)
+    Y = (rng.uniform(size=(n, q)) < [0.02, 0.05, 0.2, 0.4]).astype(np.int64)
+    P = 1 / (1 + np.exp(-(rng.normal(size=(n, q)) + 1.5 * Y - 1.5)))
+    return P, Y
+
+
+def test_shrinkage_pulls_rare_classes_toward_global():
+    P, Y = _probabilities()
+    est = _ProbaIsX().fit(P, Y)
+    own = ThresholdOptimizer(est, cv="prefit").fit(P, Y)
+    g = own.global_threshold_
+    n_pos = Y.sum(0)
+    for m in (1.0, 25.0):
+        shrunk = ThresholdOptimizer(est, cv="prefit", shrinkage=m).fit(P, Y)
+        w = m / (m + n_pos)
+        expected = w * g + (1 - w) * own.thresholds_
+        np.testing.assert_allclose(shrunk.thresholds_, expected)
+        assert shrunk.global_threshold_ == g
+        # the reported tuning scores are those of the shrunk thresholds
+        f1 = [f1_score(Y[:, k], P[:, k] >= shrunk.thresholds_[k]) for k in range(4)]
+        np.testing.assert_allclose(shrunk.best_scores_, f1)
+    # the rarest class moves most toward the global threshold, the most frequent least
+    moved = np.abs(shrunk.thresholds_ - own.thresholds_) / np.abs(g - own.thresholds_)
+    assert moved[0] > 0.5 > moved[3]
+    # a huge pseudo-count gives the global threshold; 0 gives plain per-class
+    huge = ThresholdOptimizer(est, cv="prefit", shrinkage=1e12).fit(P, Y)
+    np.testing.assert_allclose(huge.thresholds_, g)
+    zero = ThresholdOptimizer(est, cv="prefit", shrinkage=0).fit(P, Y)
+    np.testing.assert_array_equal(zero.thresholds_, own.thresholds_)
+    # the other strategies ignore it
+    lr = ThresholdOptimizer(est, cv="prefit", strategy="label_ratio").fit(P, Y)
+    lr5 = ThresholdOptimizer(est, cv="prefit", strategy="label_ratio", shrinkage=5).fit(P, Y)
+    np.testing.assert_array_equal(lr.thresholds_, lr5.thresholds_)
+
+
+def test_max_label_ratio_caps_predicted_rates():
+    P, Y = _probabilities(800, seed=1)
+    # a frequent class the model barely sees (40 % positives)
+    P[:, 3] = 1 / (1 + np.exp(-(np.random.RandomState(5).normal(size=len(P)) + 0.3 * Y[:, 3])))
+    est = _ProbaIsX().fit(P, Y)
+    own = ThresholdOptimizer(est, cv="prefit").fit(P, Y)
+    own_counts = (P >= own.thresholds_).sum(0)
+    # its F1-optimal threshold predicts it for most images ("always" beats "never")
+    assert own_counts[3] > 2 * Y[:, 3].sum()
+    for c in (1.0, 1.5):
+        capped = ThresholdOptimizer(est, cv="prefit", max_label_ratio=c).fit(P, Y)
+        counts = (P >= capped.thresholds_).sum(0)
+        most = np.ceil(c * Y.sum(0))
+        assert (counts <= most).all()
+        # a class within the cap keeps its own threshold; one over it is predicted exactly
+        # as often as the cap allows
+        within = own_counts <= most
+        np.testing.assert_array_equal(capped.thresholds_[within], own.thresholds_[within])
+        np.testing.assert_array_equal(counts[~within], most[~within])
+        assert not within[3]
+        f1 = [f1_score(Y[:, k], P[:, k] >= capped.thresholds_[k]) for k in range(4)]
+        np.testing.assert_allclose(capped.best_scores_, f1)
+    # the cap follows prior when given, and combines with shrinkage
+    prior = np.full(4, 0.01)
+    capped = ThresholdOptimizer(
+        est, cv="prefit", max_label_ratio=1.0, prior=prior, shrinkage=10
+    ).fit(P, Y)
+    assert ((P >= capped.thresholds_).sum(0) <= 8).all()
+    with pytest.raises(ValueError, match="'max_label_ratio' parameter"):
+        ThresholdOptimizer(est, cv="prefit", max_label_ratio=0).fit(P, Y)
+    with pytest.raises(ValueError, match="prior has shape"):
+        ThresholdOptimizer(est, cv="prefit", max_label_ratio=1, prior=[0.1]).fit(P, Y)
+
+
+def test_shrink_thresholds_values():
+    from skhpa.thresholding import shrink_thresholds
+
+    out = shrink_thresholds([0.1, 0.1, 0.9], [0, 3, 1], 0.5, shrinkage=3)
+    np.testing.assert_allclose(out, [0.5, 0.3, 0.5 * 0.75 + 0.9 * 0.25])
+
+
+def test_bad_shrinkage():
+    P, Y = _probabilities(50)
+    with pytest.raises(ValueError, match="'shrinkage' parameter"):
+        ThresholdOptimizer(_ProbaIsX().fit(P, Y), cv="prefit", shrinkage=-1).fit(P, Y)
+
+
+def _fold_setup():
+    X, Y = _data(450)
+    cv = MultilabelStratifiedKFold(3, shuffle=True, random_state=0)
+    est = OneVsRestClassifier(LogisticRegression(C=0.5))
+    return X, Y, cv, est
+
+
+def test_fold_ensemble_thresholds_from_out_of_fold_matrix():
+    X, Y, cv, est = _fold_setup()
+    ens = ThresholdOptimizer(est, cv=cv, refit=False, shrinkage=5).fit(X, Y)
+    assert len(ens.estimators_) == 3 and not hasattr(ens, "estimator_")
+    # the out-of-fold matrix, computed by hand from the same splits
+    oof = np.full(Y.shape, np.nan)
+    for train, test in cv.split(X, Y):
+        oof[test] = clone(est).fit(X[train], Y[train]).predict_proba(X[test])
+    assert not np.isnan(oof).any()
+    np.testing.assert_allclose(ens.oof_proba_, oof)
+    ref = ThresholdOptimizer(_ProbaIsX().fit(oof, Y), cv="prefit", shrinkage=5).fit(oof, Y)
+    np.testing.assert_allclose(ens.thresholds_, ref.thresholds_)
+    np.testing.assert_allclose(ens.best_scores_, ref.best_scores_)
+    # predict_proba is the mean of the fold models', predict thresholds it
+    Xt = _data(200, seed=1)[0]
+    mean = np.mean([e.predict_proba(Xt) for e in ens.estimators_], axis=0)
+    np.testing.assert_allclose(ens.predict_proba(Xt), mean)
+    np.testing.assert_array_equal(ens.predict(Xt), (mean >= ens.thresholds_).astype(Y.dtype))
+    dec = np.mean([e.decision_function(Xt) for e in ens.estimators_], axis=0)
+    np.testing.assert_allclose(ens.decision_function(Xt), dec)
+    # each fold model differs from the others (they saw different data)
+    assert not np.allclose(ens.estimators_[0].predict_proba(Xt), mean)
+
+
+def test_fold_ensemble_clone_pickle_jobs_gridsearch(tmp_path):
+    X, Y, cv, est = _fold_setup()
+    ens = ThresholdOptimizer(est, cv=cv, refit=False).fit(X, Y)
+    par = ThresholdOptimizer(est, cv=cv, refit=False, n_jobs=2).fit(X, Y)
+    np.testing.assert_allclose(par.thresholds_, ens.thresholds_)
+    np.testing.assert_allclose(par.predict_proba(X), ens.predict_proba(X))
+    joblib.dump(ens, tmp_path / "ens.joblib")
+    back = joblib.load(tmp_path / "ens.joblib")
+    np.testing.assert_array_equal(back.predict_proba(X), ens.predict_proba(X))
+    c = clone(ens)
+    assert c.get_params()["refit"] is False and not hasattr(c, "estimators_")
+    # refitting an ensemble with refit=True drops the fold models
+    c.set_params(refit=True).fit(X, Y)
+    assert not hasattr(c, "estimators_") and hasattr(c, "estimator_")
+    gs = GridSearchCV(
+        ThresholdOptimizer(est, cv=3, refit=False, random_state=0),
+        {"shrinkage": [0.0, 10.0]},
+        cv=MultilabelStratifiedKFold(3, shuffle=True, random_state=1),
+        scoring="f1_macro",
+    ).fit(X, Y)
+    assert len(gs.best_estimator_.estimators_) == 3
+    assert gs.cv_results_["mean_test_score"].min() > 0.5
 
 
 class _BadProba(BaseEstimator):

@@ -105,15 +105,45 @@ def check_multilabel_cv(cv, random_state=None):
     return check_cv(cv)
 
 
-def _fit_and_predict(estimator, X, Y, train, test, fit_params):
+def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
     est = clone(estimator)
     est.fit(_safe_indexing(X, train), Y[train], **fit_params)
-    return test, multilabel_proba(est, _safe_indexing(X, test))
+    return test, multilabel_proba(est, _safe_indexing(X, test)), est if keep else None
+
+
+def ensemble_proba(estimators, X):
+    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
+    if len(estimators) == 1:
+        return multilabel_proba(estimators[0], X)
+    return np.mean([multilabel_proba(est, X) for est in estimators], axis=0)
+
+
+def shrink_thresholds(thresholds, n_positives, target, shrinkage):
+    """Pull each class's threshold toward ``target`` with weight ``m / (m + n_positives)``.
+
+    ``m = shrinkage`` acts as a pseudo-count of positives: a class with
+    ``m`` positives in the tuning data ends halfway between its own threshold
+    and ``target``; one with none gets ``target``; one with many keeps almost
+    its own.
+
+    Examples
+    --------
+    >>> from skhpa.thresholding import shrink_thresholds
+    >>> shrink_thresholds([0.2, 0.2, 0.2], [0, 10, 990], 0.4, shrinkage=10).round(3).tolist()
+    [0.4, 0.3, 0.202]
+    """
+    thresholds = np.asarray(thresholds, dtype=float)
+    n_positives = np.asarray(n_positives, dtype=float)
+    if shrinkage == 0:
+        return thresholds.copy()
+    w = shrinkage / (shrinkage + n_positives)
+    return w * target + (1 - w) * thresholds
 
 
 def _estimator_has(attr):
     def check(self):
-        est = getattr(self, "estimator_", self.estimator)
+        fitted = getattr(self, "estimators_", None)
+        est = fitted[0] if fitted else getattr(self, "estimator_", self.estimator)
         return hasattr(est, attr)
 
     return check
@@ -126,9 +156,11 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     macro-F1, the HPA metric. This meta-estimator gets out-of-fold
     probabilities from a multilabel-stratified cross-validation (or uses an
     already fitted estimator), chooses the thresholds, and refits the
-    estimator on all the data. Macro-F1 is the mean of per-class F1 and each
-    class's F1 depends on its own threshold only, so the search splits into one
-    exact 1-D search per class on a single probability matrix.
+    estimator on all the data, or, with ``refit=False``, keeps the fold
+    models as an ensemble (the mean of their probabilities). Macro-F1 is the
+    mean of per-class F1 and each class's F1 depends on its own threshold
+    only, so the search splits into one exact 1-D search per class on a
+    single probability matrix.
 
     Parameters
     ----------
@@ -151,14 +183,37 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         - ``"label_ratio"``: each class's predicted-positive rate on the tuning
           data matches its frequency in ``Y`` (or ``prior``), as the 2018
           winner and the third place did.
+    shrinkage : float, default=0.0
+        With ``strategy="per_class"``, pulls each class's threshold toward the
+        global threshold: ``t_k = w_k * global + (1 - w_k) * own_k`` with
+        ``w_k = shrinkage / (shrinkage + n_k)``, where ``n_k`` is the number of
+        positives of class ``k`` in the tuning data. ``shrinkage`` is a
+        pseudo-count of positives: a class with that many positives ends
+        halfway; a rare class, whose own best threshold mostly fits the noise
+        of its few positives, ends near the global one; a frequent class keeps
+        almost its own. 0 gives plain per-class thresholds, a very large value
+        the global one. Ignored by the other strategies.
+    max_label_ratio : float, default=None
+        Cap on how often a class is predicted: on the tuning data, each
+        class's predicted-positive rate is at most ``max_label_ratio`` times
+        its frequency in ``y`` (or ``prior``); a threshold that would predict
+        the class more often is raised to the label-ratio threshold of that
+        rate. F-beta-optimal thresholds of a weak or rare class often predict
+        it for most images (for a class the model cannot separate, "always"
+        beats "never"); the cap keeps the number of labels per image near the
+        truth. None: no cap. Applies to every strategy (after ``shrinkage``).
     cv : int, cross-validation generator, iterable or "prefit", default=5
         An int gives a shuffled multilabel-stratified K-fold. With ``"prefit"``
         (or a FrozenEstimator) the estimator is used as fitted and the
         thresholds are learned on the data passed to ``fit``.
     refit : bool, default=True
-        Refit the estimator on all the data after the search. ``False`` is only
-        allowed with a single split (the model of that split is kept) or with
-        ``cv="prefit"``.
+        Refit the estimator on all the data after the search. With ``False``
+        nothing is refit: the model of each split is kept in ``estimators_``
+        and ``predict_proba`` is the mean of their probabilities (a fold
+        ensemble: with ``cv=K``, K models for the price of the
+        cross-validation the thresholds need anyway, whose out-of-fold
+        probabilities are exactly what the thresholds are learned on). Not
+        used with ``cv="prefit"``.
     min_labels : {0, 1}, default=0
         With 1, a sample with no class above its threshold gets its most
         probable class.
@@ -169,17 +224,25 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         spaced values between a class's lowest and highest probability; an
         array gives fixed candidates.
     prior : array-like of shape (n_classes,), default=None
-        Target positive rates for ``"label_ratio"``; the class frequencies of
-        ``Y`` when None.
+        Target positive rates for ``"label_ratio"`` and ``max_label_ratio``
+        (for example the class frequencies of all the training data when the
+        thresholds are tuned on a small held-out part); the class frequencies
+        of ``Y`` when None.
     n_jobs : int, default=None
-        Folds fitted in parallel (joblib). Keep None for GPU estimators.
+        Folds fitted in parallel (joblib; any joblib backend, Dask included).
+        Keep None for GPU estimators.
     random_state : int, RandomState instance or None, default=None
         Seed of the fold shuffling when ``cv`` is an int.
 
     Attributes
     ----------
     estimator_ : estimator
-        The estimator that ``predict`` uses (refit on all data, or the prefit one).
+        The estimator that ``predict`` uses (refit on all data, or the prefit
+        one); with ``refit=False``, the model of the split when there is a
+        single one, absent otherwise (see ``estimators_``).
+    estimators_ : list of estimators
+        Only with ``refit=False`` (and not prefit): the model fitted on each
+        split, in split order; ``predict_proba`` averages their probabilities.
     thresholds_ : ndarray of shape (n_classes,)
         The decision threshold of each class.
     best_scores_ : ndarray of shape (n_classes,)
@@ -220,6 +283,16 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     ...                          random_state=0).fit(X, Y)
     >>> opt.thresholds_.shape, opt.predict(X[:2]).shape
     ((2,), (2, 2))
+
+    A fold ensemble with per-class thresholds shrunk toward the global one:
+
+    >>> ens = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=3,
+    ...                          refit=False, shrinkage=10, random_state=0).fit(X, Y)
+    >>> len(ens.estimators_)
+    3
+    >>> P = np.mean([e.predict_proba(X[:2]) for e in ens.estimators_], axis=0)
+    >>> bool(np.allclose(ens.predict_proba(X[:2]), P))
+    True
     """
 
     _parameter_constraints = {
@@ -227,6 +300,8 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         "scoring": [StrOptions({"f1", "fbeta"}), callable],
         "beta": [Interval(numbers.Real, 0, None, closed="neither")],
         "strategy": [StrOptions({"per_class", "global", "label_ratio"})],
+        "shrinkage": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_label_ratio": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "cv": ["cv_object", StrOptions({"prefit"})],
         "refit": ["boolean"],
         "min_labels": [Interval(numbers.Integral, 0, 1, closed="both")],
@@ -247,6 +322,8 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         scoring="f1",
         beta=1.0,
         strategy="per_class",
+        shrinkage=0.0,
+        max_label_ratio=None,
         cv=5,
         refit=True,
         min_labels=0,
@@ -259,6 +336,8 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.scoring = scoring
         self.beta = beta
         self.strategy = strategy
+        self.shrinkage = shrinkage
+        self.max_label_ratio = max_label_ratio
         self.cv = cv
         self.refit = refit
         self.min_labels = min_labels
@@ -290,6 +369,8 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         -------
         self : ThresholdOptimizer
         """
+        for attr in ("estimator_", "estimators_"):  # a refit must not keep stale models
+            self.__dict__.pop(attr, None)
         X, y = indexable(X, y)
         Y = check_multilabel_target(y, name="y", allow_single_column=False)
         if _num_samples(X) != len(Y):
@@ -312,34 +393,35 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
                     self.cv, shuffle=True, random_state=self.random_state
                 )
             splits = list(cv.split(X, Y, groups))
-            if not self.refit and len(splits) != 1:
-                raise ValueError(
-                    f"refit=False needs a single split (got {len(splits)}): the model of that "
-                    "split is kept. Use refit=True, or cv='prefit' with a fitted estimator."
-                )
+            keep = not self.refit  # the fold models are the model
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_and_predict)(self.estimator, X, Y, train, test, fit_params)
+                delayed(_fit_and_predict)(self.estimator, X, Y, train, test, fit_params, keep)
                 for train, test in splits
             )
             P = np.full((n, q), np.nan)
-            for test, proba in results:
+            for test, proba, _ in results:
                 P[test] = proba
             tuned = ~np.isnan(P).any(axis=1)
             if self.refit:
                 self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
             else:
-                train, _ = splits[0]
-                self.estimator_ = clone(self.estimator).fit(
-                    _safe_indexing(X, train), Y[train], **fit_params
-                )
+                self.estimators_ = [est for _, _, est in results]
+                if len(self.estimators_) == 1:
+                    self.estimator_ = self.estimators_[0]
         if P.shape[1] != q:
             raise ValueError(f"the estimator predicts {P.shape[1]} classes but y has {q} columns")
         self.oof_proba_ = P
         self._learn_thresholds(Y[tuned], P[tuned])
         self.classes_ = np.arange(q)
-        if hasattr(self.estimator_, "n_features_in_"):
-            self.n_features_in_ = self.estimator_.n_features_in_
+        inner = self._fitted_estimators()[0]
+        if hasattr(inner, "n_features_in_"):
+            self.n_features_in_ = inner.n_features_in_
         return self
+
+    def _fitted_estimators(self):
+        if hasattr(self, "estimators_"):
+            return self.estimators_
+        return [self.estimator_]
 
     def _beta(self):
         return 1.0 if self.scoring == "f1" else float(self.beta)
@@ -354,6 +436,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         best = np.zeros(q)
         fallback = np.zeros(q, dtype=bool)
         cand_list, score_list = [], []
+        rates = self._rates(Y)
         for k in range(q):
             y, p = Y[:, k], P[:, k]
             cand, scores = self._curve(y, p, beta, presorted[k])
@@ -368,13 +451,39 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             elif self.strategy == "global":
                 best[k] = self._score_threshold(y, p, g, beta, presorted[k])
             else:  # label_ratio
-                rate = Y[:, k].mean() if self.prior is None else float(np.asarray(self.prior)[k])
-                thr[k] = ratio_threshold(p, rate)
+                thr[k] = ratio_threshold(p, rates[k])
                 best[k] = self._score_threshold(y, p, thr[k], beta, presorted[k])
+        adjusted = False
+        if self.strategy == "per_class" and self.shrinkage > 0:
+            thr = shrink_thresholds(thr, Y.sum(axis=0), g, self.shrinkage)
+            adjusted = True
+        if self.max_label_ratio is not None:
+            # at most ceil(max_label_ratio * rate * n) positives per class on the tuning data
+            n = len(Y)
+            most = np.ceil(self.max_label_ratio * rates * n - 1e-9) / n
+            cap = np.array([ratio_threshold(P[:, k], most[k]) for k in range(q)])
+            thr = np.maximum(thr, cap)
+            adjusted = True
+        if adjusted:
+            best = np.array(
+                [
+                    self._score_threshold(Y[:, k], P[:, k], thr[k], beta, presorted[k])
+                    for k in range(q)
+                ]
+            )
         self.thresholds_ = thr
         self.best_scores_ = best
         self.fallback_ = fallback
         self.cv_results_ = {"thresholds": cand_list, "scores": score_list}
+
+    def _rates(self, Y):
+        """Target positive rate of each class: ``prior``, or the frequencies in ``Y``."""
+        if self.prior is None:
+            return Y.mean(axis=0)
+        prior = np.asarray(self.prior, dtype=float)
+        if prior.shape != (Y.shape[1],):
+            raise ValueError(f"prior has shape {prior.shape}; expected ({Y.shape[1]},)")
+        return prior
 
     def _curve(self, y, p, beta, sorted_k):
         if callable(self.scoring):
@@ -412,20 +521,26 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             With the dtype of the ``y`` seen in ``fit``.
         """
         check_is_fitted(self, "thresholds_")
-        P = multilabel_proba(self.estimator_, X)
+        P = self.predict_proba(X)
         return apply_thresholds(P, self.thresholds_, self.min_labels, self._y_dtype)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        """Per-class probabilities of the inner estimator, (n_samples, n_classes)."""
+        """Per-class probabilities of the inner estimator, (n_samples, n_classes).
+
+        With ``refit=False``, the mean of the fold models' probabilities.
+        """
         check_is_fitted(self, "thresholds_")
-        return multilabel_proba(self.estimator_, X)
+        return ensemble_proba(self._fitted_estimators(), X)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The inner estimator's decision function."""
+        """The inner estimator's decision function (the fold models' mean with ``refit=False``)."""
         check_is_fitted(self, "thresholds_")
-        return self.estimator_.decision_function(X)
+        ests = self._fitted_estimators()
+        if len(ests) == 1:
+            return ests[0].decision_function(X)
+        return np.mean([np.asarray(e.decision_function(X), dtype=float) for e in ests], axis=0)
 
     def __sklearn_tags__(self):
         tags = set_multilabel_tags(super().__sklearn_tags__())
