@@ -33,12 +33,9 @@ OPTIONAL = [
     "reliability",
     "ablation",
     "scaling",
-<<<<<<< HEAD
     "kaggle_scale",
     "duplicates",
-=======
     "threshold_generalization",
->>>>>>> issue19
 ]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {
