@@ -43,6 +43,13 @@ def _workers(text):
     return value
 
 
+def _at_least_two(text):
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
+    return value
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -183,6 +190,10 @@ def _cmd_train(args):
         )
     import timm
 
+    if args.folds and args.thresholds == "none":
+        raise UserError(
+            "--folds learns thresholds out of fold: it needs --thresholds other than none"
+        )
     if not timm.is_model(args.backbone):
         raise UserError(f"--backbone {args.backbone}: not a timm model name (e.g. resnet18)")
     if args.weights is not None and not Path(args.weights).is_file():
@@ -224,19 +235,22 @@ def _cmd_train(args):
         channels=args.channels, image_size=args.image_size, cache=args.cache_dir, lazy=True
     )
     pipe = Pipeline([("load", loader), ("net", HPAClassifier(args.backbone, **net_params))])
+    groups = _duplicate_groups(data, args) if args.group_duplicates else None
     try:
         if args.pretrained and args.weights is None:
             _check_weights_available(args.backbone)
         if args.thresholds == "none":
-            model = pipe.fit(data.stems, data.target)
+            model = pipe.fit(data.stems, data.target, net__groups=groups)
         else:
             model = fit_with_thresholds(
                 pipe,
                 data.stems,
                 data.target,
+                folds=args.folds,
                 valid_size=args.valid_size,
                 strategy=args.thresholds,
                 random_state=args.seed,
+                groups=groups,
             )
         if any(getattr(net, "interrupted_", False) for net in _networks(model)):
             raise KeyboardInterrupt
@@ -254,7 +268,12 @@ def _cmd_train(args):
         )
         raise _Interrupted from None
     if hasattr(model, "thresholds_"):
-        print(f"thresholds ({args.thresholds}, learned on a held-out {args.valid_size:.0%}):")
+        on = (
+            f"the out-of-fold probabilities of {args.folds} fold models"
+            if args.folds
+            else f"a held-out {args.valid_size:.0%}"
+        )
+        print(f"thresholds ({args.thresholds}, learned on {on}):")
         print(_threshold_table(model.thresholds_))
     path = save_model(model, out)
     if ckpt_dir.is_dir() and not any(ckpt_dir.iterdir()):
@@ -265,6 +284,26 @@ def _cmd_train(args):
         f"skhpa predict --model {path} --data FOLDER"
     )
     return 0
+
+
+def _duplicate_groups(data, args):
+    """Near-duplicate fields of the training set, found on 64 px thumbnails."""
+    import numpy as np
+
+    from .model_selection import duplicate_groups
+    from .preprocessing import ImageLoader
+
+    thumbs = ImageLoader(
+        channels=args.channels, image_size=64, cache=args.cache_dir, lazy=True
+    ).fit_transform(data.stems)
+    groups = duplicate_groups(thumbs, n_jobs=-1)
+    _, sizes = np.unique(groups, return_counts=True)
+    print(
+        f"--group-duplicates: {int((sizes > 1).sum())} groups of near-duplicate fields hold "
+        f"{int(sizes[sizes > 1].sum())} of {len(groups)} images; no group is split between "
+        "training and threshold tuning"
+    )
+    return groups
 
 
 def _check_weights_available(backbone):
@@ -490,6 +529,19 @@ def build_parser():
     )
     tr.add_argument(
         "--valid-size", type=_fraction, default=0.2, help="held-out share for the thresholds"
+    )
+    tr.add_argument(
+        "--folds",
+        type=_at_least_two,
+        default=None,
+        help="train a fold ensemble of this many models instead (thresholds from their "
+        "out-of-fold probabilities; predictions averaged); None: one model and --valid-size",
+    )
+    tr.add_argument(
+        "--group-duplicates",
+        action="store_true",
+        help="keep near-duplicate fields (flips, rotations, resizes, crops of one field) on one "
+        "side of every split (skhpa.model_selection.duplicate_groups)",
     )
     tr.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     tr.add_argument(

@@ -148,6 +148,26 @@ def test_resume_with_another_model_starts_over(trained, tmp_path):
     np.testing.assert_array_equal(read_submission(out).target, first)
 
 
+def test_fold_ensemble_with_duplicate_groups(trained, tmp_path):
+    data, _, _ = trained
+    model = tmp_path / "folds.skhpa"
+    proc = skhpa(
+        "train", "--data", data, "--out", model, "--epochs", 1, "--image-size", 32,
+        "--device", "cpu", "--tta", "none", "--batch-size", 16, "--folds", 2,
+        "--group-duplicates",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "--group-duplicates:" in proc.stdout
+    assert "out-of-fold probabilities of 2 fold models" in proc.stdout
+    from skhpa import load_model
+
+    assert len(load_model(model).estimators_) == 2
+    proc = skhpa("predict", "--model", model, "--data", data, "--out", tmp_path / "s.csv")
+    assert proc.returncode == 0, proc.stderr
+    proc = skhpa("train", "--data", data, "--folds", 2, "--thresholds", "none")
+    assert_one_line_error(proc, "--folds")
+
+
 def test_help_shows_every_default():
     from skhpa._cli import build_parser
 
