@@ -213,7 +213,11 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         ensemble: with ``cv=K``, K models for the price of the
         cross-validation the thresholds need anyway, whose out-of-fold
         probabilities are exactly what the thresholds are learned on). Not
-        used with ``cv="prefit"``.
+        used with ``cv="prefit"``. Whether K fold models beat one model
+        refit on all the data depends on the training budget: each fold
+        model trains on ``(K - 1) / K`` of the data, and an ensemble of
+        under-trained networks loses to one network trained as long as all
+        of them (see the fold-ensemble benchmark).
     min_labels : {0, 1}, default=0
         With 1, a sample with no class above its threshold gets its most
         probable class.
