@@ -22,7 +22,8 @@ from skorch.callbacks import (
     PrintLog,
     ProgressBar,
 )
-from skorch.dataset import unpack_data
+from skorch.dataset import Dataset, unpack_data
+from skorch.utils import is_dataset
 from torch.nn import BCEWithLogitsLoss
 from torch.utils.data import Subset, WeightedRandomSampler
 
@@ -30,6 +31,7 @@ from ..nn import TTA_TRANSFORMS, TimmNet, augment_batch, d4_transform
 from ..thresholding import apply_thresholds
 from ..thresholding._search import fbeta_curve, pick
 from ..utils import MacroF1ScoreMixin, check_multilabel_target, set_multilabel_tags
+from ._batches import BatchedDataset, collate_batch
 from ._checkpoint import (
     EpochState,
     checkpoint_key,
@@ -698,6 +700,7 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)
         kwargs.setdefault("num_workers", self._num_workers_for(dataset))
+        kwargs.setdefault("collate_fn", collate_batch)
         if self._on_cuda():
             kwargs.setdefault("pin_memory", True)
         if training and "sampler" not in kwargs:
@@ -708,6 +711,12 @@ class HPAClassifier(MacroF1ScoreMixin, ClassifierMixin, NeuralNet):
                 kwargs.setdefault("shuffle", True)
         iterator = self.iterator_train if training else self.iterator_valid
         return iterator(dataset, **kwargs)
+
+    def get_dataset(self, X, y=None):
+        """skorch's Dataset, reading whole batches at once (see ``_batches.py``)."""
+        if self.dataset is Dataset and not is_dataset(X):
+            return BatchedDataset(X, y)
+        return super().get_dataset(X, y)
 
     def _num_workers_for(self, dataset):
         if self.num_workers != "auto":
