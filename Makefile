@@ -39,10 +39,11 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run_all.py
 
-# opt-in: the quality ablation (about an hour), memory under load, scaling out
+# opt-in: the quality ablation (about an hour), memory under load, scaling out, Kaggle scale,
+# the threshold study, near-duplicate grouping
 bench-extra: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) benchmarks/run_all.py ablation reliability scaling
+	$(PY) benchmarks/run_all.py ablation reliability scaling kaggle_scale threshold_generalization duplicates
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"
