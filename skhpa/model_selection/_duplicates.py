@@ -378,7 +378,8 @@ def duplicate_groups(X, *, threshold=0.85, n_jobs=None, chunk_size=1024):
     order = order // _N_BANDS  # image of each bucket entry
 
     cand_i, cand_j, cand_k, cand_s = [], [], [], []
-    for lo, hi in bounds:
+    for lo in range(0, n, 128):  # 128 images x 144 variants x 16 bands of probes at a time
+        hi = min(lo + 128, n)
         i, j, k, sim = _probe(T, base, buckets, order, W, lo, hi, max_bucket=64)
         keep = (sim >= _COARSE) & ~flat[i] & ~flat[j]
         cand_i.append(i[keep])
