@@ -10,18 +10,21 @@ How it works (all numpy, no hashing library):
 2. A short descriptor of the central ``24 x 24`` window (6 x 6 cells of 4 px,
    all channels) gives one 144-bit code per image (the sign of each
    standardized cell). Every image is also described under the 8 dihedral
-   transforms and 9 window shifts (a 3 x 3 grid of +-3 px, about +-10 % of
-   the side), 72 variants in all.
-3. Candidates come from buckets, not from comparing all pairs: ``n_bands``
-   random subsets of ``band_bits`` bits of each image's plain code are
-   indexed; each variant of each image looks up its own bands there
-   (locality-sensitive hashing with multi-probing of the transforms). The work
-   and the memory grow linearly with the number of images.
-4. Each candidate pair is checked on the thumbnails: the best normalized
-   correlation over the dihedral transform that matched and shifts of up to
-   +-4 px (12 % of the side), on the overlapping part. Pairs at or above
-   ``threshold`` are joined (union-find) and each connected component is a
-   group.
+   transforms, 9 window shifts (a 3 x 3 grid of +-3 px, about +-10 % of
+   the side) and 2 window sizes (22 and 24 px: a crop enlarges the field),
+   144 variants in all.
+3. Candidates come from buckets, not from comparing all pairs: 16 random
+   20-bit subsets ("bands") of each image's plain code are indexed; each
+   variant of each image looks up its own bands there (locality-sensitive
+   hashing with multi-probing of the transforms). The lookups grow linearly
+   with the number of images; the candidates grow with how crowded the
+   buckets are (see the ``duplicates`` benchmark: not yet fast enough at
+   31,072 images).
+4. Each candidate pair whose coarse descriptors correlate >= 0.6 is checked
+   on 64 px thumbnails: the best correlation of 12 x 12-cell window
+   descriptors over position (+-3 px) and size, around the transform that
+   matched. Pairs at or above ``threshold`` are joined and each connected
+   component is a group.
 
 Why not :mod:`imagehash`: its hashes (aHash, pHash, dHash, wHash) take one
 grey image at a fixed orientation and position, so a flipped, rotated or
@@ -293,11 +296,11 @@ def duplicate_groups(X, *, threshold=0.85, n_jobs=None, chunk_size=1024):
 
     The pairs are found without comparing all pairs of images: per-image codes
     go into buckets (locality-sensitive hashing, each image probing with its
-    8 dihedral transforms and 9 shifts), and only pairs that share a bucket are
-    checked on 32 px thumbnails; the time grows linearly with the number of
-    images. The hash is a few lines of numpy rather than :mod:`imagehash`,
-    whose hashes see one grey channel at a fixed orientation and position; see
-    the module notes in ``skhpa/model_selection/_duplicates.py``.
+    8 dihedral transforms, 9 shifts and 2 window sizes), and only pairs that
+    share a bucket are checked on 64 px thumbnails. The hash is a few lines of
+    numpy rather than :mod:`imagehash`, whose hashes see one grey channel at a
+    fixed orientation and position; see the module notes in
+    ``skhpa/model_selection/_duplicates.py``.
 
     Parameters
     ----------
@@ -305,13 +308,14 @@ def duplicate_groups(X, *, threshold=0.85, n_jobs=None, chunk_size=1024):
         Images (uint8, or floats in 0-255), or the
         :class:`~skhpa.preprocessing.LazyImageArray` of
         ``ImageLoader(lazy=True, image_size=64)``: it is read ``chunk_size``
-        images at a time and never held whole. 64 px is plenty (everything is
-        compared at 32 px); images of any size are shrunk.
+        images at a time and never held whole (its 32 and 64 px thumbnails,
+        about 32 KB per 4-channel image, are). 64 px is enough (nothing finer
+        is compared); images of any size are shrunk.
     threshold : float in (0, 1], default=0.85
-        Smallest normalized correlation (all channels, best dihedral transform
-        and shift, 32 px thumbnails) at which two images count as copies of one
-        field. Copies score 0.9-1.0, distinct fields below 0.6 (see the
-        ``duplicates`` benchmark).
+        Smallest correlation of the check (all channels, 64 px thumbnails,
+        best position and size around the matched transform) at which two
+        images count as copies of one field. Exact transforms score 1.0; in
+        the ``duplicates`` benchmark no distinct pair passed 0.85.
     n_jobs : int, default=None
         Chunks read and shrunk in parallel (threads; the decoding of a lazy
         array releases the GIL). -1 uses all cores.
@@ -378,7 +382,8 @@ def duplicate_groups(X, *, threshold=0.85, n_jobs=None, chunk_size=1024):
     order = order // _N_BANDS  # image of each bucket entry
 
     cand_i, cand_j, cand_k, cand_s = [], [], [], []
-    for lo, hi in bounds:
+    for lo in range(0, n, 128):  # 128 images x 144 variants x 16 bands of probes at a time
+        hi = min(lo + 128, n)
         i, j, k, sim = _probe(T, base, buckets, order, W, lo, hi, max_bucket=64)
         keep = (sim >= _COARSE) & ~flat[i] & ~flat[j]
         cand_i.append(i[keep])
