@@ -168,7 +168,16 @@ def write_range_table(real, path=RANGE_TABLE):
     return path
 
 
-def figures(res, X, whole):
+def labelled_fields(label, n, size=SIZE):
+    """``n`` synthetic fields whose only label is ``label`` (seeds 0..n-1)."""
+    from skhpa.datasets import _synthetic
+
+    return np.stack(
+        [_synthetic._render(np.random.default_rng(i), [label], size, CHANNELS) for i in range(n)]
+    )
+
+
+def figures(res, X, whole, example):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -192,7 +201,7 @@ def figures(res, X, whole):
 
     fid, real4 = next(iter(whole.items()))
     fig, axes = plt.subplots(2, 4, figsize=(12, 6.6))
-    for row, (F, name) in enumerate(((real4, f"real {fid}"), (X[0], "synthetic (seed 0)"))):
+    for row, (F, name) in enumerate(((real4, f"real {fid}"), (example, "synthetic, cytosol"))):
         for i, c in enumerate(CHANNELS):
             ax = axes[row, i]
             ax.imshow(F[i], cmap="gray", vmin=0, vmax=255)
@@ -268,7 +277,25 @@ def main():
         row["synth_p10"] = float(np.percentile(sm[:, j], 10))
         row["synth_p90"] = float(np.percentile(sm[:, j], 90))
         rows.append(row)
-    figures(res, X, whole)
+    # the whole real fields are predicted cytosol (800_A6_1) and ER (89_B5_1): compare them
+    # with synthetic fields of that one class
+    by_class = {25: labelled_fields(25, 20), 6: labelled_fields(6, 20)}
+    for label, fid in ((25, "800_A6_1"), (6, "89_B5_1")):
+        m = _field_measures(by_class[label])
+        j = list(whole).index(fid) if fid in whole else None
+        for k, name in enumerate(FIELD_MEASURES):
+            if name.startswith("coloc"):
+                rows.append(
+                    {
+                        "channel": f"field, class {label} only",
+                        "statistic": name,
+                        "real_whole_fields": "" if j is None else f"{wm[j, k]:.3g} ({fid})",
+                        "synth_median": float(np.median(m[:, k])),
+                        "synth_p10": float(np.percentile(m[:, k], 10)),
+                        "synth_p90": float(np.percentile(m[:, k], 90)),
+                    }
+                )
+    figures(res, X, whole, by_class[25][0])
     aucs = ", ".join(f"{c} {res[c]['auc']:.2f}" for c in CHANNELS)
     return save(
         "realism",

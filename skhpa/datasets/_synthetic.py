@@ -668,10 +668,12 @@ def _render(rng, labels, size, channels):
 
     er_ridges = _ridges(rng, shape, 2.5 * s + 0.35, width=0.7)
     tub = _tubulin(f, _ridges(rng, shape, 3.0 * s + 0.4, width=0.6))
+    # Cell thickness: brighter cells in both cytoplasmic references (red and yellow).
+    thick = _cell_levels(rng, f, 0.25)
     out = {}
     if "red" in channels:
         mtoc = np.exp(-((f.dm / (3 * s + 0.6)) ** 2)) * f.inside
-        red = np.maximum(tub * _cell_levels(rng, f, 0.6), mtoc)
+        red = np.maximum(tub * thick * _cell_levels(rng, f, 0.5), mtoc)
         if (f.kind == 1).any():  # mitotic cells: spindle and a brighter, rounded cell
             red = np.maximum(red, f.spindles())
             red = np.maximum(red, 0.35 * (f.kind[f.cidx] == 1) * f.inside)
@@ -700,7 +702,7 @@ def _render(rng, labels, size, channels):
     if "yellow" in channels:
         out["yellow"] = _finish(
             rng,
-            np.clip(_er_pattern(f, er_ridges), 0, 1) * _cell_levels(rng, f, 0.15),
+            np.clip(_er_pattern(f, er_ridges), 0, 1) * thick,
             _log_uniform(rng, 0.25, 0.8),
             max(blur, 1.0 * s),
             **_camera(rng, "yellow", size),
@@ -722,7 +724,7 @@ def _render(rng, labels, size, channels):
         green = np.maximum(green, haze * (0.5 + 0.5 * f.cyto) * f.inside)
         green = green * expr
         # Antibody brightness varies about 10x between images.
-        brightness = _log_uniform(rng, 0.1, 1.0)
+        brightness = _log_uniform(rng, 0.1, 0.8)
         out["green"] = _finish(
             rng, np.clip(green, 0, 1.5), brightness, blur, **_camera(rng, "green", size)
         )
