@@ -216,5 +216,16 @@ def test_generator_version_in_manifest(tmp_path):
     from skhpa.datasets import GENERATOR_VERSION
 
     root = write_hpa_like(tmp_path / "d", 2, 1, image_size=32, random_state=0)
-    manifest = json.loads((root / "skhpa_synthetic.json").read_text())
+    path = root / "skhpa_synthetic.json"
+    manifest = json.loads(path.read_text())
     assert manifest["generator_version"] == GENERATOR_VERSION == 2
+    # a folder written by generator version 1 (no version in its manifest) is written again
+    del manifest["generator_version"]
+    path.write_text(json.dumps(manifest))
+    (root / "train.csv").write_text("stale")
+    assert write_hpa_like(tmp_path / "d", 2, 1, image_size=32, random_state=0) == root
+    assert json.loads(path.read_text())["generator_version"] == GENERATOR_VERSION
+    assert (root / "train.csv").read_text().startswith("Id,Target")
+    # other parameters still refuse to clobber it
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_hpa_like(tmp_path / "d", 3, 1, image_size=32, random_state=0)

@@ -3,8 +3,10 @@
 Every image is built from one random field geometry (cells, nuclei, nucleoli,
 microtubule organizing centres, dividing cells) and the reference channels are
 drawn from it: blue = nuclei (nucleoli as dark holes, condensed DNA in mitosis),
-red = microtubules radiating from the MTOC, yellow = the ER network, densest
-around the nucleus. The green channel holds the pattern of each class in the
+red = microtubules filling the cytoplasm (a fine network and fibres from the
+MTOC), yellow = the ER, a reticular fill densest around the nucleus; intensities,
+background and camera noise are calibrated against real HPA fields
+(``benchmarks/bench_realism.py``). The green channel holds the pattern of each class in the
 sample's label set, placed relative to that same geometry (see
 ``docs/synthetic_data.rst`` for the table). Label sets are drawn from the real
 HPA label-set distribution (:func:`hpa_label_sets`).
@@ -414,7 +416,7 @@ def _tubulin(f, network):
     """
     peri = np.exp(-np.clip(f.rn - 1.0, 0, None) * 0.8)
     edge = np.exp(-(((f.nd - 0.93) / 0.08) ** 2))
-    level = (0.12 + 0.45 * peri + 0.8 * edge) * (0.15 + 0.85 * f.cyto)
+    level = (0.15 + 0.6 * peri + 0.45 * edge) * (0.15 + 0.85 * f.cyto)
     return f.inside * level * (0.15 + 0.6 * network + 0.4 * f.filaments())
 
 
@@ -663,17 +665,17 @@ def _render(rng, labels, size, channels):
     )
     shape = (size, size)
     s = f.s
-    # Optical blur in half of the fields (slightly defocused), the same for every channel.
+    # Optical blur in 30 % of the fields (slightly defocused), the same for every channel.
     blur = (0.7 * s + 0.2) * rng.uniform(0.7, 1.5) if rng.random() < 0.3 else 0.0
 
     er_ridges = _ridges(rng, shape, 2.5 * s + 0.35, width=0.7)
     tub = _tubulin(f, _ridges(rng, shape, 3.0 * s + 0.4, width=0.6))
     # Cell thickness: brighter cells in both cytoplasmic references (red and yellow).
-    thick = _cell_levels(rng, f, 0.25)
+    thick = _cell_levels(rng, f, 0.35)
     out = {}
     if "red" in channels:
         mtoc = np.exp(-((f.dm / (3 * s + 0.6)) ** 2)) * f.inside
-        red = np.maximum(tub * thick * _cell_levels(rng, f, 0.5), mtoc)
+        red = np.maximum(tub * thick * _cell_levels(rng, f, 0.4), mtoc)
         if (f.kind == 1).any():  # mitotic cells: spindle and a brighter, rounded cell
             red = np.maximum(red, f.spindles())
             red = np.maximum(red, 0.35 * (f.kind[f.cidx] == 1) * f.inside)
@@ -868,6 +870,10 @@ def _write_csv(path, header, rows):
 _MANIFEST = "skhpa_synthetic.json"
 
 
+def _without_version(manifest):
+    return {k: v for k, v in manifest.items() if k != "generator_version"}
+
+
 def write_hpa_like(
     root,
     n_train,
@@ -889,7 +895,8 @@ def write_hpa_like(
     at the end, so an interrupted call leaves no half-written dataset. A
     manifest (``skhpa_synthetic.json``) records the parameters: calling again
     with the same integer ``random_state`` and parameters reuses the existing
-    folder instead of writing it again.
+    folder instead of writing it again (and a folder this function wrote with the same
+    parameters but an older ``GENERATOR_VERSION`` is written again).
 
     Parameters
     ----------
@@ -934,6 +941,7 @@ def write_hpa_like(
         "label_distribution": label_distribution,
         "random_state": random_state if isinstance(random_state, int) else None,
     }
+    stale = False  # this dataset, written by an older generator version: write it again
     if root.exists():
         if not overwrite and manifest["random_state"] is not None:
             try:
@@ -942,9 +950,12 @@ def write_hpa_like(
                 existing = None
             if existing == manifest:
                 return root
+            stale = isinstance(existing, dict) and _without_version(existing) == _without_version(
+                manifest
+            )
         if root.is_dir() and not any(root.iterdir()):
             root.rmdir()
-        elif not overwrite:
+        elif not (overwrite or stale):
             raise FileExistsError(
                 f"{root} already exists and does not hold this dataset; pass overwrite=True "
                 "to replace it"
