@@ -257,7 +257,7 @@ class _Field:
         self.nucleoli_map = self._discs(self.nucleoli) * self.nuc
 
         # Cell-to-cell expression variability of the antibody.
-        self.expr = rng.lognormal(0, 0.3, n).astype(np.float32)
+        self.expr = rng.lognormal(0, 0.5, n).astype(np.float32)
 
     @property
     def thc(self):
@@ -622,7 +622,7 @@ def _log_uniform(rng, low, high):
 _CAMERA = {
     "red": (1.5, 2.8, 2.0),
     "green": (1.5, 3.5, 2.0),
-    "blue": (1.0, 1.5, 3.0),
+    "blue": (1.0, 1.5, 1.5),
     "yellow": (1.5, 3.5, 6.0),
 }
 
