@@ -38,7 +38,15 @@ def machine():
 def save(name, rows, notes=""):
     """Write ``results/{name}.json`` (rows: list of dicts) and print it."""
     RESULTS.mkdir(exist_ok=True)
-    record = {"benchmark": name, "machine": machine(), "rows": rows, "notes": notes}
+    from skhpa.datasets import GENERATOR_VERSION
+
+    record = {
+        "benchmark": name,
+        "machine": machine(),
+        "generator_version": GENERATOR_VERSION,  # of the synthetic data, where a run uses it
+        "rows": rows,
+        "notes": notes,
+    }
     tmp = RESULTS / f".{name}.json.tmp"
     tmp.write_text(json.dumps(record, indent=1))
     os.replace(tmp, RESULTS / f"{name}.json")

@@ -24,6 +24,7 @@ BENCHMARKS = [
     "fit_overhead",
     "synthetic_quality",
     "learnability_features",
+    "realism",
     "fuzz_decode",
 ]
 # opt-in benchmarks: run only when named
@@ -60,9 +61,11 @@ def render():
             continue
         rec = json.loads(path.read_text())
         lines += [name.replace("_", " ").capitalize(), "-" * len(name), ""]
+        gen = rec.get("generator_version")
         lines += [
             f"``python benchmarks/run_all.py {_bench_of(name)}`` ({rec['notes']}; "
-            f"run {rec['machine']['date']}, {rec['machine']['cpus']} CPUs, "
+            + (f"synthetic data generator version {gen}; " if gen is not None else "")
+            + f"run {rec['machine']['date']}, {rec['machine']['cpus']} CPUs, "
             f"torch {rec['machine']['torch']})",
             "",
         ]

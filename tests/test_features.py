@@ -82,7 +82,10 @@ def test_compartments_of_synthetic_classes():
     for seed in range(3):
         nucleo, cyto = feats(0, seed), feats(25, seed)
         m = _col(est, "green~blue_s0_manders")
-        assert nucleo[m] > 0.7 > 0.3 > cyto[m]
+        # (> 0.5, not 0.7, since generator version 2: its unspecific green haze over the
+        # cytoplasm holds up to ~40 % of a dim nucleoplasm field's green mass; seeds 0-2 give
+        # 0.58 / 0.85 / 0.80, cytosol 0.01 / 0.00 / 0.00)
+        assert nucleo[m] > 0.5 > 0.3 > cyto[m]
         assert feats(14, seed)[_col(est, "green~red_s0_pearson")] > 0.6
         assert feats(6, seed)[_col(est, "green~yellow_s0_pearson")] > 0.6
         assert nucleo[_col(est, "green~red_s0_pearson")] < 0.3

@@ -62,7 +62,9 @@ def test_recipes_are_what_they_say():
 
 def test_features_recipe_uses_the_reference_channels():
     # the network-free baseline: the overlap with the references must carry signal the
-    # green statistics alone lack (on synthetic data: ~0.42 vs ~0.25 macro-F1 here)
+    # green statistics alone lack (on synthetic data: 0.33 vs 0.25 macro-F1 here with
+    # generator version 2, whose red and yellow fill the cytoplasm as in real fields; version 1,
+    # with sparser references, gave ~0.42 vs ~0.25)
     from sklearn.metrics import f1_score
 
     from skhpa.datasets import make_hpa_like
@@ -78,4 +80,4 @@ def test_features_recipe_uses_the_reference_channels():
         assert P.shape == (150, 28) and (P.sum(1) >= 1).all()
         scores[green_only] = f1_score(Y[350:], P, average="macro", zero_division=0)
     assert scores[True] > 0.15  # far above chance even on green alone
-    assert scores[False] > scores[True] + 0.1
+    assert scores[False] > scores[True] + 0.05

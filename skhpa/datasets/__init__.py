@@ -18,11 +18,12 @@ from ._labels import (
     hpa_label_sets,
     parse_targets,
 )
-from ._synthetic import make_hpa_like, write_hpa_like
+from ._synthetic import GENERATOR_VERSION, make_hpa_like, write_hpa_like
 
 __all__ = [
     "CHANNELS",
     "CLASS_NAMES",
+    "GENERATOR_VERSION",
     "IMAGE_EXTENSIONS",
     "N_CLASSES",
     "channel_paths",

@@ -3,8 +3,10 @@
 Every image is built from one random field geometry (cells, nuclei, nucleoli,
 microtubule organizing centres, dividing cells) and the reference channels are
 drawn from it: blue = nuclei (nucleoli as dark holes, condensed DNA in mitosis),
-red = microtubules radiating from the MTOC, yellow = the ER network, densest
-around the nucleus. The green channel holds the pattern of each class in the
+red = microtubules filling the cytoplasm (a fine network and fibres from the
+MTOC), yellow = the ER, a reticular fill densest around the nucleus; intensities,
+background and camera noise are calibrated against real HPA fields
+(``benchmarks/bench_realism.py``). The green channel holds the pattern of each class in the
 sample's label set, placed relative to that same geometry (see
 ``docs/synthetic_data.rst`` for the table). Label sets are drawn from the real
 HPA label-set distribution (:func:`hpa_label_sets`).
@@ -28,6 +30,11 @@ from ..utils import atomic_write
 from ._kaggle import CHANNELS
 from ._labels import N_CLASSES, format_targets, hpa_label_sets
 
+#: Version of the generator's images: bumped whenever the same call gives different pixels.
+#: 1: the first generator; 2: reference channels, cell density, intensities and noise
+#: calibrated against real HPA fields (``benchmarks/bench_realism.py``).
+GENERATOR_VERSION = 2
+
 _CH_INDEX = {c: i for i, c in enumerate(CHANNELS)}
 _LABEL_DISTRIBUTIONS = ("hpa2018", "hpav18", "flat")
 
@@ -36,6 +43,8 @@ _SMALL_MODE_P = 0.22
 # Chance that a field without a mitotic label still holds a dividing cell
 # (reference channels only), so mitosis alone does not give away classes 16/17.
 _BACKGROUND_MITOSIS_P = 0.15
+# Median number of cells in a 512 px field (real Kaggle fields: 12-43 nuclei, median ~19).
+_CELLS_MEDIAN = 22
 
 
 def _blur(img, sigma):
@@ -126,13 +135,13 @@ class _Field:
         yy, xx = _grid(size)
         self.yy, self.xx = yy, xx
 
-        n_cells = int(np.clip(round(rng.lognormal(np.log(13), 0.4)), 5, 30))
+        n_cells = int(np.clip(round(rng.lognormal(np.log(_CELLS_MEDIAN), 0.4)), 6, 40))
         if small_mode:
-            n_cells = min(int(round(n_cells * 1.8)), 45)
-        # Interphase cells: random seeds, radius 40-110 px.
+            n_cells = min(int(round(n_cells * 1.8)), 60)
+        # Interphase cells: random seeds, radius 40-90 px.
         sx = rng.uniform(-0.05, 1.05, n_cells) * W
         sy = rng.uniform(-0.05, 1.05, n_cells) * H
-        R = rng.uniform(45, 110, n_cells) * s
+        R = rng.uniform(40, 90, n_cells) * s
         kind = np.zeros(n_cells, dtype=np.int8)  # 0 interphase, 1 mitotic, 2 daughter
         # Mitotic (rounded) cells replace interphase ones.
         mit = rng.choice(n_cells, size=min(n_mitotic, n_cells), replace=False)
@@ -170,8 +179,11 @@ class _Field:
             if y0 >= y1 or x0 >= x1:
                 continue
             win = (slice(y0, y1), slice(x0, x1))
-            dx, dy = xx[win] - sx[i], yy[win] - sy[i]
-            d = np.sqrt(dx * dx + dy * dy) * (1.0 / R[i])
+            inv = np.float32(1.0 / R[i])
+            ax = (xx[0, x0:x1] - sx[i]) * inv
+            ay = (yy[y0:y1, 0] - sy[i]) * inv
+            d = ay[:, None] * ay[:, None] + ax * ax
+            np.sqrt(d, out=d)
             if kind[i] == 0:  # round (mitotic) cells and daughters keep a smooth outline
                 d += outline_noise[win]
             b1 = nd1[win]
@@ -179,8 +191,8 @@ class _Field:
             if nd2 is not None:
                 b2 = nd2[win]
                 b2[...] = np.where(closer, b1, np.minimum(b2, d))
-            b1[closer] = d[closer]
-            cell[win][closer] = i
+            np.copyto(b1, d, where=closer)
+            np.copyto(cell[win], i, where=closer)
         inside = nd1 < 1.0
         self.cell = np.where(inside, cell, -1)
         self.cidx = np.where(inside, cell, 0)  # safe index for per-cell lookups
@@ -188,8 +200,8 @@ class _Field:
         self.nd = np.where(inside, nd1, 2.0).astype(np.float32)
         self.nd2 = None if nd2 is None else np.minimum(nd2, 9.0).astype(np.float32)
 
-        # Nuclei: ellipses inside each cell (semi-axes 17-37 px), slightly off-centre.
-        na = np.where(kind == 0, rng.uniform(22, 38, n) * s, R * 0.55)
+        # Nuclei: ellipses inside each cell (semi-axes 24-38 px), slightly off-centre.
+        na = np.where(kind == 0, rng.uniform(24, 38, n) * s, R * 0.55)
         nb = na / np.where(kind == 0, rng.uniform(1.0, 1.5, n), 1.0)
         off = np.where(kind == 0, rng.uniform(0, 0.25, n), 0.0) * R
         off_ang = rng.uniform(0, 2 * np.pi, n)
@@ -245,7 +257,7 @@ class _Field:
         self.nucleoli_map = self._discs(self.nucleoli) * self.nuc
 
         # Cell-to-cell expression variability of the antibody.
-        self.expr = rng.lognormal(0, 0.3, n).astype(np.float32)
+        self.expr = rng.lognormal(0, 0.5, n).astype(np.float32)
 
     @property
     def thc(self):
@@ -292,8 +304,8 @@ class _Field:
         of the unit direction vector (no arctan2, which is slow).
         """
         if self._filaments is None:
-            z = self.mdir**28 * np.exp(1j * self.phase).astype(np.complex64)[self.cidx]
-            f = _ipow(0.5 + 0.5 * z.real.astype(np.float32), 10)
+            z = _ipow(self.mdir, 28) * np.exp(1j * self.phase).astype(np.complex64)[self.cidx]
+            f = _ipow(0.5 + 0.5 * z.real.astype(np.float32), 6)
             fade = np.exp(-self.dm / (1.6 * self.R[self.cidx]))
             self._filaments = (f * fade * (0.3 + 0.7 * self.cyto) * self.inside).astype(np.float32)
         return self._filaments
@@ -389,9 +401,23 @@ def _nuclear_bodies(f):
 
 
 def _er_pattern(f, ridges):
-    density = np.exp(-np.clip(f.rn - 1.0, 0, None) * 0.9)
-    rim = np.exp(-(((f.rn - 1.02) / 0.08) ** 2))
-    return f.inside * (f.cyto * ridges * (0.25 + 0.75 * density) + 0.5 * rim)
+    """Yellow: the ER, a reticular fill densest around the nucleus, with a nuclear rim."""
+    density = np.exp(-np.clip(f.rn - 1.0, 0, None) * 1.2)
+    rim = np.exp(-(((f.rn - 1.05) / 0.12) ** 2))
+    return f.inside * (
+        f.cyto * (0.1 + 0.9 * ridges) * (0.4 + 0.6 * density) + 0.8 * rim + 0.1 * f.nuc
+    )
+
+
+def _tubulin(f, network):
+    """Red: microtubules filling the cytoplasm, a fine network plus fibres from the MTOC.
+
+    Brighter around the nucleus and at the cell cortex, dimmer over the nucleus.
+    """
+    peri = np.exp(-np.clip(f.rn - 1.0, 0, None) * 0.8)
+    edge = np.exp(-(((f.nd - 0.93) / 0.08) ** 2))
+    level = (0.15 + 0.6 * peri + 0.45 * edge) * (0.15 + 0.85 * f.cyto)
+    return f.inside * level * (0.15 + 0.6 * network + 0.4 * f.filaments())
 
 
 def _golgi(f):
@@ -557,21 +583,57 @@ _PATTERNS = {
 }
 
 
-def _finish(rng, img, brightness, blur, *, noise=0.02, offset=0.03):
-    """Blur, noise, dark offset (most background exactly 0), 8-bit quantisation.
+def _finish(rng, img, brightness, blur, *, read=1.0, shot=0.5, background=0.0, offset=2.0):
+    """Blur, camera noise, background and dark offset, 8-bit quantisation.
 
-    Computes ``clip(((blur(img) * b + n * noise * [img * b > 0.01]) - offset) / (1 - offset)
-    * 255 + 0.5)`` with few temporaries (this runs 4 times per sample). ``blur`` is the
-    Gaussian sigma in pixels (below 0.3: none).
+    ``img`` (about 0-1) becomes ``brightness * 255`` 8-bit levels, plus noise with a
+    signal-independent part (``read`` levels) and a shot part (``shot * sqrt(signal)``),
+    plus a ``background`` level, minus ``offset`` levels (so a dark background is mostly
+    exactly 0 and a bright one is not), clipped to 0-255. ``blur`` is the Gaussian sigma in
+    pixels (below 0.3: none). Written with few temporaries (this runs 4 times per sample).
     """
     img = _blur(img, blur) if blur >= 0.3 else np.array(img, dtype=np.float32)
-    gain = np.float32(255.0 / (1 - offset))
-    out = img * np.float32(brightness * gain)
-    mask = img > np.float32(0.01 / max(brightness, 1e-6))
-    out += _white_noise(rng, img.shape) * np.float32(noise * gain) * mask
-    out += np.float32(0.5 - offset * gain)
+    out = img * np.float32(brightness * 255.0)
+    sd = np.sqrt(out)
+    sd *= np.float32(shot)
+    sd += np.float32(read)
+    sd *= _white_noise(rng, img.shape)
+    out += sd
+    out += np.float32(background - offset + 0.5)
     np.clip(out, 0, 255, out=out)
     return out.astype(np.uint8)
+
+
+def _cell_levels(rng, f, sigma):
+    """Cell-to-cell brightness of a reference stain: log-normal per cell, as an image.
+
+    Not masked: background pixels get some cell's value (the stains are 0 there anyway).
+    """
+    return rng.lognormal(0, sigma, f.n).astype(np.float32)[f.cidx]
+
+
+def _log_uniform(rng, low, high):
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+# Camera and background per channel, in 8-bit levels of a 512 px field: read noise,
+# shot-noise factor and the highest background level (drawn per field); calibrated against
+# real Kaggle fields (benchmarks/bench_realism.py).
+_CAMERA = {
+    "red": (1.5, 2.8, 2.0),
+    "green": (1.5, 3.5, 2.0),
+    "blue": (1.0, 1.5, 1.5),
+    "yellow": (1.5, 3.5, 6.0),
+}
+
+
+def _camera(rng, channel, size):
+    """``_finish`` keywords for one channel: pixel noise scaled as if a 512 px field were
+    resized to ``size`` (averaging k x k pixels divides the noise by k), a random background.
+    """
+    read, shot, bg = _CAMERA[channel]
+    k = np.float32(min(size / 512.0, 2.0))
+    return {"read": read * k, "shot": shot * k, "background": rng.uniform(0, bg)}
 
 
 def _white_noise(rng, shape):
@@ -603,36 +665,49 @@ def _render(rng, labels, size, channels):
     )
     shape = (size, size)
     s = f.s
-    # Optical blur in half of the fields (slightly defocused), the same for every channel.
-    blur = (1.2 * s + 0.2) * rng.uniform(0.7, 1.5) if rng.random() < 0.5 else 0.0
+    # Optical blur in 30 % of the fields (slightly defocused), the same for every channel.
+    blur = (0.7 * s + 0.2) * rng.uniform(0.7, 1.5) if rng.random() < 0.3 else 0.0
 
-    fil = f.filaments()
-    er_ridges = _ridges(rng, shape, 1.6 * s + 0.45)
+    er_ridges = _ridges(rng, shape, 2.5 * s + 0.35, width=0.7)
+    tub = _tubulin(f, _ridges(rng, shape, 3.0 * s + 0.4, width=0.6))
+    # Cell thickness: brighter cells in both cytoplasmic references (red and yellow).
+    thick = _cell_levels(rng, f, 0.35)
     out = {}
     if "red" in channels:
-        red = np.clip(fil * 0.9, 0, 1)
-        red = np.maximum(red, np.exp(-((f.dm / (3 * s + 0.6)) ** 2)) * f.inside)  # MTOC
+        mtoc = np.exp(-((f.dm / (3 * s + 0.6)) ** 2)) * f.inside
+        red = np.maximum(tub * thick * _cell_levels(rng, f, 0.4), mtoc)
         if (f.kind == 1).any():  # mitotic cells: spindle and a brighter, rounded cell
             red = np.maximum(red, f.spindles())
             red = np.maximum(red, 0.35 * (f.kind[f.cidx] == 1) * f.inside)
         if f.pairs:
             red = np.maximum(red, f.bridges(gap=False))
-        out["red"] = _finish(rng, red, rng.uniform(0.6, 1.0), blur)
+        out["red"] = _finish(
+            rng, red, _log_uniform(rng, 0.3, 1.2), blur, **_camera(rng, "red", size)
+        )
     if "blue" in channels:
-        chrom = 0.75 + 0.25 * _smooth_noise(rng, shape, 2.5 * s + 0.5)
+        chrom = 0.75 + 0.3 * _smooth_noise(rng, shape, 1.2 * s + 0.4)
         edge = np.clip((1.0 - f.rn) * 6, 0, 1)
-        blue = f.nuc * np.clip(chrom, 0, None) * (1 - 0.65 * f.nucleoli_map) * (0.6 + 0.4 * edge)
+        blue = f.nuc * np.clip(chrom, 0, None) * (1 - 0.65 * f.nucleoli_map) * (0.8 + 0.2 * edge)
+        blue *= _cell_levels(rng, f, 0.2)
         if f.pairs:
             daughters = (f.kind[f.cidx] == 2) & (f.rn < 0.8) & f.inside
             blue = np.maximum(blue, daughters * 1.0)
         if (f.kind == 1).any():
             blue = np.maximum(blue, f.mitotic_dna())
         out["blue"] = _finish(
-            rng, blue, rng.uniform(0.35, 0.8) * (0.5 if small_mode else 1.0), blur
+            rng,
+            blue,
+            _log_uniform(rng, 0.4, 0.8) * (0.7 if small_mode else 1.0),
+            blur,
+            **_camera(rng, "blue", size),
         )
     if "yellow" in channels:
         out["yellow"] = _finish(
-            rng, np.clip(_er_pattern(f, er_ridges), 0, 1), rng.uniform(0.6, 1.0), blur
+            rng,
+            np.clip(_er_pattern(f, er_ridges), 0, 1) * thick,
+            _log_uniform(rng, 0.25, 0.8),
+            max(blur, 1.0 * s),
+            **_camera(rng, "yellow", size),
         )
     if "green" in channels:
         green = np.zeros(shape, np.float32)
@@ -641,15 +716,20 @@ def _render(rng, labels, size, channels):
             if k == 6:
                 pat = _er_pattern(f, er_ridges)
             elif k == 14:
-                pat = fil
+                pat = tub
             else:
                 pat = _PATTERNS[k](f)
             w = rng.uniform(0.6, 1.0) if len(labels) > 1 else 1.0
             green = np.maximum(green, np.clip(pat, 0, 1) * w)
+        # Unspecific antibody binding: a dim haze over the cells.
+        haze = _log_uniform(rng, 0.01, 0.12)
+        green = np.maximum(green, haze * (0.5 + 0.5 * f.cyto) * f.inside)
         green = green * expr
         # Antibody brightness varies about 10x between images.
-        brightness = float(np.exp(rng.uniform(np.log(0.12), np.log(1.2))))
-        out["green"] = _finish(rng, np.clip(green, 0, 1.5), brightness, blur)
+        brightness = _log_uniform(rng, 0.1, 0.8)
+        out["green"] = _finish(
+            rng, np.clip(green, 0, 1.5), brightness, blur, **_camera(rng, "green", size)
+        )
     return np.stack([out[c] for c in channels])
 
 
@@ -879,6 +959,10 @@ def _write_csv(path, header, rows):
 _MANIFEST = "skhpa_synthetic.json"
 
 
+def _without_version(manifest):
+    return {k: v for k, v in manifest.items() if k != "generator_version"}
+
+
 def write_hpa_like(
     root,
     n_train,
@@ -900,7 +984,8 @@ def write_hpa_like(
     at the end, so an interrupted call leaves no half-written dataset. A
     manifest (``skhpa_synthetic.json``) records the parameters: calling again
     with the same integer ``random_state`` and parameters reuses the existing
-    folder instead of writing it again.
+    folder instead of writing it again (and a folder this function wrote with the same
+    parameters but an older ``GENERATOR_VERSION`` is written again).
 
     Parameters
     ----------
@@ -938,12 +1023,14 @@ def write_hpa_like(
     manifest = {
         "generator": "skhpa.datasets.write_hpa_like",
         "version": 1,
+        "generator_version": GENERATOR_VERSION,
         "n_train": int(n_train),
         "n_test": int(n_test),
         "image_size": image_size,
         "label_distribution": label_distribution,
         "random_state": random_state if isinstance(random_state, int) else None,
     }
+    stale = False  # this dataset, written by an older generator version: write it again
     if root.exists():
         if not overwrite and manifest["random_state"] is not None:
             try:
@@ -952,9 +1039,12 @@ def write_hpa_like(
                 existing = None
             if existing == manifest:
                 return root
+            stale = isinstance(existing, dict) and _without_version(existing) == _without_version(
+                manifest
+            )
         if root.is_dir() and not any(root.iterdir()):
             root.rmdir()
-        elif not overwrite:
+        elif not (overwrite or stale):
             raise FileExistsError(
                 f"{root} already exists and does not hold this dataset; pass overwrite=True "
                 "to replace it"
