@@ -56,7 +56,7 @@ def channel_statistics(img):
     >>> import numpy as np
     >>> from skhpa.datasets._realism import STATISTICS, channel_statistics
     >>> img = np.zeros((64, 64), np.uint8); img[16:48, 16:48] = 100
-    >>> dict(zip(STATISTICS, channel_statistics(img).round(2)))["frac_above_20"]
+    >>> float(dict(zip(STATISTICS, channel_statistics(img).round(2)))["frac_above_20"])
     0.25
     """
     img = np.asarray(img)
