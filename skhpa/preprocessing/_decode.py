@@ -1,5 +1,6 @@
 """Decoding one HPA channel file (PNG 8/16-bit, JPEG, TIFF) into a uint8 plane."""
 
+import contextlib
 import os
 import warnings
 
@@ -36,6 +37,27 @@ def to_uint8(arr, mode):
     raise ValueError(f"unsupported pixel values for mode {mode} (dtype {arr.dtype})")
 
 
+@contextlib.contextmanager
+def _open_image(path, who):
+    """Open an image file; every way it can fail becomes one ImageReadError naming the file.
+
+    Pillow's decompression-bomb limit is an error, not a warning.
+    """
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{who}file not found: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                yield im
+    except ImageReadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(f"{who}file {path}: image too large ({exc})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageReadError(f"{who}file {path}: corrupt or truncated image ({exc})") from None
+
+
 def read_channel(path, channel, *, sample_id=None):
     """Read one channel file as a 2-D uint8 array.
 
@@ -46,35 +68,24 @@ def read_channel(path, channel, *, sample_id=None):
     who = f"sample {sample_id!r}, " if sample_id is not None else ""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    if not os.path.isfile(path):
-        raise ImageReadError(f"{who}file not found: {path}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                im.load()
-                mode = im.mode
-                if mode in ("L", "I;16", "I;16B", "I;16L", "I"):
-                    arr = np.asarray(im)
-                elif mode == "RGB":
-                    rgb = np.asarray(im)
-                    comps = _RGB_COMPONENT[channel]
-                    arr = (
-                        rgb[..., comps[0]]
-                        if len(comps) == 1
-                        else rgb[..., list(comps)].mean(-1).round().astype(np.uint8)
-                    )
-                else:
-                    raise ImageReadError(
-                        f"{who}file {path}: image mode {mode!r} cannot be interpreted as one "
-                        "fluorescence channel (expected L, I;16 or RGB)"
-                    )
-    except ImageReadError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageReadError(f"{who}file {path}: image too large ({exc})") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageReadError(f"{who}file {path}: corrupt or truncated image ({exc})") from None
+    with _open_image(path, who) as im:
+        im.load()
+        mode = im.mode
+        if mode in ("L", "I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(im)
+        elif mode == "RGB":
+            rgb = np.asarray(im)
+            comps = _RGB_COMPONENT[channel]
+            arr = (
+                rgb[..., comps[0]]
+                if len(comps) == 1
+                else rgb[..., list(comps)].mean(-1).round().astype(np.uint8)
+            )
+        else:
+            raise ImageReadError(
+                f"{who}file {path}: image mode {mode!r} cannot be interpreted as one "
+                "fluorescence channel (expected L, I;16 or RGB)"
+            )
     if arr.ndim != 2:
         raise ImageReadError(f"{who}file {path}: expected a 2-D plane, got shape {arr.shape}")
     try:
@@ -99,17 +110,8 @@ def resize_plane(plane, size):
 def native_shape(path, *, sample_id=None):
     """The (height, width) of an image file, read from its header (no decoding)."""
     who = f"sample {sample_id!r}, " if sample_id is not None else ""
-    if not os.path.isfile(path):
-        raise ImageReadError(f"{who}file not found: {path}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                width, height = im.size
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageReadError(f"{who}file {path}: image too large ({exc})") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageReadError(f"{who}file {path}: corrupt or truncated image ({exc})") from None
+    with _open_image(path, who) as im:
+        width, height = im.size
     return int(height), int(width)
 
 
