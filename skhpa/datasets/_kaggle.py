@@ -235,16 +235,20 @@ def load_hpa(
                 f"no image file for the first Id {ids[0]!r} channel {channels[0]!r} in "
                 f"{directory} (tried {', '.join(IMAGE_EXTENSIONS)})"
             )
-    paths = channel_paths(directory, ids, channels, extension, check=check_files)
+    return _dataset_index(root, directory, ids, Y, channels, extension, check=check_files)
+
+
+def _dataset_index(root, directory, ids, Y, channels, extension, *, check):
+    """The Bunch that load_hpa and load_image_folder return."""
     return Bunch(
-        ids=ids,
+        ids=np.asarray(ids, dtype=str),
         target=Y,
         target_names=CLASS_NAMES,
         root=str(root),
         image_dir=str(directory),
         channels=channels,
         extension=extension,
-        paths=paths,
+        paths=channel_paths(directory, ids, channels, extension, check=check),
         stems=np.array([str(directory / i) for i in ids], dtype=str),
     )
 
@@ -309,18 +313,7 @@ def load_image_folder(folder, *, channels=CHANNELS):
     extensions = {ext for i in ids for ext in found[i].values()}
     if len(extensions) > 1:
         raise ValueError(f"{directory} mixes image extensions {sorted(extensions)}")
-    extension = extensions.pop()
-    return Bunch(
-        ids=np.asarray(ids, dtype=str),
-        target=None,
-        target_names=CLASS_NAMES,
-        root=str(directory),
-        image_dir=str(directory),
-        channels=channels,
-        extension=extension,
-        paths=channel_paths(directory, ids, channels, extension, check=False),
-        stems=np.array([str(directory / i) for i in ids], dtype=str),
-    )
+    return _dataset_index(directory, directory, ids, None, channels, extensions.pop(), check=False)
 
 
 def write_submission(ids, Y, path):
