@@ -115,11 +115,12 @@ def native_shape(path, *, sample_id=None):
     return int(height), int(width)
 
 
-def read_sample(paths, channels, image_size, *, sample_id=None):
+def read_sample(paths, channels, image_size, *, sample_id=None, out=None):
     """Read the channel files of one sample into a (C, H, W) uint8 array.
 
     ``image_size``: None keeps the native size; an int or ``(height, width)``
-    resizes every channel to it.
+    resizes every channel to it. ``out``: a (C, H, W) uint8 array to fill in
+    place (no intermediate stack); its shape must match.
     """
     planes = []
     for path, channel in zip(paths, channels):
@@ -130,4 +131,13 @@ def read_sample(paths, channels, image_size, *, sample_id=None):
         raise ImageReadError(f"sample {sample_id!r}: channel images differ in size ({detail})")
     if image_size is not None:
         planes = [resize_plane(p, image_size) for p in planes]
-    return np.stack(planes)
+    if out is None:
+        return np.stack(planes)
+    if out.shape != (len(planes),) + planes[0].shape:
+        raise ImageReadError(
+            f"sample {sample_id!r} has shape {(len(planes),) + planes[0].shape}, "
+            f"expected {out.shape}"
+        )
+    for k, plane in enumerate(planes):
+        out[k] = plane
+    return out
