@@ -122,13 +122,10 @@ def _summed_area(F):
 
     Exact int32 sums of uint8 thumbnails (2-3x faster than float cumsums), float32 otherwise.
     """
-    m, c, h, w = F.shape
-    dtype = np.int32 if F.dtype == np.uint8 else np.float32
-    sat = np.zeros((m, c, h + 1, w + 1), dtype)
-    inner = sat[:, :, 1:, 1:]
-    np.cumsum(F, axis=3, dtype=dtype, out=inner)
-    np.cumsum(inner, axis=2, out=inner)
-    return sat
+    sat = F.astype(np.int32 if F.dtype == np.uint8 else np.float32)
+    np.cumsum(sat, axis=3, out=sat)
+    np.cumsum(sat, axis=2, out=sat)
+    return np.pad(sat, ((0, 0), (0, 0), (1, 0), (1, 0)))
 
 
 def _edges(dy, dx, size, cells, side=_SIDE):
@@ -392,11 +389,19 @@ def duplicate_groups(X, *, threshold=0.85, n_jobs=None, chunk_size=1024):
     # the matrix products here are small: BLAS threads only contend (with the
     # chunk threads and other processes), 10-50x slower on a busy machine
     with threadpool_limits(limits=1, user_api="blas"):
-        return _groups(X, n, threshold, workers, chunk_size)
+        i, j, scores = _scored_pairs(X, workers, chunk_size)
+    hit = scores >= threshold
+    return _components(n, i[hit], j[hit])
 
 
-def _groups(X, n, threshold, workers, chunk_size):
-    """duplicate_groups after the checks of its arguments."""
+def _scored_pairs(X, workers=1, chunk_size=1024):
+    """The pairs (i, j) that were checked and their scores (the final check's correlation).
+
+    Pairs whose full descriptors correlate below ``_COARSE`` are not checked
+    further and score -1. Used by
+    :func:`duplicate_groups` and the ``duplicates`` benchmark.
+    """
+    n = len(X)
 
     def run(fn, args):
         if workers == 1 or len(args) == 1:
@@ -405,8 +410,11 @@ def _groups(X, n, threshold, workers, chunk_size):
 
     bounds = [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
     parts = run(_thumbnails, [(X, s, e) for s, e in bounds])
-    F = np.concatenate([p[0] for p in parts])  # 64 px, uint8: 16 KB per 4-channel image
     flat = np.concatenate([p[1] for p in parts])
+    if isinstance(X, np.ndarray) and X.dtype == np.uint8 and X.shape[2:] == (_SIDE, _SIDE):
+        F = X  # already thumbnails: no copy
+    else:
+        F = np.concatenate([p[0] for p in parts])  # 64 px, uint8: 16 KB per 4-channel image
     del parts
 
     mean, V = _basis(F, flat)
@@ -418,18 +426,17 @@ def _groups(X, n, threshold, workers, chunk_size):
     del parts
 
     j, k, i, a = _candidates(windows, probes, flat, workers)
+    scores = np.full(i.size, -1.0)
     if i.size:
-        keep = _coarse(F, central, j, k, i, a) >= _COARSE
-        j, k, i, a = j[keep], k[keep], i[keep], a[keep]
-    if i.size:
-        scores = np.concatenate(
-            [
-                _fine(F, j[s : s + 512], k[s : s + 512], i[s : s + 512], a[s : s + 512])
-                for s in range(0, i.size, 512)
-            ]
-        )
-        hit = scores >= threshold
-        i, j = i[hit], j[hit]
+        checked = np.flatnonzero(_coarse(F, central, j, k, i, a) >= _COARSE)
+        for s in range(0, checked.size, 512):
+            c = checked[s : s + 512]
+            scores[c] = _fine(F, j[c], k[c], i[c], a[c])
+    return i, j, scores
+
+
+def _components(n, i, j):
+    """Labels 0, 1, ... (in order of first appearance) of the connected components of pairs."""
     graph = coo_matrix((np.ones(i.size, np.int8), (i, j)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
     _, first_seen, inverse = np.unique(comp, return_index=True, return_inverse=True)
