@@ -1,15 +1,20 @@
 """Near-duplicate grouping (skhpa.model_selection.duplicate_groups): quality, time, real fields.
 
-1. Quality: 1,000 distinct synthetic fields (64 px, like a 64 px loader cache)
-   plus 100 near-duplicates of random ones for each kind (flip/rotation,
-   resize, JPEG, brightness/contrast, crop 3-10 %, shift up to 10 %) and 100
+1. Quality: 2,000 distinct synthetic fields (64 px, like a 64 px loader cache)
+   plus 300 near-duplicates of random ones for each kind (flip/rotation,
+   resize, JPEG, brightness/contrast, crop 3-10 %, shift up to 10 %) and 300
    with a crop, a flip/rotation, a brightness change and JPEG at once. Pair
    precision and recall over all pairs of samples that should (not) share a
-   group; recall per kind. Targets: both >= 0.99.
+   group; recall per kind. Targets: both >= 0.99. Also the margins of the
+   final check: the lowest score of a true pair, the highest of a wrong one
+   (threshold 0.85).
 2. Time: 10,358 and 31,072 distinct synthetic fields at 64 px (the size of the
-   Kaggle train set), in memory and, for 3,000 fields, through a 64 px
-   ImageLoader cache (lazy). Target: <= 60 s for 31,072 on 2 cores; linear
-   growth (time per field at 31k vs 10k close to 1).
+   Kaggle train set), in memory, and 3,000 through a 64 px ImageLoader cache
+   (lazy); the load average of the shared machine next to each. Target:
+   <= 60 s for 31,072 on 2 cores; linear growth (time per field at 31k vs
+   10k close to 1). Also the pairs the k-d tree hands to the checks (they
+   should grow like n, not n^2) and the highest check score among the 31,072
+   distinct fields (no pair may reach the threshold).
 3. The two real 4-channel HPA fields in tests/data/hpa_fields (2048 and
    1728 px RGB JPEGs) against their own 512 px PNG versions (must group) and
    against each other (must not), read with ImageLoader(image_size=64).
@@ -28,6 +33,7 @@ import numpy as np
 from _common import save
 from joblib import Parallel, delayed
 from PIL import Image
+from threadpoolctl import threadpool_limits
 
 from skhpa.datasets import GENERATOR_VERSION, make_hpa_like
 from skhpa.datasets._kaggle import CHANNELS
@@ -39,6 +45,7 @@ from skhpa.datasets._synthetic import (
     near_duplicate,
 )
 from skhpa.model_selection import duplicate_groups
+from skhpa.model_selection._duplicates import _scored_pairs
 from skhpa.preprocessing import ImageLoader, read_channel
 from skhpa.preprocessing._decode import resize_plane
 
@@ -89,7 +96,7 @@ def mixed(img, rng):
     return img
 
 
-def quality(n=1000, per_kind=100):
+def quality(n=2000, per_kind=300):
     X = fields(n, 0)
     rng = np.random.default_rng(22)
     copies, source, kinds = [], [], []
@@ -115,6 +122,7 @@ def quality(n=1000, per_kind=100):
             "precision": len(tp) / max(len(found), 1),
             "recall": len(tp) / len(truth),
             "seconds": seconds,
+            "load_1min": os.getloadavg()[0],
         }
     ]
     kinds = np.array(kinds)
@@ -124,6 +132,25 @@ def quality(n=1000, per_kind=100):
         rows.append(
             {"what": f"kind {kind}", "pairs": len(own), "recall": len(own & found) / len(own)}
         )
+    # margins of the final check: checked pairs that share a true group or not
+    with threadpool_limits(limits=1, user_api="blas"):
+        i, j, score = _scored_pairs(Z)
+    same = truth_groups[i] == truth_groups[j]
+    rows.append(
+        {
+            "what": "check scores (threshold 0.85): true pairs checked",
+            "pairs": int(same.sum()),
+            "lowest": float(score[same].min()),
+            "q001": float(np.quantile(score[same], 0.001)),
+        }
+    )
+    rows.append(
+        {
+            "what": "check scores: wrong pairs checked",
+            "pairs": int((~same).sum()),
+            "highest": float(score[~same].max()) if (~same).any() else None,
+        }
+    )
     return rows
 
 
@@ -132,6 +159,7 @@ def timing():
     big = fields(31072, 2018)
     for n in (10358, 31072):
         X = big[:n]
+        load = os.getloadavg()[0]
         t, c = time.perf_counter(), time.process_time()
         groups = duplicate_groups(X, n_jobs=2)
         sec, cpu = time.perf_counter() - t, time.process_time() - c
@@ -142,6 +170,7 @@ def timing():
                 "cpu_seconds": cpu,
                 "ms_per_field": 1000 * sec / n,
                 "groups": int(groups.max() + 1),
+                "load_1min": load,
             }
         )
     rows.append(
@@ -150,6 +179,19 @@ def timing():
             "ratio": rows[1]["ms_per_field"] / rows[0]["ms_per_field"],
         }
     )
+    # what the k-d tree hands to the checks, and the best score of a wrong pair
+    for n in (10358, 31072):
+        with threadpool_limits(limits=1, user_api="blas"):
+            i, j, score = _scored_pairs(big[:n], workers=2)
+        rows.append(
+            {
+                "what": f"{n} distinct fields: pairs checked",
+                "pairs": len(i),
+                "pairs_per_field": len(i) / n,
+                "fine_checked": int((score > -1).sum()),
+                "highest": float(score.max()) if len(score) else None,
+            }
+        )
     # through a 64 px loader cache (lazy): PNG files, cache filled once, then timed
     n = 3000
     d = Path(tempfile.mkdtemp(prefix="skhpa_dup_png_"))
@@ -161,6 +203,7 @@ def timing():
     loader = ImageLoader(d, image_size=64, cache=cache, lazy=True, n_jobs=2)
     np.asarray(loader.transform(ids))  # fill the cache
     lazy = loader.transform(ids)
+    load = os.getloadavg()[0]
     t = time.perf_counter()
     g_lazy = duplicate_groups(lazy, n_jobs=2)
     t_lazy = time.perf_counter() - t
@@ -173,6 +216,7 @@ def timing():
             "seconds": t_lazy,
             "ratio_vs_in_memory": t_lazy / t_mem,
             "same_groups": bool(np.array_equal(g_lazy, g_mem)),
+            "load_1min": load,
         }
     )
     import shutil
@@ -219,9 +263,10 @@ def main(parts=("quality", "real", "timing")):
     save(
         "duplicates",
         rows,
-        notes=f"64 px fields; load average {load:.1f} on {os.cpu_count()} cores at the start "
-        f"(the machine is shared: wall times are upper bounds; cpu_seconds is the process's "
-        f"CPU time, all threads)",
+        notes=f"64 px fields; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at "
+        f"the end, on {os.cpu_count()} cores; load_1min: the 1-minute load average when a timed "
+        f"call started (the machine is shared: wall times are upper bounds; cpu_seconds is the "
+        f"process's CPU time, all threads)",
     )
 
 

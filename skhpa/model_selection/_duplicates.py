@@ -64,6 +64,7 @@ _COARSE = 0.7  # smallest correlation of the full descriptors worth a fine check
 _FINE = 16  # cells per side of the fine check's descriptor (3 px)
 _BLUR = 1.0  # px: the fine check compares smoothed thumbnails (resized and re-encoded copies)
 _FLOOR = 0.5  # grey levels: a channel flatter than this within a window counts as blank
+_ACTIVE = 4.0  # grey levels: channels flatter than this are left out of the final score
 
 
 def _alignments():
@@ -259,30 +260,57 @@ def _blur(F):
     return ndimage.gaussian_filter(F.astype(np.float32), (0, 0, _BLUR, _BLUR), mode="nearest")
 
 
+def _channel_correlations(a, b):
+    """Per-channel correlations (P, C) of cell means (P, C, c, c), and the channels' spread."""
+    a = a - a.mean((-2, -1), keepdims=True)
+    b = b - b.mean((-2, -1), keepdims=True)
+    aa, bb = (a * a).sum((-2, -1)), (b * b).sum((-2, -1))
+    r = (a * b).sum((-2, -1)) / np.sqrt(np.maximum(aa * bb, 1e-12))
+    spread = np.sqrt(np.minimum(aa, bb) / (a.shape[-1] * a.shape[-2]))
+    return r, spread
+
+
+def _agreement(r, spread):
+    """Mean of the two lowest correlations among the channels with structure in both images.
+
+    Every channel must agree: two sparse fields whose few nuclei happen to line
+    up correlate well in one or two channels, rarely in the others. Channels
+    flatter than ``_ACTIVE`` grey levels (an empty protein channel) do not
+    count; with none left, the pooled correlation of all channels decides.
+    """
+    active = spread >= _ACTIVE
+    low = np.sort(np.where(active, r, np.inf), axis=1)[:, :2]
+    two = np.where(np.isfinite(low[:, 1]), low.mean(1), low[:, 0])
+    pooled = (r * spread**2).sum(1) / np.maximum((spread**2).sum(1), 1e-12)
+    return np.where(active.any(1), two, pooled)
+
+
 def _fine(F, j, k, i, a):
-    """Best correlation of 12 x 12-cell descriptors (64 px) around the matched window.
+    """Agreement of 16 x 16-cell descriptors of smoothed 64 px thumbnails at the matched window.
 
     The central 48 px window of image j after transform k against windows of
     image i around the matched one: position refined in steps of 2 px, then
-    the size, then the position again in steps of 1 px.
+    the size, then the position again in steps of 1 px, by the correlation of
+    all channels; the score is then that of the channels that agree least
+    (:func:`_agreement`).
     """
     fj = np.stack([_dihedral(F[jj], int(kk)) for jj, kk in zip(j, k)])
     ey, ex = _edges(0.0, 0.0, float(_WIN), _FINE)
-    target = _unit(_window_means(_summed_area(_blur(fj)), ey, ex))
+    target_means = _window_means(_summed_area(_blur(fj)), ey, ex)
+    target = _unit(target_means)
     sat_i = _summed_area(_blur(F[i]))
     dy, dx, size = (_ALIGN[a, c].copy() for c in range(3))
     best = np.full(len(i), -1.0, np.float32)
+    means = np.empty_like(target_means)
 
     def search(best, dy, dx, size, steps):
         by, bx, bs = dy.copy(), dx.copy(), size.copy()
         for ey_, ex_, es in steps:
-            score = np.einsum(
-                "pd,pd->p",
-                target,
-                _unit(_pair_means(sat_i, *_edges(dy + ey_, dx + ex_, size + es, _FINE))),
-            )
+            m = _pair_means(sat_i, *_edges(dy + ey_, dx + ex_, size + es, _FINE))
+            score = np.einsum("pd,pd->p", target, _unit(m))
             better = score > best
             best = np.where(better, score, best)
+            means[better] = m[better]
             by = np.where(better, dy + ey_, by)
             bx = np.where(better, dx + ex_, bx)
             bs = np.where(better, size + es, bs)
@@ -293,7 +321,7 @@ def _fine(F, j, k, i, a):
     best, dy, dx, size = search(best, dy, dx, size, [(0, 0, es) for es in (-2, 2)])
     one = (-1, 0, 1)
     best, dy, dx, size = search(best, dy, dx, size, [(ey_, ex_, 0) for ey_ in one for ex_ in one])
-    return best
+    return _agreement(*_channel_correlations(target_means, means))
 
 
 @validate_params(
