@@ -198,7 +198,21 @@ class LazyImageArray:
             idx = np.where(idx < 0, idx + len(self), idx)
             if ((idx < 0) | (idx >= len(self))).any():
                 raise IndexError(f"index out of bounds for {len(self)} samples")
-        out = np.empty((len(idx),) + self.shape[1:], dtype=np.uint8)
+        return self.take(idx)
+
+    def take(self, indices, out=None):
+        """The samples at integer ``indices``, read straight into ``out`` when given.
+
+        ``out``: a C-contiguous uint8 array of shape ``(len(indices),) + shape[1:]``
+        (for example a view of shared memory that a DataLoader worker returns
+        without a copy).
+        """
+        idx = np.asarray(indices, dtype=np.int64).ravel()
+        shape = (len(idx),) + self.shape[1:]
+        if out is None:
+            out = np.empty(shape, dtype=np.uint8)
+        elif out.shape != shape or out.dtype != np.uint8:
+            raise ValueError(f"out must be a uint8 array of shape {shape}, got {out.shape}")
         for j, i in enumerate(idx):
             _load_one(self._source, self._stems[int(i)], self._ext, self._cache, out[j])
         return out
