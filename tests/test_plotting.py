@@ -278,6 +278,11 @@ def test_training_curves_find_the_network_inside_an_estimator():
     net = Net(_history([0.2, 0.5, 0.1]))
     disp = TrainingCurveDisplay.from_estimator(Holder(net))
     assert disp.best_epoch == 2
+    # the template a meta-estimator clones is skipped, even when it was fitted elsewhere
+    holder = Holder(net)
+    holder.estimators_ = []
+    holder.estimator = Net(_history([0.9, 0.1]))
+    assert TrainingCurveDisplay.from_estimator(holder).best_epoch == 2
     with pytest.raises(ValueError, match="holds 2 fitted networks"):
         TrainingCurveDisplay.from_estimator(Holder(net, Net(_history([0.3]))))
     with pytest.raises(ValueError, match="holds no fitted network"):

@@ -10,6 +10,9 @@ _RIGHT = "tab:green"
 _WRONG = "tab:red"
 _LINE_SPACING = 1.3  # line height, in font sizes
 _PAD_PT = 2.0  # gap between an image and its first text line, in points
+# Text is wrapped to this share of the room it has: rendered (hinted) text can come out a few
+# per cent wider than the font outlines it is measured with.
+_WRAP_SLACK = 0.94
 
 
 def composite(image, channels=CHANNELS):
@@ -219,7 +222,7 @@ def plot_sample(
     names = class_names(target_names, n_classes)
     true = None if labels is None else _indices(labels, n_classes, "labels")
     pred = None if predicted is None else _indices(predicted, n_classes, "predicted")
-    width_pt = 0.94 * ax.get_position().width * ax.figure.get_figwidth() * 72
+    width_pt = _WRAP_SLACK * ax.get_position().width * ax.figure.get_figwidth() * 72
     lines = _wrapped(_panel_lines(names, true, pred), width_pt, fontsize)
     frame = None if true is None or pred is None else (_RIGHT if true == pred else _WRONG)
     _draw_panel(ax, image, lines, channels, fontsize, frame)
@@ -369,9 +372,9 @@ class MontageDisplay:
             Pipeline that starts with an ImageLoader (then pass ``images``).
         y : array-like of shape (n_samples, n_classes), default=None
             True 0/1 indicator matrix of ``X``.
-        images : array-like of shape (n_samples, n_channels, H, W), default=None
-            The pixels of ``X`` (``X`` itself when None, which must then be
-            an image array).
+        images : array-like of shape (n_shown, n_channels, H, W), default=None
+            The pixels of (at least) the samples shown, in the order of ``X``;
+            ``X`` itself when None, which must then be an image array.
         n_images : int, default=12
             Number of samples shown (the first ones).
         title : str, default=None
@@ -395,8 +398,10 @@ class MontageDisplay:
                     f"{np.shape(X)}; pass its pixels as images="
                 )
             images = X
-        if len(images) != len(X):
-            raise ValueError(f"images has {len(images)} samples but X has {len(X)}")
+        if len(images) < len(shown):
+            raise ValueError(
+                f"images holds {len(images)} images; the first {len(shown)} samples are shown"
+            )
         y_pred = estimator.predict(_safe_indexing(X, shown))
         return cls.from_predictions(
             np.asarray(images)[shown],
@@ -463,14 +468,14 @@ class MontageDisplay:
             lines = _panel_lines(
                 names, true[i], pred[i], None if self.titles is None else self.titles[i]
             )
-            panels.append(_wrapped(lines, 0.94 * image_in * 72, fontsize))  # hinting slack
+            panels.append(_wrapped(lines, _WRAP_SLACK * image_in * 72, fontsize))
         text_in = [  # height of the text block of each row
             max(len(p) for p in panels[r * n_cols : (r + 1) * n_cols]) * line_in + _PAD_PT / 72
             for r in range(n_rows)
         ]
         width = n_cols * panel_size + margin
         title_size = fontsize + 3
-        title_lines = _wrap(self.title, width * 72 - 8, title_size) if self.title else []
+        title_lines = _wrap(self.title, _WRAP_SLACK * width * 72, title_size) if self.title else []
         key_lines = []
         if self.y_true is not None and self.y_pred is not None:
             key = (
@@ -478,7 +483,7 @@ class MontageDisplay:
                 "pred, wrong: false positives (red) \u00b7 missed: true labels not predicted "
                 "(red) \u00b7 frame: green when the whole prediction is right"
             )
-            key_lines = _wrap(key, width * 72 - 8, fontsize)
+            key_lines = _wrap(key, _WRAP_SLACK * width * 72, fontsize)
         # a Text of n lines is n * linespacing * fontsize tall; a gap between title and key
         title_in = len(title_lines) * _LINE_SPACING * title_size / 72
         if title_lines and key_lines:

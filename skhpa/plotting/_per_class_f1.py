@@ -231,7 +231,14 @@ class PerClassF1Display:
         ax.set_title(
             f"Per-class F1{scored}; macro-F1 is the mean over all {q} classes", fontsize=10
         )
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        handles = [h for pair in zip(self.bars_, self.macro_lines_) for h in pair]
+        ax.legend(
+            handles=handles + self.no_positive_spans_[:1],
+            fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0,
+        )
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.utils import deprecated
 
-from ..utils import iter_estimators
 from ._common import pyplot
 
 # What HPAClassifier records each epoch (see its ``get_default_callbacks``); the validation
@@ -16,6 +15,33 @@ _LABELS = {
 }
 # The score HPAClassifier's early stopping monitors first (it restores that epoch's weights).
 _MONITORS = ("valid_f1_tuned", "valid_f1", "valid_loss")
+
+
+def _fitted_histories(estimator):
+    """The training histories of the fitted networks that ``estimator`` predicts with.
+
+    Follows Pipeline steps and a meta-estimator's fitted models
+    (``estimators_``, ``estimator_``, ``best_estimator_``), and its
+    ``estimator`` only when it has none of those (a FrozenEstimator): unlike
+    :func:`skhpa.utils.iter_estimators`, it skips the unfitted template a
+    meta-estimator clones, which may have been fitted elsewhere.
+    """
+    history = getattr(estimator, "history_", None)
+    if history is not None:
+        yield history
+        return
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        for _, step in steps:
+            yield from _fitted_histories(step)
+        return
+    fitted = list(getattr(estimator, "estimators_", None) or [])
+    fitted += [getattr(estimator, a, None) for a in ("estimator_", "best_estimator_")]
+    fitted = [est for est in fitted if est is not None and not isinstance(est, str)]
+    if not fitted and getattr(estimator, "estimator", None) is not None:
+        fitted = [estimator.estimator]
+    for est in fitted:
+        yield from _fitted_histories(est)
 
 
 def _lower_is_better(key):
@@ -166,9 +192,8 @@ class TrainingCurveDisplay:
         display : TrainingCurveDisplay
         """
         nets = []
-        for est in iter_estimators(estimator):
-            history = getattr(est, "history_", None)
-            if history is not None and len(history) and all(h is not history for h in nets):
+        for history in _fitted_histories(estimator):
+            if len(history) and all(h is not history for h in nets):
                 nets.append(history)
         if not nets:
             raise ValueError(
