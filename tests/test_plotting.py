@@ -208,6 +208,27 @@ def test_threshold_curves_on_one_or_several_given_axes(optimizer_data):
         ThresholdCurveDisplay.from_estimator(opt, ax=axes[:2])
 
 
+def test_threshold_axis_follows_the_probabilities():
+    rng = np.random.RandomState(0)
+    Y = (rng.rand(60, 2) < 0.3).astype(int)
+    P = 0.47 + 0.06 * np.clip(Y * 0.3 + rng.rand(60, 2) * 0.7, 0, 1)  # all within 0.47-0.53
+    disp = ThresholdCurveDisplay.from_predictions(Y, P)
+    low, high = disp.axes_[0].get_xlim()
+    # from the "predict all" cut (halfway between the lowest probability and its half) on
+    lowest = min(t.min() for t in disp.thresholds)
+    assert lowest == pytest.approx(0.75 * P.min(axis=0).min())
+    assert lowest - 0.03 < low < lowest and 0.53 < high < 0.56
+    # a class never predicted (threshold above every probability) is named so
+    never = ThresholdCurveDisplay(
+        [np.array([np.nextafter(1, 2), 0.6, 0.4])],
+        [np.array([0.0, 0.5, 0.4])],
+        chosen_thresholds=[np.nextafter(1, 2)],
+        target_names=["a"],
+    ).plot()
+    assert _legend_texts(never.axes_[0]) == ["chosen: never predicted", "threshold 0.5"]
+    assert never.axes_[0].get_xlim()[1] < 0.62
+
+
 def test_threshold_curve_label_names_the_score():
     rng = np.random.RandomState(1)
     Y = (rng.rand(50, 2) < 0.4).astype(int)

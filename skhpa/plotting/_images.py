@@ -325,10 +325,26 @@ class MontageDisplay:
 
         Parameters
         ----------
-        images, y_true, y_pred, titles, title, channels, target_names :
-            See the class docstring.
-        n_cols, panel_size, fontsize :
-            See :meth:`plot`.
+        images : array-like of shape (n_images, n_channels, H, W)
+            The images.
+        y_true : array-like of shape (n_images, n_classes), default=None
+            True 0/1 indicator matrix.
+        y_pred : array-like of shape (n_images, n_classes), default=None
+            Predicted 0/1 indicator matrix.
+        titles : sequence of str, default=None
+            A first text line for each panel.
+        title : str, default=None
+            Figure title, e.g. the recipe that predicted.
+        channels : sequence of str, default=CHANNELS
+            Channel names of the images.
+        target_names : sequence of str, default=None
+            Class names; the 28 HPA names when None and there are 28 classes.
+        n_cols : int, default=6
+            Images per row.
+        panel_size : float, default=2.2
+            Width of each panel, in inches.
+        fontsize : float, default=7
+            Font size of the panel texts.
 
         Returns
         -------
@@ -379,10 +395,16 @@ class MontageDisplay:
             Number of samples shown (the first ones).
         title : str, default=None
             Figure title; the estimator's class name when None.
-        channels, target_names :
-            See the class docstring.
-        n_cols, panel_size, fontsize :
-            See :meth:`plot`.
+        channels : sequence of str, default=CHANNELS
+            Channel names of the images.
+        target_names : sequence of str, default=None
+            Class names; the 28 HPA names when None and there are 28 classes.
+        n_cols : int, default=6
+            Images per row.
+        panel_size : float, default=2.2
+            Width of each panel, in inches.
+        fontsize : float, default=7
+            Font size of the panel texts.
 
         Returns
         -------

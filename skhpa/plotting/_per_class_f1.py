@@ -74,6 +74,7 @@ class PerClassF1Display:
 
     @property
     def macro_f1(self):
+        """Mean of each model's per-class F1 over all classes, ndarray of shape (n_models,)."""
         return self.f1.mean(axis=1)
 
     @classmethod

@@ -36,6 +36,12 @@ def _score_name(scoring, beta):
     return "F1"
 
 
+def _chosen_label(threshold):
+    if threshold > 1:  # above every probability (ThresholdOptimizer's "no positive" cut)
+        return "chosen: never predicted"
+    return f"chosen threshold {threshold:.2f}"
+
+
 def _is_threshold_optimizer(estimator):
     from ..thresholding import ThresholdOptimizer
 
@@ -48,7 +54,10 @@ class ThresholdCurveDisplay:
     The curve of class ``k`` is the score of ``proba[:, k] >= t`` for each
     candidate threshold ``t``, as :class:`~skhpa.ThresholdOptimizer` computes
     it; a vertical line marks the chosen threshold and a dotted one the
-    default 0.5, both named in the legend.
+    default 0.5, both named in the legend (a threshold above 1 means that the
+    class is never predicted; the legend says so). The threshold axis spans the
+    candidate thresholds, the chosen ones and 0.5: a weak model's
+    probabilities can all lie within a few hundredths of 0.5.
 
     Build it with :meth:`from_estimator` (a fitted ThresholdOptimizer: its own
     curves, or curves on new data with its thresholds) or
@@ -274,6 +283,20 @@ class ThresholdCurveDisplay:
         disp = cls._from_optimizer(opt, classes, target_names)
         return disp.plot(ax=ax, n_cols=n_cols)
 
+    def _threshold_range(self):
+        """x range of the plot: every curve, chosen threshold (but "never") and the reference.
+
+        A weak model's probabilities can all lie within a few hundredths of each
+        other; the range follows them rather than always spanning [0, 1].
+        """
+        values = [t[t <= 1] for t in self.thresholds] + [np.array([self.reference_threshold])]
+        if self.chosen_thresholds is not None:
+            values.append(self.chosen_thresholds[self.chosen_thresholds <= 1])
+        values = np.concatenate(values)
+        low, high = float(values.min()), float(values.max())
+        pad = 0.04 * (high - low) + 1e-3
+        return low - pad, high + pad
+
     def plot(self, ax=None, *, n_cols=7):
         """Draw the curves.
 
@@ -344,7 +367,7 @@ class ThresholdCurveDisplay:
                         color=color if single else "C3",
                         lw=1.2,
                         ls="--",
-                        label=(f"{names[k]}: " if single else "") + f"chosen threshold {c:.2f}",
+                        label=(f"{names[k]}: " if single else "") + _chosen_label(c),
                     )
                 )
             if not single or i == 0:
@@ -356,13 +379,9 @@ class ThresholdCurveDisplay:
                 a.set_title(f"{k} {names[k]}", fontsize=8)
                 a.legend(fontsize=6, loc="best", handlelength=1.5)
         used = [axes[0]] if single else list(axes)
-        # a class may be predicted always (threshold below 0): keep its mark in view
-        drawn = [t[t <= 1] for t in self.thresholds]
-        if self.chosen_thresholds is not None:
-            drawn.append(self.chosen_thresholds)
-        low = min([0.0] + [float(d.min()) for d in drawn if d.size])
+        low, high = self._threshold_range()
         for a in used:
-            a.set_xlim(low - 0.02 if low < 0 else 0, 1)
+            a.set_xlim(low, high)
             a.set_ylim(0, 1.02)
             a.tick_params(labelsize=7)
         if grid:

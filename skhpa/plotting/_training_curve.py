@@ -184,8 +184,12 @@ class TrainingCurveDisplay:
             A fitted skorch net (:class:`~skhpa.HPAClassifier`), or a Pipeline,
             :class:`~skhpa.ThresholdOptimizer`, FrozenEstimator or search
             holding exactly one.
-        keys, monitor, ax :
-            See :meth:`from_history`.
+        keys : sequence of str, default=None
+            Entries to draw (see :meth:`from_history`).
+        monitor : str or None, default="auto"
+            Entry that defines the best epoch (see :meth:`from_history`).
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
 
         Returns
         -------
