@@ -6,7 +6,8 @@ for training curves), as :class:`sklearn.metrics.RocCurveDisplay`. matplotlib
 is imported when a figure is drawn, not with :mod:`skhpa`.
 """
 
-from ._images import MontageDisplay, composite, plot_montage, plot_sample
+from ._images import composite, plot_sample
+from ._montage import MontageDisplay, plot_montage
 from ._per_class_f1 import PerClassF1Display, plot_per_class_f1
 from ._threshold_curve import ThresholdCurveDisplay, plot_threshold_curves
 from ._training_curve import TrainingCurveDisplay, plot_training_curves
