@@ -229,21 +229,29 @@ def _figures(out, X_test, Y_test, pred_seed, pred_skhpa, model):
     import matplotlib.pyplot as plt
 
     from .plotting import (
-        plot_montage,
-        plot_per_class_f1,
-        plot_threshold_curves,
-        plot_training_curves,
+        MontageDisplay,
+        PerClassF1Display,
+        ThresholdCurveDisplay,
+        TrainingCurveDisplay,
     )
 
     names = []
-    ax = plot_per_class_f1(Y_test, {"seed recipe": pred_seed, "skhpa recipe": pred_skhpa})
-    names.append(_save(ax.figure, out / "per_class_f1.png"))
-    fig = plot_montage(X_test[:12], Y_test[:12], predicted=pred_skhpa[:12], n_cols=6)
-    names.append(_save(fig, out / "test_montage.png"))
-    fig = plot_threshold_curves(model)
-    names.append(_save(fig, out / "threshold_curves.png"))
-    ax = plot_training_curves(model.estimator.estimator.history)  # FrozenEstimator -> network
-    names.append(_save(ax.figure, out / "training_curves.png"))
+    disp = PerClassF1Display.from_predictions(
+        Y_test, {"seed recipe": pred_seed, "skhpa recipe": pred_skhpa}
+    )
+    names.append(_save(disp.figure_, out / "per_class_f1.png"))
+    n = min(12, len(X_test))
+    disp = MontageDisplay.from_predictions(
+        X_test[:n],
+        Y_test[:n],
+        pred_skhpa[:n],
+        title=f"skhpa recipe: predictions for the first {n} test images",
+    )
+    names.append(_save(disp.figure_, out / "test_montage.png"))
+    disp = ThresholdCurveDisplay.from_estimator(model)  # the curves it chose its thresholds on
+    names.append(_save(disp.figure_, out / "threshold_curves.png"))
+    disp = TrainingCurveDisplay.from_estimator(model)  # finds the network inside
+    names.append(_save(disp.figure_, out / "training_curves.png"))
     plt.close("all")
     return names
 
