@@ -4,14 +4,26 @@ import numbers
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import fbeta_score
-from sklearn.utils import _safe_indexing, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ..utils import MacroF1ScoreMixin, check_multilabel_target, set_multilabel_tags
+from ..model_selection import MultilabelStratifiedGroupKFold, check_multilabel_cv
+from ..utils import (
+    HasMethods,
+    Interval,
+    MacroF1ScoreMixin,
+    StrOptions,
+    check_multilabel_target,
+    check_n_samples,
+    fit_context,
+    fitted_attributes,
+    safe_indexing,
+    set_fitted_attributes,
+    set_multilabel_tags,
+)
 from ._search import (
     fbeta_at,
     fbeta_curve,
@@ -87,28 +99,10 @@ def _is_frozen(estimator):
     return isinstance(estimator, FrozenEstimator)
 
 
-def check_multilabel_cv(cv, random_state=None):
-    """Like :func:`sklearn.model_selection.check_cv`, stratified for multilabel targets.
-
-    An int becomes a shuffled :class:`~skhpa.model_selection.MultilabelStratifiedKFold`
-    (scikit-learn's own ``check_cv`` would silently give an unshuffled,
-    unstratified ``KFold``); splitters and iterables pass through.
-    """
-    from sklearn.model_selection import check_cv
-
-    from ..model_selection import MultilabelStratifiedKFold
-
-    if cv is None:
-        cv = 5
-    if isinstance(cv, numbers.Integral):
-        return MultilabelStratifiedKFold(cv, shuffle=True, random_state=random_state)
-    return check_cv(cv)
-
-
 def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
     est = clone(estimator)
-    est.fit(_safe_indexing(X, train), Y[train], **fit_params)
-    return test, multilabel_proba(est, _safe_indexing(X, test)), est if keep else None
+    est.fit(safe_indexing(X, train), Y[train], **fit_params)
+    return test, multilabel_proba(est, safe_indexing(X, test)), est if keep else None
 
 
 def ensemble_proba(estimators, X):
@@ -350,7 +344,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None, **fit_params):
         """Learn the thresholds (and refit the estimator).
 
@@ -377,8 +371,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             self.__dict__.pop(attr, None)
         X, y = indexable(X, y)
         Y = check_multilabel_target(y, name="y", allow_single_column=False)
-        if _num_samples(X) != len(Y):
-            raise ValueError(f"X has {_num_samples(X)} samples but y has {len(Y)} rows")
+        check_n_samples(X, Y)
         self._y_dtype = Y.dtype
         n, q = Y.shape
         prefit = self.cv == "prefit" or _is_frozen(self.estimator)
@@ -391,8 +384,6 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         else:
             cv = check_multilabel_cv(self.cv, self.random_state)
             if groups is not None and isinstance(self.cv, numbers.Integral):
-                from ..model_selection import MultilabelStratifiedGroupKFold
-
                 cv = MultilabelStratifiedGroupKFold(
                     self.cv, shuffle=True, random_state=self.random_state
                 )
@@ -545,6 +536,18 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         if len(ests) == 1:
             return ests[0].decision_function(X)
         return np.mean([np.asarray(e.decision_function(X), dtype=float) for e in ests], axis=0)
+
+    # -- the skhpa persistence hook (see skhpa.persistence) --------------------------
+    def __skhpa_getstate__(self):
+        """Fitted state for :func:`skhpa.save_model`: the fitted attributes and y's dtype."""
+        state = fitted_attributes(self)
+        if "_y_dtype" in vars(self):
+            state["_y_dtype"] = self._y_dtype
+        return state
+
+    def __skhpa_setstate__(self, state):
+        """Restore what :meth:`__skhpa_getstate__` returned (used by :func:`skhpa.load_model`)."""
+        set_fitted_attributes(self, state, private=("_y_dtype",))
 
     def __sklearn_tags__(self):
         tags = set_multilabel_tags(super().__sklearn_tags__())
