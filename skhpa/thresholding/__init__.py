@@ -2,14 +2,9 @@
 
 # check_multilabel_cv moved to skhpa.model_selection; still importable from here
 from ..model_selection import check_multilabel_cv  # noqa: F401
-from ._optimizer import (
-    ThresholdOptimizer,
-    apply_thresholds,
-    ensemble_proba,
-    multilabel_proba,
-    shrink_thresholds,
-)
-from ._search import best_fbeta_scores
+from ._optimizer import ThresholdOptimizer, apply_thresholds
+from ._proba import ensemble_proba, multilabel_proba
+from ._search import best_fbeta_scores, shrink_thresholds
 
 __all__ = [
     "ThresholdOptimizer",

@@ -20,10 +20,10 @@ from ..utils import (
     check_n_samples,
     fit_context,
     fitted_attributes,
-    safe_indexing,
     set_fitted_attributes,
     set_multilabel_tags,
 )
+from ._proba import _fit_and_predict, ensemble_proba, multilabel_proba
 from ._search import (
     fbeta_at,
     fbeta_curve,
@@ -31,40 +31,9 @@ from ._search import (
     grid_curve,
     pick,
     ratio_threshold,
+    shrink_thresholds,
     sort_columns,
 )
-
-
-def multilabel_proba(estimator, X):
-    """``predict_proba`` of a multilabel estimator as an (n_samples, n_classes) array.
-
-    Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
-    HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
-    random forests); checks that every value is a finite probability.
-    """
-    P = estimator.predict_proba(X)
-    if isinstance(P, list):
-        P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
-    P = np.asarray(P, dtype=float)
-    if P.ndim != 2:
-        raise ValueError(
-            f"{type(estimator).__name__}.predict_proba returned shape {P.shape}; a multilabel "
-            "estimator must return (n_samples, n_classes)"
-        )
-    bad = ~np.isfinite(P)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise ValueError(
-            f"predict_proba returned a non-finite value ({P[r, c]}) for sample {r}, class {c}"
-        )
-    out = (P < 0) | (P > 1)
-    if out.any():
-        r, c = np.argwhere(out)[0]
-        raise ValueError(
-            f"predict_proba returned {P[r, c]} for sample {r}, class {c}; probabilities must "
-            "lie in [0, 1]"
-        )
-    return P
 
 
 def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
@@ -97,41 +66,6 @@ def _is_frozen(estimator):
     except ImportError:  # scikit-learn < 1.6
         return False
     return isinstance(estimator, FrozenEstimator)
-
-
-def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
-    est = clone(estimator)
-    est.fit(safe_indexing(X, train), Y[train], **fit_params)
-    return test, multilabel_proba(est, safe_indexing(X, test)), est if keep else None
-
-
-def ensemble_proba(estimators, X):
-    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
-    if len(estimators) == 1:
-        return multilabel_proba(estimators[0], X)
-    return np.mean([multilabel_proba(est, X) for est in estimators], axis=0)
-
-
-def shrink_thresholds(thresholds, n_positives, target, shrinkage):
-    """Pull each class's threshold toward ``target`` with weight ``m / (m + n_positives)``.
-
-    ``m = shrinkage`` acts as a pseudo-count of positives: a class with
-    ``m`` positives in the tuning data ends halfway between its own threshold
-    and ``target``; one with none gets ``target``; one with many keeps almost
-    its own.
-
-    Examples
-    --------
-    >>> from skhpa.thresholding import shrink_thresholds
-    >>> shrink_thresholds([0.2, 0.2, 0.2], [0, 10, 990], 0.4, shrinkage=10).round(3).tolist()
-    [0.4, 0.3, 0.202]
-    """
-    thresholds = np.asarray(thresholds, dtype=float)
-    n_positives = np.asarray(n_positives, dtype=float)
-    if shrinkage == 0:
-        return thresholds.copy()
-    w = shrinkage / (shrinkage + n_positives)
-    return w * target + (1 - w) * thresholds
 
 
 def _estimator_has(attr):

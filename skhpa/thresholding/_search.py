@@ -1,4 +1,4 @@
-"""Threshold searches on one matrix of probabilities (no estimator involved).
+"""Threshold searches on one matrix of probabilities, and shrinkage (no estimator involved).
 
 Conventions: a sample is predicted positive for class k when
 ``proba[:, k] >= thresholds[k]``. A threshold is placed halfway between the
@@ -188,3 +188,25 @@ def ratio_threshold(p, rate):
     if m >= n:
         return float(desc[-1] / 2.0 if desc[-1] > 0 else 0.0)
     return float((desc[m - 1] + desc[m]) / 2.0)
+
+
+def shrink_thresholds(thresholds, n_positives, target, shrinkage):
+    """Pull each class's threshold toward ``target`` with weight ``m / (m + n_positives)``.
+
+    ``m = shrinkage`` acts as a pseudo-count of positives: a class with
+    ``m`` positives in the tuning data ends halfway between its own threshold
+    and ``target``; one with none gets ``target``; one with many keeps almost
+    its own.
+
+    Examples
+    --------
+    >>> from skhpa.thresholding import shrink_thresholds
+    >>> shrink_thresholds([0.2, 0.2, 0.2], [0, 10, 990], 0.4, shrinkage=10).round(3).tolist()
+    [0.4, 0.3, 0.202]
+    """
+    thresholds = np.asarray(thresholds, dtype=float)
+    n_positives = np.asarray(n_positives, dtype=float)
+    if shrinkage == 0:
+        return thresholds.copy()
+    w = shrinkage / (shrinkage + n_positives)
+    return w * target + (1 - w) * thresholds
