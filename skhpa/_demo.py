@@ -92,8 +92,12 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     rng = np.random.RandomState(random_state)
     sub = rng.choice(len(Y_train), size=min(cfg["grid_n"], len(Y_train)), replace=False)
     grid = GridSearchCV(
-        skhpa_recipe(
-            max_epochs=cfg["grid_epochs"], tta=None, device=device, random_state=random_state
+        skhpa_recipe(  # scored alone: the network owns min_labels here
+            max_epochs=cfg["grid_epochs"],
+            tta=None,
+            min_labels=1,
+            device=device,
+            random_state=random_state,
         ),
         {"lr": [1e-3, 3e-3], "criterion__soft_f1_weight": [0.0, 1.0]},
         cv=MultilabelStratifiedKFold(2, shuffle=True, random_state=random_state),

@@ -4,14 +4,20 @@
   :class:`~skhpa.nn.SeedCNN`, binary cross-entropy, a 0.5 threshold.
 - :func:`skhpa_recipe`: all 4 channels, a timm backbone whose head also sees
   the channels' pairwise correlations, focal + soft-F1 loss, class-balanced
-  batches, multilabel-stratified validation, per-class thresholds with at
-  least one label, test-time augmentation.
+  batches, test-time augmentation; with :func:`fit_with_thresholds`,
+  per-class thresholds with at least one label.
 - :func:`features_recipe`: no network; per-image localization features and a
   one-vs-rest logistic regression, fitted in seconds on a CPU.
 
 All return unfitted estimators that take image arrays (n, C, H, W) with the
 4 channels in RGBY order; :func:`fit_with_thresholds` fits one and tunes its
 thresholds on a held-out multilabel-stratified part.
+
+Who decides: on the recipe path the :class:`~skhpa.ThresholdOptimizer` that
+:func:`fit_with_thresholds` returns owns the decision, its ``thresholds_`` and
+``min_labels``; the network's own ``threshold`` and ``min_labels`` are left at
+their defaults, which a ThresholdOptimizer does not use (it reads the
+network's probabilities only). A network used on its own decides with its own.
 """
 
 import numpy as np
@@ -20,7 +26,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import _safe_indexing
 
 from .losses import CombinedLoss
 from .model_selection import MultilabelStratifiedGroupKFold, multilabel_train_test_split
@@ -28,6 +33,7 @@ from .neural_net import HPAClassifier
 from .nn import SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
 from .thresholding import ThresholdOptimizer
+from .utils import safe_indexing
 
 #: The thresholds :func:`fit_with_thresholds` learns by default, chosen by the threshold study
 #: (``benchmarks/bench_threshold_generalization.py``): per class, with no class predicted more
@@ -85,7 +91,12 @@ def skhpa_recipe(
     verbose=0,
     **params,
 ):
-    """The skhpa recipe's network (thresholds come from :func:`fit_with_thresholds`).
+    """The skhpa recipe's network (its decisions come from :func:`fit_with_thresholds`).
+
+    The network keeps ``threshold=0.5`` and ``min_labels=0``: the
+    :class:`~skhpa.ThresholdOptimizer` of :func:`fit_with_thresholds` owns the
+    thresholds and the at-least-one-label rule (pass ``min_labels=1`` here to
+    use the network on its own with that rule).
 
     ``train_split=None``: the multilabel-stratified held-out part that
     :func:`fit_with_thresholds` keeps for the thresholds is the validation
@@ -113,7 +124,6 @@ def skhpa_recipe(
         lr=lr,
         tta=tta,
         balanced_sampling=balanced_sampling,
-        min_labels=1,
         train_split=train_split,
         device=device,
         random_state=random_state,
@@ -216,7 +226,9 @@ def fit_with_thresholds(
         Pull per-class thresholds toward the global one (a pseudo-count of
         positives); see :class:`~skhpa.ThresholdOptimizer`.
     min_labels : {0, 1}, default=1
-        At least one label per image.
+        At least one label per image. The returned ThresholdOptimizer owns it
+        (and the thresholds); the estimator's own ``threshold`` and
+        ``min_labels``, if it has any, play no part in its predictions.
     n_jobs : int, default=None
         Folds fitted in parallel (keep None for a GPU network).
     random_state : int, default=0
@@ -272,6 +284,6 @@ def fit_with_thresholds(
         n_splits = max(2, int(round(1 / valid_size)))
         cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
         tr, va = next(cv.split(idx, Y, groups))
-    estimator.fit(_safe_indexing(X, tr), Y[tr])
+    estimator.fit(safe_indexing(X, tr), Y[tr])
     opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
-    return opt.fit(_safe_indexing(X, va), Y[va])
+    return opt.fit(safe_indexing(X, va), Y[va])

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from skhpa.persistence import ModelFileError, model_file_info
 from skhpa.preprocessing import ChannelSelector, ChannelStandardizer, Resize
 from skhpa.recipes import fit_with_thresholds, seed_recipe
 from skhpa.resampling import MLROS
+
+DATA = Path(__file__).parent / "data" / "model_files"
 
 
 @pytest.fixture(scope="module")
@@ -185,12 +188,70 @@ def test_weights_that_do_not_fit_are_refused(data, tmp_path):
 
 
 def test_unknown_format_version(tmp_path):
+    from skhpa.persistence._safe import FORMAT_VERSION
+
     path = save_model(Resize(8), tmp_path / "m.skhpa")
+    current = f'"format_version": {FORMAT_VERSION}'.encode()
     bad = _rewrite(
         path,
         tmp_path / "v.skhpa",
         "manifest.json",
-        lambda b: b.replace(b'"format_version": 1', b'"format_version": 99'),
+        lambda b: b.replace(current, b'"format_version": 99'),
     )
     with pytest.raises(ModelFileError, match="format version 99 is not supported"):
         load_model(bad)
+
+
+def test_version_1_files_still_load(tmp_path):
+    # written by skhpa 0.1.0.dev0 before the persistence hook (format version 1; see
+    # tests/data/SOURCES.md): a ThresholdOptimizer around a frozen MLPNet network
+    model = load_model(DATA / "model_v1.skhpa")
+    expected = np.load(DATA / "model_v1_expected.npz")
+    assert model_file_info(DATA / "model_v1.skhpa")["format_version"] == 1
+    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected["proba"])
+    np.testing.assert_array_equal(model.predict(expected["X"]), expected["pred"])
+    assert model.predict(expected["X"]).dtype == expected["pred"].dtype
+    # saved again, it is a current-version file that loads to the same predictions
+    again = save_model(model, tmp_path / "v2.skhpa")
+    assert model_file_info(again)["format_version"] == 2
+    np.testing.assert_array_equal(load_model(again).predict(expected["X"]), expected["pred"])
+
+
+def test_persistence_goes_through_the_estimators_hook(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        Resize, "__skhpa_getstate__", lambda self: {"custom": (1, "a")}, raising=False
+    )
+    monkeypatch.setattr(
+        Resize, "__skhpa_setstate__", lambda self, state: seen.append(state), raising=False
+    )
+    path = save_model(Resize(8).fit(np.zeros((1, 1, 2, 2))), tmp_path / "h.skhpa")
+    with zipfile.ZipFile(path) as zf:
+        state = json.loads(zf.read("config.json"))["estimator"]["state"]
+    assert state == {"custom": {"__tuple__": [1, "a"]}}  # n_features_in_ not stored: the hook
+    loaded = load_model(path)
+    assert seen == [{"custom": (1, "a")}] and not hasattr(loaded, "n_features_in_")
+
+
+def test_fitted_state_without_hook_is_the_public_fitted_attributes(data, tmp_path):
+    X, _ = data
+    std = ChannelStandardizer().fit(X)
+    path = save_model(std, tmp_path / "s.skhpa")
+    with zipfile.ZipFile(path) as zf:
+        state = json.loads(zf.read("config.json"))["estimator"]["state"]
+    assert sorted(state) == ["mean_", "n_features_in_", "std_"]
+    # a forged file cannot set a private attribute on an estimator without a hook
+    forged = _forge(path, tmp_path / "f.skhpa", b'"std_"', b'"_std"')
+    with pytest.raises(ModelFileError, match="'_std' is not a fitted attribute"):
+        load_model(forged)
+
+
+def test_network_state_is_what_its_hook_returns(data, tmp_path):
+    X, Y = data
+    net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X[:32], Y[:32])
+    state = net.__skhpa_getstate__()
+    assert {"n_classes_", "channel_mean_", "_y_dtype", "weights", "history"} <= set(state)
+    with zipfile.ZipFile(save_model(net, tmp_path / "n.skhpa")) as zf:
+        stored = json.loads(zf.read("config.json"))["estimator"]["state"]
+    assert sorted(stored) == sorted(state)
+    assert HPAClassifier(SeedCNN).__skhpa_getstate__() == {}  # unfitted: nothing to store

@@ -57,6 +57,61 @@ def test_exact_search_matches_brute_force(y, seed, levels):
         assert np.isclose(si, f1_score(y, (p >= ti).astype(int), zero_division=0.0))
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 40),
+    beta=st.sampled_from([0.5, 1.0, 2.0]),
+)
+def test_best_fbeta_scores_match_brute_force(seed, n, beta):
+    from sklearn.metrics import fbeta_score
+
+    from skhpa.thresholding import best_fbeta_scores
+
+    rng = np.random.default_rng(seed)
+    Y = (rng.random((n, 3)) < [0.5, 0.1, 0.0]).astype(int)
+    P = rng.integers(0, 6, (n, 3)) / 5  # ties
+    scores = best_fbeta_scores(Y, P, beta=beta)
+    for k in range(3):
+        if not Y[:, k].any():
+            assert np.isnan(scores[k])  # no positive: no score to reach
+            continue
+        brute = max(
+            fbeta_score(Y[:, k], (P[:, k] >= t).astype(int), beta=beta, zero_division=0.0)
+            for t in np.append(np.unique(P[:, k]), np.inf)
+        )
+        assert np.isclose(scores[k], brute)
+
+
+def test_fbeta_from_counts_is_sklearns_fbeta():
+    from sklearn.metrics import fbeta_score
+
+    from skhpa.thresholding._search import fbeta_at, fbeta_from_counts, sort_columns
+
+    y = np.array([1, 0, 1, 1, 0, 0, 0])
+    pred = np.array([1, 1, 0, 1, 0, 0, 1])
+    tp, n_pred, n_pos = int((y & pred).sum()), int(pred.sum()), int(y.sum())
+    for beta in (0.5, 1.0, 3.0):
+        expected = fbeta_score(y, pred, beta=beta)
+        assert np.isclose(fbeta_from_counts(tp, n_pred, n_pos, beta), expected)
+        p = np.where(pred == 1, 0.9, 0.1)
+        presorted = sort_columns(y[:, None], p[:, None])[0]
+        assert np.isclose(fbeta_at(presorted, 0.5, beta), expected)
+    assert fbeta_from_counts(0, 0, 0) == 0.0  # nothing to find, nothing predicted
+
+
+def test_check_multilabel_cv_lives_in_model_selection():
+    import skhpa.thresholding
+    from skhpa.model_selection import check_multilabel_cv
+
+    assert skhpa.thresholding.check_multilabel_cv is check_multilabel_cv  # still importable
+    cv = check_multilabel_cv(4, random_state=2)
+    assert isinstance(cv, MultilabelStratifiedKFold) and cv.shuffle and cv.n_splits == 4
+    assert check_multilabel_cv(None).n_splits == 5
+    splitter = ShuffleSplit(2)
+    assert check_multilabel_cv(splitter) is splitter
+
+
 def test_fbeta_curve_beta():
     y = np.array([1, 0, 1, 0, 0, 1])
     p = np.array([0.9, 0.8, 0.4, 0.3, 0.2, 0.1])

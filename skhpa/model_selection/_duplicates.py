@@ -41,7 +41,8 @@ from joblib import Parallel, delayed
 from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils import Interval, validate_params
 
 _THUMB = 32  # thumbnail side (px)
 _WIN = 24  # side of the described central window

@@ -3,11 +3,12 @@
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets import CHANNELS
+from ..utils import Interval, channel_mean_std
+from ..utils import fit_context as _fit_context
 from ._decode import resize_plane
 
 
@@ -182,17 +183,8 @@ class ChannelStandardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     def fit(self, X, y=None):
         """Per-channel mean and std over samples and pixels (streaming)."""
         X = _check_images(X)
-        c = X.shape[1]
-        s1, s2, n = np.zeros(c), np.zeros(c), 0
-        for start in range(0, len(X), self.chunk_size):
-            chunk = np.asarray(X[start : start + self.chunk_size], dtype=np.float64)
-            s1 += chunk.sum(axis=(0, 2, 3))
-            s2 += (chunk * chunk).sum(axis=(0, 2, 3))
-            n += chunk.shape[0] * chunk.shape[2] * chunk.shape[3]
-        self.mean_ = s1 / n
-        var = np.maximum(s2 / n - self.mean_**2, 0)
-        self.std_ = np.where(var > 0, np.sqrt(var), 1.0)
-        self.n_features_in_ = c
+        self.mean_, self.std_ = channel_mean_std(X, chunk_size=self.chunk_size)
+        self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..datasets import CHANNELS, IMAGE_EXTENSIONS
-from ..utils import atomic_write, validate_sample_id
+from ..utils import Interval, atomic_write, validate_sample_id
+from ..utils import fit_context as _fit_context
 from ._decode import ImageReadError, native_shape, read_sample
 
 _CACHE_FORMAT = 2

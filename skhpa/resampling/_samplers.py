@@ -11,11 +11,16 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_parameter_constraints
-from sklearn.utils.validation import _num_samples
+from sklearn.utils import check_random_state
 
-from ..utils import check_multilabel_target
+from ..utils import (
+    HasMethods,
+    Interval,
+    check_multilabel_target,
+    check_n_samples,
+    validate_parameter_constraints,
+)
+from ..utils import safe_indexing as _safe_indexing
 
 
 def imbalance_ratios(Y):
@@ -103,9 +108,7 @@ class _MultilabelSampler(BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y (a multilabel indicator matrix)")
         Y = check_multilabel_target(y, name="y")
-        n = _num_samples(X)
-        if n != len(Y):
-            raise ValueError(f"X has {n} samples but y has {len(Y)} rows")
+        check_n_samples(X, Y)
         return Y
 
     def fit_resample(self, X, y, **params):

@@ -4,14 +4,26 @@ import numbers
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import fbeta_score
-from sklearn.utils import _safe_indexing, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ..utils import MacroF1ScoreMixin, check_multilabel_target, set_multilabel_tags
+from ..model_selection import MultilabelStratifiedGroupKFold, check_multilabel_cv
+from ..utils import (
+    HasMethods,
+    Interval,
+    MacroF1ScoreMixin,
+    StrOptions,
+    check_multilabel_target,
+    check_n_samples,
+    fit_context,
+    fitted_attributes,
+    set_fitted_attributes,
+    set_multilabel_tags,
+)
+from ._proba import _fit_and_predict, ensemble_proba, multilabel_proba
 from ._search import (
     fbeta_at,
     fbeta_curve,
@@ -19,40 +31,9 @@ from ._search import (
     grid_curve,
     pick,
     ratio_threshold,
+    shrink_thresholds,
     sort_columns,
 )
-
-
-def multilabel_proba(estimator, X):
-    """``predict_proba`` of a multilabel estimator as an (n_samples, n_classes) array.
-
-    Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
-    HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
-    random forests); checks that every value is a finite probability.
-    """
-    P = estimator.predict_proba(X)
-    if isinstance(P, list):
-        P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
-    P = np.asarray(P, dtype=float)
-    if P.ndim != 2:
-        raise ValueError(
-            f"{type(estimator).__name__}.predict_proba returned shape {P.shape}; a multilabel "
-            "estimator must return (n_samples, n_classes)"
-        )
-    bad = ~np.isfinite(P)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise ValueError(
-            f"predict_proba returned a non-finite value ({P[r, c]}) for sample {r}, class {c}"
-        )
-    out = (P < 0) | (P > 1)
-    if out.any():
-        r, c = np.argwhere(out)[0]
-        raise ValueError(
-            f"predict_proba returned {P[r, c]} for sample {r}, class {c}; probabilities must "
-            "lie in [0, 1]"
-        )
-    return P
 
 
 def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
@@ -85,59 +66,6 @@ def _is_frozen(estimator):
     except ImportError:  # scikit-learn < 1.6
         return False
     return isinstance(estimator, FrozenEstimator)
-
-
-def check_multilabel_cv(cv, random_state=None):
-    """Like :func:`sklearn.model_selection.check_cv`, stratified for multilabel targets.
-
-    An int becomes a shuffled :class:`~skhpa.model_selection.MultilabelStratifiedKFold`
-    (scikit-learn's own ``check_cv`` would silently give an unshuffled,
-    unstratified ``KFold``); splitters and iterables pass through.
-    """
-    from sklearn.model_selection import check_cv
-
-    from ..model_selection import MultilabelStratifiedKFold
-
-    if cv is None:
-        cv = 5
-    if isinstance(cv, numbers.Integral):
-        return MultilabelStratifiedKFold(cv, shuffle=True, random_state=random_state)
-    return check_cv(cv)
-
-
-def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
-    est = clone(estimator)
-    est.fit(_safe_indexing(X, train), Y[train], **fit_params)
-    return test, multilabel_proba(est, _safe_indexing(X, test)), est if keep else None
-
-
-def ensemble_proba(estimators, X):
-    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
-    if len(estimators) == 1:
-        return multilabel_proba(estimators[0], X)
-    return np.mean([multilabel_proba(est, X) for est in estimators], axis=0)
-
-
-def shrink_thresholds(thresholds, n_positives, target, shrinkage):
-    """Pull each class's threshold toward ``target`` with weight ``m / (m + n_positives)``.
-
-    ``m = shrinkage`` acts as a pseudo-count of positives: a class with
-    ``m`` positives in the tuning data ends halfway between its own threshold
-    and ``target``; one with none gets ``target``; one with many keeps almost
-    its own.
-
-    Examples
-    --------
-    >>> from skhpa.thresholding import shrink_thresholds
-    >>> shrink_thresholds([0.2, 0.2, 0.2], [0, 10, 990], 0.4, shrinkage=10).round(3).tolist()
-    [0.4, 0.3, 0.202]
-    """
-    thresholds = np.asarray(thresholds, dtype=float)
-    n_positives = np.asarray(n_positives, dtype=float)
-    if shrinkage == 0:
-        return thresholds.copy()
-    w = shrinkage / (shrinkage + n_positives)
-    return w * target + (1 - w) * thresholds
 
 
 def _estimator_has(attr):
@@ -350,7 +278,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None, **fit_params):
         """Learn the thresholds (and refit the estimator).
 
@@ -377,8 +305,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             self.__dict__.pop(attr, None)
         X, y = indexable(X, y)
         Y = check_multilabel_target(y, name="y", allow_single_column=False)
-        if _num_samples(X) != len(Y):
-            raise ValueError(f"X has {_num_samples(X)} samples but y has {len(Y)} rows")
+        check_n_samples(X, Y)
         self._y_dtype = Y.dtype
         n, q = Y.shape
         prefit = self.cv == "prefit" or _is_frozen(self.estimator)
@@ -391,8 +318,6 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         else:
             cv = check_multilabel_cv(self.cv, self.random_state)
             if groups is not None and isinstance(self.cv, numbers.Integral):
-                from ..model_selection import MultilabelStratifiedGroupKFold
-
                 cv = MultilabelStratifiedGroupKFold(
                     self.cv, shuffle=True, random_state=self.random_state
                 )
@@ -545,6 +470,18 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         if len(ests) == 1:
             return ests[0].decision_function(X)
         return np.mean([np.asarray(e.decision_function(X), dtype=float) for e in ests], axis=0)
+
+    # -- the skhpa persistence hook (see skhpa.persistence) --------------------------
+    def __skhpa_getstate__(self):
+        """Fitted state for :func:`skhpa.save_model`: the fitted attributes and y's dtype."""
+        state = fitted_attributes(self)
+        if "_y_dtype" in vars(self):
+            state["_y_dtype"] = self._y_dtype
+        return state
+
+    def __skhpa_setstate__(self, state):
+        """Restore what :meth:`__skhpa_getstate__` returned (used by :func:`skhpa.load_model`)."""
+        set_fitted_attributes(self, state, private=("_y_dtype",))
 
     def __sklearn_tags__(self):
         tags = set_multilabel_tags(super().__sklearn_tags__())

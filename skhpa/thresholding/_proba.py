@@ -1,0 +1,51 @@
+"""Probabilities of multilabel estimators: both predict_proba conventions, fold ensembles."""
+
+import numpy as np
+from sklearn.base import clone
+
+from ..utils import safe_indexing
+
+
+def multilabel_proba(estimator, X):
+    """``predict_proba`` of a multilabel estimator as an (n_samples, n_classes) array.
+
+    Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
+    HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
+    random forests); checks that every value is a finite probability.
+    """
+    P = estimator.predict_proba(X)
+    if isinstance(P, list):
+        P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
+    P = np.asarray(P, dtype=float)
+    if P.ndim != 2:
+        raise ValueError(
+            f"{type(estimator).__name__}.predict_proba returned shape {P.shape}; a multilabel "
+            "estimator must return (n_samples, n_classes)"
+        )
+    bad = ~np.isfinite(P)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError(
+            f"predict_proba returned a non-finite value ({P[r, c]}) for sample {r}, class {c}"
+        )
+    out = (P < 0) | (P > 1)
+    if out.any():
+        r, c = np.argwhere(out)[0]
+        raise ValueError(
+            f"predict_proba returned {P[r, c]} for sample {r}, class {c}; probabilities must "
+            "lie in [0, 1]"
+        )
+    return P
+
+
+def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
+    est = clone(estimator)
+    est.fit(safe_indexing(X, train), Y[train], **fit_params)
+    return test, multilabel_proba(est, safe_indexing(X, test)), est if keep else None
+
+
+def ensemble_proba(estimators, X):
+    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
+    if len(estimators) == 1:
+        return multilabel_proba(estimators[0], X)
+    return np.mean([multilabel_proba(est, X) for est in estimators], axis=0)
