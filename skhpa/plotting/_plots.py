@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..datasets import CHANNELS, CLASS_NAMES
+from ..utils import CHANNELS, CLASS_NAMES
 
 
 def _plt():

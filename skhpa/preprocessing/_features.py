@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets import CHANNELS
+from ..utils import CHANNELS
 from ._array_transformers import _check_fitted_channels, _check_named_channels
 
 _QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)

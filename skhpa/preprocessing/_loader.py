@@ -12,8 +12,14 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 
-from ..datasets import CHANNELS, IMAGE_EXTENSIONS
-from ..utils import atomic_write, validate_sample_id
+from ..utils import (
+    CHANNELS,
+    IMAGE_EXTENSIONS,
+    atomic_write,
+    check_channels,
+    find_extension,
+    validate_sample_id,
+)
 from ._decode import ImageReadError, native_shape, read_sample
 
 _CACHE_FORMAT = 2
@@ -44,9 +50,9 @@ class _Source:
     def find_extension(self, stem):
         if self.extension is not None:
             return self.extension
-        for ext in IMAGE_EXTENSIONS:
-            if os.path.isfile(f"{stem}_{self.channels[0]}{ext}"):
-                return ext
+        ext = find_extension(stem, self.channels[0])
+        if ext is not None:
+            return ext
         hint = ""
         if self.root is not None:
             hint = (
@@ -334,13 +340,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         -------
         self : ImageLoader
         """
-        channels = tuple(self.channels)
-        if (
-            not channels
-            or any(c not in CHANNELS for c in channels)
-            or len(set(channels)) != len(channels)
-        ):
-            raise ValueError(f"channels must be distinct names from {CHANNELS}, got {channels!r}")
+        channels = check_channels(self.channels)
         if self.root is not None and not os.path.isdir(self.root):
             raise FileNotFoundError(f"image folder not found: {self.root}")
         self.channels_ = channels
