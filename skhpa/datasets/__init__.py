@@ -1,8 +1,11 @@
-"""HPA labels, the Kaggle data layout and the built-in synthetic HPA-like data."""
+"""HPA labels, the Kaggle data layout and the built-in synthetic HPA-like data.
 
+The HPA constants (:data:`CLASS_NAMES`, :data:`CHANNELS`, ...) live in
+:mod:`skhpa.utils` and are re-exported here.
+"""
+
+from ..utils import CHANNELS, CLASS_NAMES, IMAGE_EXTENSIONS, N_CLASSES
 from ._kaggle import (
-    CHANNELS,
-    IMAGE_EXTENSIONS,
     channel_paths,
     load_hpa,
     load_image_folder,
@@ -11,8 +14,6 @@ from ._kaggle import (
     write_submission,
 )
 from ._labels import (
-    CLASS_NAMES,
-    N_CLASSES,
     format_targets,
     hpa_label_matrix,
     hpa_label_sets,
