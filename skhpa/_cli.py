@@ -77,15 +77,12 @@ def _fraction(text):
 
 
 def _channels(text):
-    from .datasets import CHANNELS
+    from .utils import check_channels
 
-    channels = tuple(c.strip() for c in text.split(",") if c.strip())
-    bad = [c for c in channels if c not in CHANNELS]
-    if not channels or bad or len(set(channels)) != len(channels):
-        raise argparse.ArgumentTypeError(
-            f"channels must be a comma-separated subset of {','.join(CHANNELS)}, got {text!r}"
-        )
-    return channels
+    try:
+        return check_channels(c.strip() for c in text.split(",") if c.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -163,7 +160,7 @@ def _loader_of(model):
 
 
 def _threshold_table(thresholds):
-    from .datasets import CLASS_NAMES
+    from .utils import CLASS_NAMES
 
     lines = ["  class                               threshold"]
     lines += [
@@ -388,8 +385,8 @@ def _test_images(folder, channels):
 
 def _cmd_predict(args):
     from .datasets import read_labels_csv, read_submission
-    from .inference import predict_submission
     from .metrics import per_class_report
+    from .submission import predict_submission
 
     device = _device_in_use(args.device)
     model, key = _load_model_file(args.model, args.device)
