@@ -44,6 +44,14 @@ def _share_out(demand, tie, k, rng):
     return alloc
 
 
+def _rarest_label(remaining_pos):
+    """The label with the fewest positives still to hand out (lowest index on ties), or None."""
+    active = remaining_pos > 0
+    if not active.any():
+        return None
+    return int(np.flatnonzero(active)[np.argmin(remaining_pos[active])])
+
+
 def iterative_assign(Y, ratios, rng, *, shuffle):
     """Assign each row of the indicator matrix ``Y`` to a fold.
 
@@ -88,11 +96,7 @@ def iterative_assign(Y, ratios, rng, *, shuffle):
         remaining_pos[:] -= sets[s] * sizes[s]
         unassigned[s] = False
 
-    while True:
-        active = remaining_pos > 0
-        if not active.any():
-            break
-        label = int(np.flatnonzero(active)[np.argmin(remaining_pos[active])])
+    while (label := _rarest_label(remaining_pos)) is not None:
         for s in set_order:
             if unassigned[s] and sets[s, label]:
                 assign(s)
@@ -134,11 +138,7 @@ def iterative_assign_groups(Y, groups, ratios, rng, *, shuffle):
         remaining_pos[:] -= counts[g]
         unassigned[g] = False
 
-    while True:
-        active = remaining_pos > 0
-        if not active.any():
-            break
-        label = int(np.flatnonzero(active)[np.argmin(remaining_pos[active])])
+    while (label := _rarest_label(remaining_pos)) is not None:
         cand = np.flatnonzero(unassigned & (counts[:, label] > 0))
         # Large groups first (they are the hardest to balance), random among equals.
         cand = cand[np.lexsort((tiebreak[cand], -gsize[cand]))]
