@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import format_targets
+from .datasets import write_target_rows
 from .utils import N_CLASSES, atomic_write, check_multilabel_target, validate_sample_id
 
 _HEADER = "Id,Predicted\n"
@@ -215,7 +215,6 @@ def predict_submission(
     written = 0
     try:
         with open(partial, "a", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
             for s in starts:
                 e = min(s + chunk_size, len(ids))
                 Y = model.predict(X[s:e])
@@ -224,7 +223,7 @@ def predict_submission(
                 )
                 if len(Y) != e - s:
                     raise ValueError(f"the model returned {len(Y)} rows for {e - s} samples")
-                writer.writerows(zip(ids[s:e], format_targets(Y)))
+                write_target_rows(fh, ids[s:e], Y)
                 fh.flush()
                 os.fsync(fh.fileno())
                 written += e - s

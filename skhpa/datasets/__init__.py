@@ -12,6 +12,7 @@ from ._kaggle import (
     read_labels_csv,
     read_submission,
     write_submission,
+    write_target_rows,
 )
 from ._labels import (
     format_targets,
@@ -39,4 +40,5 @@ __all__ = [
     "read_submission",
     "write_hpa_like",
     "write_submission",
+    "write_target_rows",
 ]

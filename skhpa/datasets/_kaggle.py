@@ -348,18 +348,46 @@ def write_submission(ids, Y, path):
 
 
 def write_kaggle_csv(path, ids, Y, target_column):
-    """Write ``Id,{target_column}`` rows (``Y`` as Kaggle ``Target`` strings), atomically.
+    """Write a whole ``Id,{target_column}`` file with :func:`write_target_rows`, atomically.
 
-    The one writer of the layout's CSV files (``train.csv``, submissions, ...);
     ``ids`` may be empty (a header only). The caller checks ``ids`` and ``Y``.
     """
     path = Path(path)
     with atomic_write(path, "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["Id", target_column])
-        if len(ids):
-            writer.writerows(zip(ids, format_targets(Y)))
+        csv.writer(fh, lineterminator="\n").writerow(["Id", target_column])
+        write_target_rows(fh, ids, Y)
     return path
+
+
+def write_target_rows(fh, ids, Y):
+    """Write ``Id,Target`` rows to an open CSV file, with ``Y`` as Kaggle ``Target`` strings.
+
+    The one place that writes the rows of the Kaggle layout's CSV files
+    (``train.csv``, ``test_labels.csv``, submissions): :func:`write_submission`
+    and :func:`~skhpa.datasets.write_hpa_like` write whole files with it,
+    :func:`skhpa.submission.predict_submission` appends chunk after chunk.
+
+    Parameters
+    ----------
+    fh : text file
+        Open for writing, with ``newline=""`` when it is a real file.
+    ids : sequence of str
+        Sample Ids (already checked).
+    Y : array-like of shape (len(ids), n_classes)
+        0/1 indicator matrix; ignored when ``ids`` is empty.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from skhpa.datasets import write_target_rows
+    >>> fh = io.StringIO()
+    >>> write_target_rows(fh, ["a", "b"], np.array([[1, 0, 1], [0, 0, 0]]))
+    >>> fh.getvalue().splitlines()
+    ['a,0 2', 'b,']
+    """
+    if len(ids):
+        csv.writer(fh, lineterminator="\n").writerows(zip(ids, format_targets(Y)))
 
 
 def read_submission(path):
@@ -381,4 +409,5 @@ __all__ = [
     "read_labels_csv",
     "read_submission",
     "write_submission",
+    "write_target_rows",
 ]
