@@ -1,7 +1,6 @@
 """``python -m skhpa demo``: the whole library on the built-in synthetic HPA-like data."""
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -261,7 +260,6 @@ def _figures(out, X_test, Y_test, pred_seed, pred_skhpa, model):
 
 
 def _save(fig, path):
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=90)
-    os.replace(tmp, path)
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=90)
     return path.name

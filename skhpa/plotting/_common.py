@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..datasets import CLASS_NAMES
+from ..utils import CLASS_NAMES
 
 
 def pyplot():

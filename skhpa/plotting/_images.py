@@ -7,7 +7,7 @@ width available and their drawing live here, shared with :class:`MontageDisplay`
 
 import numpy as np
 
-from ..datasets import CHANNELS
+from ..utils import CHANNELS
 from ._common import class_names, pyplot
 
 _RIGHT = "tab:green"

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from ..datasets import CHANNELS
-from ..utils import check_multilabel_target
+from ..utils import CHANNELS, check_multilabel_target
 from ._common import class_names, pyplot
 from ._images import (
     _LINE_SPACING,

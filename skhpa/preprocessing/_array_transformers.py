@@ -6,10 +6,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets import CHANNELS
-from ..utils import Interval, channel_mean_std
+from ..utils import CHANNELS, Interval, channel_mean_std
 from ..utils import fit_context as _fit_context
 from ._decode import resize_plane
+
+
+class _ImageInputMixin:
+    """Tags of a transformer whose input is an image array (n, C, H, W), not a 2-D table."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
 
 
 def _check_images(X, name="X"):
@@ -45,7 +54,7 @@ def _check_fitted_channels(est, X):
     return X
 
 
-class ChannelSelector(TransformerMixin, BaseEstimator):
+class ChannelSelector(_ImageInputMixin, TransformerMixin, BaseEstimator):
     """Select and reorder channels of an image array.
 
     Parameters
@@ -90,14 +99,8 @@ class ChannelSelector(TransformerMixin, BaseEstimator):
         X = _check_fitted_channels(self, X)
         return np.asarray(X[:, self.indices_])
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
 
-
-class Resize(TransformerMixin, BaseEstimator):
+class Resize(_ImageInputMixin, TransformerMixin, BaseEstimator):
     """Resize every image of an array to ``image_size`` x ``image_size``.
 
     uint8 input: Pillow's box (area) filter when shrinking, bilinear when
@@ -141,14 +144,8 @@ class Resize(TransformerMixin, BaseEstimator):
         kwargs = {} if mode == "area" else {"align_corners": False}
         return F.interpolate(t, size=(s, s), mode=mode, **kwargs).numpy()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
 
-
-class ChannelStandardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class ChannelStandardizer(_ImageInputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize each channel with a mean and std learned in ``fit``.
 
     ``fit`` streams over the samples in chunks (works on a
@@ -195,9 +192,3 @@ class ChannelStandardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         return (X - self.mean_[None, :, None, None].astype(np.float32)) / self.std_[
             None, :, None, None
         ].astype(np.float32)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..datasets import CHANNELS
+from ..utils import check_channels
 
 
 class ImageReadError(ValueError):
@@ -66,8 +66,7 @@ def read_channel(path, channel, *, sample_id=None):
     not a warning.
     """
     who = f"sample {sample_id!r}, " if sample_id is not None else ""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
+    check_channels((channel,), name="channel")
     with _open_image(path, who) as im:
         im.load()
         mode = im.mode

@@ -7,10 +7,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets import CHANNELS
-from ..utils import Interval
+from ..utils import CHANNELS, Interval
 from ..utils import fit_context as _fit_context
-from ._array_transformers import _check_fitted_channels, _check_named_channels
+from ._array_transformers import _check_fitted_channels, _check_named_channels, _ImageInputMixin
 
 _QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 _SHIFTS = (1, 2, 4)
@@ -76,7 +75,7 @@ def _overlap_stats(g, r, threshold):
     return np.stack([pearson, manders, np.log(enrichment + 1e-3)], axis=1)
 
 
-class LocalizationFeatures(TransformerMixin, BaseEstimator):
+class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
     """Per-image features of the protein channel and its overlap with the reference channels.
 
     A fast baseline that needs no network, in the tradition of the subcellular
@@ -213,7 +212,5 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
         tags.requires_fit = True
         return tags

@@ -11,8 +11,15 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..datasets import CHANNELS, IMAGE_EXTENSIONS
-from ..utils import Interval, atomic_write, validate_sample_id
+from ..utils import (
+    CHANNELS,
+    IMAGE_EXTENSIONS,
+    Interval,
+    atomic_write,
+    check_channels,
+    find_extension,
+    validate_sample_id,
+)
 from ..utils import fit_context as _fit_context
 from ._decode import ImageReadError, native_shape, read_sample
 
@@ -44,9 +51,9 @@ class _Source:
     def find_extension(self, stem):
         if self.extension is not None:
             return self.extension
-        for ext in IMAGE_EXTENSIONS:
-            if os.path.isfile(f"{stem}_{self.channels[0]}{ext}"):
-                return ext
+        ext = find_extension(stem, self.channels[0])
+        if ext is not None:
+            return ext
         hint = ""
         if self.root is not None:
             hint = (
@@ -334,13 +341,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         -------
         self : ImageLoader
         """
-        channels = tuple(self.channels)
-        if (
-            not channels
-            or any(c not in CHANNELS for c in channels)
-            or len(set(channels)) != len(channels)
-        ):
-            raise ValueError(f"channels must be distinct names from {CHANNELS}, got {channels!r}")
+        channels = check_channels(self.channels)
         if self.root is not None and not os.path.isdir(self.root):
             raise FileNotFoundError(f"image folder not found: {self.root}")
         self.channels_ = channels
