@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from imblearn.pipeline import Pipeline as ImbPipeline
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
@@ -297,3 +298,16 @@ def test_tampered_features_recipe_is_refused(features_model, tmp_path):
     evil = _forge(path, tmp_path / "tag.skhpa", b'"__tuple__"', b'"__set__"')
     with pytest.raises(ModelFileError, match="unexpected value at"):
         load_model(evil)
+
+
+def test_round_trip_binary_threshold_optimizer(tmp_path):
+    """A 1-D binary target: the loaded optimizer still predicts labels, 1-D."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + rng.normal(size=120) > 0.8, "pos", "neg")
+    opt = ThresholdOptimizer(LogisticRegression(), cv=3, random_state=0).fit(X, y)
+    loaded = load_model(save_model(opt, tmp_path / "b.skhpa"))
+    assert loaded.predict(X).shape == (120,)
+    np.testing.assert_array_equal(loaded.predict(X), opt.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), opt.predict_proba(X))
+    assert loaded.classes_.tolist() == ["neg", "pos"]
