@@ -138,8 +138,8 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
     One logistic regression per class on :class:`~skhpa.preprocessing.LocalizationFeatures`
     (the protein channel's statistics and, unless ``green_only``, its overlap with the
     reference channels). Fits in seconds; pair it with :func:`fit_with_thresholds` or a
-    :class:`~skhpa.ThresholdOptimizer`. It holds a LogisticRegression, which
-    :func:`skhpa.save_model` does not store: persist it with :func:`skhpa.persistence.dump_joblib`.
+    :class:`~skhpa.ThresholdOptimizer`. :func:`skhpa.save_model` stores it (fitted or not)
+    without pickle.
 
     Parameters
     ----------

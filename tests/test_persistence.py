@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from skhpa import HPAClassifier, ThresholdOptimizer, load_model, save_model
@@ -18,7 +20,7 @@ from skhpa.model_selection import MultilabelStratifiedKFold
 from skhpa.nn import SeedCNN
 from skhpa.persistence import ModelFileError, model_file_info
 from skhpa.preprocessing import ChannelSelector, ChannelStandardizer, Resize
-from skhpa.recipes import fit_with_thresholds, seed_recipe
+from skhpa.recipes import features_recipe, fit_with_thresholds, seed_recipe
 from skhpa.resampling import MLROS
 
 DATA = Path(__file__).parent / "data" / "model_files"
@@ -111,8 +113,8 @@ def test_unfitted_and_imblearn_pipeline_round_trip(tmp_path):
 
 
 def test_refuses_what_needs_pickle(tmp_path):
-    with pytest.raises(TypeError, match="LogisticRegression"):
-        save_model(ThresholdOptimizer(LogisticRegression()), tmp_path / "x.skhpa")
+    with pytest.raises(TypeError, match="KNeighborsClassifier"):
+        save_model(ThresholdOptimizer(KNeighborsClassifier()), tmp_path / "x.skhpa")
     with pytest.raises(TypeError, match="scoring"):
         save_model(ThresholdOptimizer(ChannelSelector(), scoring=len), tmp_path / "x.skhpa")
     assert not (tmp_path / "x.skhpa").exists()  # nothing half-written
@@ -255,3 +257,57 @@ def test_network_state_is_what_its_hook_returns(data, tmp_path):
         stored = json.loads(zf.read("config.json"))["estimator"]["state"]
     assert sorted(stored) == sorted(state)
     assert HPAClassifier(SeedCNN).__skhpa_getstate__() == {}  # unfitted: nothing to store
+
+
+@pytest.fixture(scope="module")
+def features_model():
+    X, Y = make_hpa_like(60, image_size=16, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # OneVsRest: a label present in every row
+        return features_recipe().fit(X, Y), X
+
+
+def test_round_trip_features_recipe(features_model, tmp_path):
+    """StandardScaler, OneVsRestClassifier(LogisticRegression) and its constant-column models."""
+    model, X = features_model
+    loaded = load_model(save_model(model, tmp_path / "f.skhpa"))
+    clf, loaded_clf = model.named_steps["clf"], loaded.named_steps["clf"]
+    assert [type(e).__name__ for e in loaded_clf.estimators_] == [
+        type(e).__name__ for e in clf.estimators_
+    ]
+    np.testing.assert_array_equal(
+        loaded.named_steps["scale"].scale_, model.named_steps["scale"].scale_
+    )
+    P = model.predict_proba(X)
+    assert P.shape == (60, 28) and np.ptp(P) > 0
+    np.testing.assert_array_equal(loaded.predict_proba(X), P)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_tampered_features_recipe_is_refused(features_model, tmp_path):
+    model, _ = features_model
+    path = save_model(model, tmp_path / "f.skhpa")
+    evil = _forge(
+        path,
+        tmp_path / "cls.skhpa",
+        b'"sklearn.linear_model.LogisticRegression"',
+        b'"sklearn.svm.SVC"',
+    )
+    with pytest.raises(ModelFileError, match="'sklearn.svm.SVC', which is not an allowed class"):
+        load_model(evil)
+    evil = _forge(path, tmp_path / "tag.skhpa", b'"__tuple__"', b'"__set__"')
+    with pytest.raises(ModelFileError, match="unexpected value at"):
+        load_model(evil)
+
+
+def test_round_trip_binary_threshold_optimizer(tmp_path):
+    """A 1-D binary target: the loaded optimizer still predicts labels, 1-D."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + rng.normal(size=120) > 0.8, "pos", "neg")
+    opt = ThresholdOptimizer(LogisticRegression(), cv=3, random_state=0).fit(X, y)
+    loaded = load_model(save_model(opt, tmp_path / "b.skhpa"))
+    assert loaded.predict(X).shape == (120,)
+    np.testing.assert_array_equal(loaded.predict(X), opt.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), opt.predict_proba(X))
+    assert loaded.classes_.tolist() == ["neg", "pos"]

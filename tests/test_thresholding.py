@@ -419,8 +419,10 @@ def test_bad_input():
     X, Y = _data(50)
     with pytest.raises(ValueError, match="'estimator' parameter .* must be an object implementing"):
         ThresholdOptimizer(StandardScaler()).fit(X, Y)
-    with pytest.raises(ValueError, match="at least 2 label columns"):
-        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).fit(X, Y[:, :1])
+    with pytest.raises(ValueError, match="Only binary classification .* multiclass"):
+        ThresholdOptimizer(LogisticRegression()).fit(X, Y[:, 0] + Y[:, 1] * 2)
+    with pytest.raises(ValueError, match=r"1 class: \[0\]"):
+        ThresholdOptimizer(LogisticRegression()).fit(X, np.zeros(len(X), dtype=int))
     with pytest.raises(ValueError, match="binary"):
         ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).fit(X, Y * 3)
     with pytest.raises(ValueError, match="'strategy' parameter"):
@@ -433,3 +435,48 @@ def test_bad_input():
         ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv="prefit").fit(X, Y)
     with pytest.raises(NotFittedError):
         ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).predict(X)
+
+
+def _binary_data(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] + rng.normal(scale=1.0, size=n) > 1.0).astype(int)  # about 24% positives
+    return X, y
+
+
+def test_binary_target_threshold_is_the_brute_force_best_f1():
+    """One class's threshold: a 1-D binary y with string labels, a prefit estimator."""
+    X, y = _binary_data()
+    labels = np.where(y == 1, "pos", "neg")
+    inner = LogisticRegression().fit(X, labels)
+    opt = ThresholdOptimizer(FrozenEstimator(inner)).fit(X, labels)
+    p = inner.predict_proba(X)[:, 1]  # classes_ sorted: "neg", "pos"
+    assert opt.classes_.tolist() == ["neg", "pos"] and opt.thresholds_.shape == (1,)
+    best = _brute_force_best_f1(y, p)
+    pred = opt.predict(X)
+    assert pred.shape == (300,) and set(pred) <= {"neg", "pos"}
+    assert np.isclose(f1_score(labels, pred, pos_label="pos"), best)
+    assert np.isclose(opt.best_scores_[0], best)
+    # the best F1 at the tuned threshold beats the 0.5 threshold of predict
+    assert best > f1_score(labels, inner.predict(X), pos_label="pos")
+    np.testing.assert_array_equal(pred == "pos", p >= opt.thresholds_[0])
+
+
+def test_binary_target_shapes_follow_y():
+    """1-D in, 1-D out; a single label column keeps the multilabel shapes; same thresholds."""
+    X, y = _binary_data()
+    one_d = ThresholdOptimizer(LogisticRegression(), cv=3, random_state=0).fit(X, y)
+    P = one_d.predict_proba(X)
+    assert P.shape == (300, 2) and np.allclose(P.sum(axis=1), 1)
+    np.testing.assert_allclose(P[:, 1], one_d.estimator_.predict_proba(X)[:, 1])
+    assert one_d.decision_function(X).shape == (300,)
+    assert one_d.predict(X).shape == (300,) and one_d.classes_.tolist() == [0, 1]
+    column = ThresholdOptimizer(
+        OneVsRestClassifier(LogisticRegression()), cv=3, random_state=0
+    ).fit(X, y[:, None].astype(np.int8))
+    assert column.predict_proba(X).shape == (300, 1)
+    Yp = column.predict(X)
+    assert Yp.shape == (300, 1) and Yp.dtype == np.int8
+    # same folds (stratified on the one column), same probabilities, same threshold
+    np.testing.assert_allclose(column.thresholds_, one_d.thresholds_)
+    np.testing.assert_array_equal(Yp[:, 0], one_d.predict(X))

@@ -59,6 +59,12 @@ ALLOWED = (
     "skhpa.model_selection.MultilabelStratifiedShuffleSplit",
     "skhpa.neural_net.MultilabelHoldout",
     "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing.StandardScaler",
+    "sklearn.preprocessing.FunctionTransformer",
+    "sklearn.preprocessing.LabelBinarizer",
+    "sklearn.linear_model.LogisticRegression",
+    "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.multiclass._ConstantPredictor",  # OneVsRest's model of a constant column
     "sklearn.frozen.FrozenEstimator",
     "imblearn.pipeline.Pipeline",
     "skhpa.nn.SeedCNN",
@@ -204,8 +210,10 @@ def save_model(estimator, path):
     """Save a fitted (or unfitted) estimator without pickle.
 
     Works for :class:`~skhpa.HPAClassifier`, :class:`~skhpa.ThresholdOptimizer`,
-    the library's transformers and resamplers, and scikit-learn / imbalanced-learn
-    Pipelines and :class:`~sklearn.frozen.FrozenEstimator` built from them. The
+    the library's transformers and resamplers, scikit-learn / imbalanced-learn
+    Pipelines and :class:`~sklearn.frozen.FrozenEstimator` built from them, and the
+    scikit-learn models the recipes use (``StandardScaler``, ``FunctionTransformer``,
+    ``LogisticRegression``, ``OneVsRestClassifier``; see :data:`ALLOWED`). The
     structure goes to JSON and every array (network weights included) to
     safetensors, in one zip file written atomically. Optimizer state is not
     saved: a loaded network predicts and can be fine-tuned, and checkpoints

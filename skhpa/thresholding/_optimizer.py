@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.metrics import fbeta_score
 from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ..model_selection import MultilabelStratifiedGroupKFold, check_multilabel_cv
@@ -75,6 +76,32 @@ def _estimator_has(attr):
         return hasattr(est, attr)
 
     return check
+
+
+def _check_target(y):
+    """The target to fit the estimator on, as an indicator matrix, and the binary classes.
+
+    A 2-D ``y`` is a multilabel indicator matrix (one column allowed): returned as is twice,
+    with ``classes`` None. A 1-D ``y`` must be binary: the estimator is fitted on it, the
+    thresholds on the indicator of ``classes[1]`` (one column).
+    """
+    if y is None:
+        raise ValueError("ThresholdOptimizer requires y to be passed, but the target y is None")
+    if hasattr(y, "toarray") or np.ndim(y) != 1:
+        Y = check_multilabel_target(y, name="y", allow_single_column=True)
+        return Y, Y, None
+    y = np.asarray(y)
+    check_classification_targets(y)
+    kind = type_of_target(y, input_name="y")
+    classes = np.unique(y)
+    if kind != "binary" or len(classes) != 2:
+        found = f"{len(classes)} class" + ("" if len(classes) == 1 else "es")
+        raise ValueError(
+            "Only binary classification is supported for a 1-D y (one class's threshold); "
+            f"the type of the target is {kind} ({found}: {classes[:5].tolist()}). Pass a "
+            "multilabel indicator matrix for several classes."
+        )
+    return y, (y == classes[1]).astype(np.int64)[:, None], classes
 
 
 class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -148,7 +175,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         of them (see the fold-ensemble benchmark).
     min_labels : {0, 1}, default=0
         With 1, a sample with no class above its threshold gets its most
-        probable class.
+        probable class. Not used with a 1-D binary ``y``.
     thresholds : "exact", int or array-like, default="exact"
         Candidate thresholds. ``"exact"`` evaluates every distinct probability
         (exact for F-beta; for a callable ``scoring`` the distinct values, or
@@ -188,8 +215,8 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     cv_results_ : dict
         ``"thresholds"`` and ``"scores"``: lists (one entry per class) of the
         candidate thresholds and their scores.
-    classes_ : ndarray of shape (n_classes,)
-        The label indices.
+    classes_ : ndarray of shape (n_classes,) or (2,)
+        The label indices; for a 1-D binary ``y``, its two labels (sorted).
     oof_proba_ : ndarray of shape (n_samples, n_classes)
         The probabilities the thresholds were learned on (NaN rows for samples
         no split put in a test set).
@@ -287,8 +314,10 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         X : array-like or indexable of length n_samples
             Whatever the estimator takes (features, images, Ids for a Pipeline
             that starts with an ImageLoader).
-        y : array-like of shape (n_samples, n_classes)
-            Multilabel 0/1 indicator matrix (at least 2 columns).
+        y : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Multilabel 0/1 indicator matrix (one column or more), or a 1-D binary
+            target (any two labels; one threshold, for ``classes_[1]``). The estimator
+            is fitted on ``y`` as given.
         groups : array-like of shape (n_samples,), default=None
             Group of each sample (e.g. :func:`~skhpa.model_selection.duplicate_groups`),
             passed to the splitter; with an int ``cv`` the folds become a
@@ -304,16 +333,17 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         for attr in ("estimator_", "estimators_"):  # a refit must not keep stale models
             self.__dict__.pop(attr, None)
         X, y = indexable(X, y)
-        Y = check_multilabel_target(y, name="y", allow_single_column=False)
+        y_fit, Y, classes = _check_target(y)
         check_n_samples(X, Y)
         self._y_dtype = Y.dtype
+        self._y_ndim = y_fit.ndim
         n, q = Y.shape
         prefit = self.cv == "prefit" or _is_frozen(self.estimator)
         if prefit:
             if not _is_frozen(self.estimator):
                 check_is_fitted(self.estimator)
             self.estimator_ = self.estimator
-            P = multilabel_proba(self.estimator_, X)
+            P = multilabel_proba(self.estimator_, X, q == 1)
             tuned = np.ones(n, dtype=bool)
         else:
             cv = check_multilabel_cv(self.cv, self.random_state)
@@ -321,10 +351,12 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
                 cv = MultilabelStratifiedGroupKFold(
                     self.cv, shuffle=True, random_state=self.random_state
                 )
-            splits = list(cv.split(X, Y, groups))
+            # the multilabel splitters made from an int take the indicator matrix; a given
+            # splitter takes y as given (a StratifiedKFold for a 1-D binary y)
+            splits = list(cv.split(X, Y if cv is not self.cv else y_fit, groups))
             keep = not self.refit  # the fold models are the model
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_and_predict)(self.estimator, X, Y, train, test, fit_params, keep)
+                delayed(_fit_and_predict)(self.estimator, X, y_fit, train, test, fit_params, keep)
                 for train, test in splits
             )
             P = np.full((n, q), np.nan)
@@ -332,7 +364,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
                 P[test] = proba
             tuned = ~np.isnan(P).any(axis=1)
             if self.refit:
-                self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
+                self.estimator_ = clone(self.estimator).fit(X, y_fit, **fit_params)
             else:
                 self.estimators_ = [est for _, _, est in results]
                 if len(self.estimators_) == 1:
@@ -341,7 +373,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             raise ValueError(f"the estimator predicts {P.shape[1]} classes but y has {q} columns")
         self.oof_proba_ = P
         self._learn_thresholds(Y[tuned], P[tuned])
-        self.classes_ = np.arange(q)
+        self.classes_ = np.arange(q) if classes is None else classes
         inner = self._fitted_estimators()[0]
         if hasattr(inner, "n_features_in_"):
             self.n_features_in_ = inner.n_features_in_
@@ -441,30 +473,71 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             return np.linspace(p.min(), p.max(), self.thresholds)
         return np.asarray(self.thresholds, dtype=float)
 
+    def _is_binary(self):
+        return getattr(self, "_y_ndim", 2) == 1
+
+    def _positive_proba(self, X):
+        """(n_samples, n_classes) probabilities; one column for a 1-D binary target."""
+        return ensemble_proba(self._fitted_estimators(), X, len(self.thresholds_) == 1)
+
     def predict(self, X):
-        """Predict the label indicator matrix with the learned thresholds.
+        """Predict with the learned thresholds.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the estimator takes.
 
         Returns
         -------
-        Y : ndarray of shape (n_samples, n_classes)
-            With the dtype of the ``y`` seen in ``fit``.
+        y : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            The label indicator matrix, with the dtype of the ``y`` seen in ``fit``;
+            for a 1-D binary ``y``, one of ``classes_`` per sample (``classes_[1]``
+            where the probability reaches the threshold).
         """
         check_is_fitted(self, "thresholds_")
-        P = self.predict_proba(X)
+        P = self._positive_proba(X)
+        if self._is_binary():
+            return self.classes_[(P[:, 0] >= self.thresholds_[0]).astype(np.intp)]
         return apply_thresholds(P, self.thresholds_, self.min_labels, self._y_dtype)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        """Per-class probabilities of the inner estimator, (n_samples, n_classes).
+        """Probabilities of the inner estimator.
 
         With ``refit=False``, the mean of the fold models' probabilities.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the estimator takes.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_classes)
+            Each class's probability; for a 1-D binary ``y``, the probabilities of
+            ``classes_[0]`` and ``classes_[1]`` (shape (n_samples, 2)).
         """
         check_is_fitted(self, "thresholds_")
-        return ensemble_proba(self._fitted_estimators(), X)
+        P = self._positive_proba(X)
+        if self._is_binary():
+            return np.column_stack([1.0 - P[:, 0], P[:, 0]])
+        return P
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The inner estimator's decision function (the fold models' mean with ``refit=False``)."""
+        """The inner estimator's decision function (the fold models' mean with ``refit=False``).
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the estimator takes.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            What the inner estimator returns: one score per sample for a 1-D binary ``y``.
+        """
         check_is_fitted(self, "thresholds_")
         ests = self._fitted_estimators()
         if len(ests) == 1:
@@ -475,16 +548,18 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     def __skhpa_getstate__(self):
         """Fitted state for :func:`skhpa.save_model`: the fitted attributes and y's dtype."""
         state = fitted_attributes(self)
-        if "_y_dtype" in vars(self):
-            state["_y_dtype"] = self._y_dtype
+        for name in ("_y_dtype", "_y_ndim"):
+            if name in vars(self):
+                state[name] = getattr(self, name)
         return state
 
     def __skhpa_setstate__(self, state):
         """Restore what :meth:`__skhpa_getstate__` returned (used by :func:`skhpa.load_model`)."""
-        set_fitted_attributes(self, state, private=("_y_dtype",))
+        set_fitted_attributes(self, state, private=("_y_dtype", "_y_ndim"))
 
     def __sklearn_tags__(self):
         tags = set_multilabel_tags(super().__sklearn_tags__())
+        tags.target_tags.single_output = True  # a 1-D binary target: one class's threshold
         try:
             inner = self.estimator.__sklearn_tags__()
             tags.input_tags = inner.input_tags

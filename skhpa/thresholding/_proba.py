@@ -6,14 +6,25 @@ from sklearn.base import clone
 from ..utils import safe_indexing
 
 
-def multilabel_proba(estimator, X):
+def multilabel_proba(estimator, X, binary=False):
     """``predict_proba`` of a multilabel estimator as an (n_samples, n_classes) array.
 
     Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
     HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
-    random forests); checks that every value is a finite probability.
+    random forests); checks that every value is a finite probability. With
+    ``binary=True`` the estimator was fitted on one class (a 1-D binary target or a
+    single label column) and the result is that class's column, of shape
+    (n_samples, 1), whether the estimator returns (n_samples, 2) or (n_samples, 1).
     """
     P = estimator.predict_proba(X)
+    if binary and not isinstance(P, list):
+        P = np.asarray(P)
+        if P.ndim != 2 or P.shape[1] not in (1, 2):
+            raise ValueError(
+                f"{type(estimator).__name__}.predict_proba returned shape {P.shape} for one "
+                "class; expected (n_samples, 2) or (n_samples, 1)"
+            )
+        P = P[:, -1:]
     if isinstance(P, list):
         P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
     P = np.asarray(P, dtype=float)
@@ -41,11 +52,12 @@ def multilabel_proba(estimator, X):
 def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
     est = clone(estimator)
     est.fit(safe_indexing(X, train), Y[train], **fit_params)
-    return test, multilabel_proba(est, safe_indexing(X, test)), est if keep else None
+    proba = multilabel_proba(est, safe_indexing(X, test), binary=Y.ndim == 1 or Y.shape[1] == 1)
+    return test, proba, est if keep else None
 
 
-def ensemble_proba(estimators, X):
+def ensemble_proba(estimators, X, binary=False):
     """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
     if len(estimators) == 1:
-        return multilabel_proba(estimators[0], X)
-    return np.mean([multilabel_proba(est, X) for est in estimators], axis=0)
+        return multilabel_proba(estimators[0], X, binary)
+    return np.mean([multilabel_proba(est, X, binary) for est in estimators], axis=0)
