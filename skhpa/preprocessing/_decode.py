@@ -64,6 +64,24 @@ def read_channel(path, channel, *, sample_id=None):
     RGB files (HPA v18 JPEG) keep the component named by ``channel`` (yellow:
     the mean of red and green). Pillow's decompression-bomb limit is an error,
     not a warning.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The image file.
+    channel : {"red", "green", "blue", "yellow"}
+        The channel the file holds (or, for an RGB file, the one to keep).
+    sample_id : str, default=None
+        Named in the error message when the file cannot be read.
+
+    Returns
+    -------
+    image : ndarray of shape (height, width), dtype uint8
+
+    Raises
+    ------
+    ImageReadError
+        The file is missing, truncated, too large or of an unsupported mode.
     """
     who = f"sample {sample_id!r}, " if sample_id is not None else ""
     if channel not in CHANNELS:

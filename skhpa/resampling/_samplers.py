@@ -24,7 +24,19 @@ from ..utils import safe_indexing as _safe_indexing
 
 
 def imbalance_ratios(Y):
-    """IRLbl per label: count of the most frequent label / count of this label (inf if absent)."""
+    """IRLbl per label: count of the most frequent label / count of this label.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_samples, n_labels)
+        Multilabel indicator matrix.
+
+    Returns
+    -------
+    ratios : ndarray of shape (n_labels,)
+        1 for the most frequent label, larger for rarer ones, inf for a label
+        that never occurs.
+    """
     counts = np.asarray(Y).sum(0).astype(float)
     with np.errstate(divide="ignore"):
         return np.where(counts > 0, counts.max() / counts, np.inf)
@@ -119,6 +131,10 @@ class _MultilabelSampler(BaseEstimator):
         X : array-like or indexable of length n_samples
             Ids, paths, images, features or a lazy image array.
         y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
 
         Returns
         -------
@@ -322,7 +338,23 @@ class LabelPowersetSampler(_MultilabelSampler):
         self.sampler = sampler
 
     def fit_resample(self, X, y, **params):
-        """Resample the label sets with the wrapped sampler."""
+        """Resample the label sets with the wrapped sampler.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            Ids, paths, images, features or a lazy image array.
+        y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            The resampled samples and their label sets.
+        """
         Y = self._check(X, y, **params)
         sets, classes = np.unique(Y, axis=0, return_inverse=True)
         classes = classes.ravel()
@@ -382,7 +414,23 @@ class MLSMOTE(_MultilabelSampler):
         self.random_state = random_state
 
     def fit_resample(self, X, y, **params):
-        """Append synthetic samples for the minority labels."""
+        """Append synthetic samples for the minority labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            ``X`` and ``y`` followed by the synthetic samples.
+        """
         Y = self._check(X, y, **params)
         X = np.asarray(X)
         if X.ndim != 2 or not np.issubdtype(X.dtype, np.number):

@@ -42,6 +42,22 @@ def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
     With ``min_labels=1`` a row with no class above its threshold gets its most
     probable class switched on (every HPA image has at least one label).
 
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_classes)
+        Probabilities.
+    thresholds : float or array-like of shape (n_classes,)
+        Decision threshold of each class.
+    min_labels : {0, 1}, default=0
+        With 1, every row gets at least its most probable class.
+    dtype : dtype, default=np.int64
+        dtype of the returned matrix.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_classes)
+        Indicator matrix of the predicted labels.
+
     Examples
     --------
     >>> import numpy as np
@@ -444,6 +460,11 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     def predict(self, X):
         """Predict the label indicator matrix with the learned thresholds.
 
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the inner estimator's ``predict_proba`` accepts.
+
         Returns
         -------
         Y : ndarray of shape (n_samples, n_classes)
@@ -455,16 +476,35 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        """Per-class probabilities of the inner estimator, (n_samples, n_classes).
+        """Per-class probabilities of the inner estimator.
 
         With ``refit=False``, the mean of the fold models' probabilities.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the inner estimator's ``predict_proba`` accepts.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self, "thresholds_")
         return ensemble_proba(self._fitted_estimators(), X)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The inner estimator's decision function (the fold models' mean with ``refit=False``)."""
+        """The inner estimator's decision function (the fold models' mean with ``refit=False``).
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the inner estimator's ``decision_function`` accepts.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes)
+        """
         check_is_fitted(self, "thresholds_")
         ests = self._fitted_estimators()
         if len(ests) == 1:

@@ -12,6 +12,18 @@ def multilabel_proba(estimator, X):
     Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
     HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
     random forests); checks that every value is a finite probability.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict_proba``
+    X : array-like or indexable of length n_samples
+        What ``estimator.predict_proba`` accepts.
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_classes), dtype float
+        The probability of each class (of the positive label, for the
+        list-of-(n, 2) convention).
     """
     P = estimator.predict_proba(X)
     if isinstance(P, list):
