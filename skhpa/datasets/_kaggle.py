@@ -362,6 +362,11 @@ def write_submission(ids, Y, path):
 def read_submission(path):
     """Read a Kaggle ``Id,Predicted`` submission file.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`

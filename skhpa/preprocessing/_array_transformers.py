@@ -123,6 +123,11 @@ class Resize(TransformerMixin, BaseEstimator):
     uint8 input: Pillow's box (area) filter when shrinking, bilinear when
     enlarging, output uint8. Float input: area interpolation in torch.
 
+    Parameters
+    ----------
+    image_size : int, default=128
+        Height and width of the output images.
+
     Examples
     --------
     >>> import numpy as np

@@ -25,6 +25,18 @@ def to_uint8(arr, mode):
     - 16-bit (``I;16``, ``I;16B``, ``I`` within 0-65535): linear full-range
       scaling ``round(x / 257)``, so 65535 -> 255 and relative intensities are
       kept across images (no per-image stretching).
+
+    Parameters
+    ----------
+    arr : ndarray
+        The decoded plane.
+    mode : str
+        Pillow's mode of the image, named in the error message.
+
+    Returns
+    -------
+    plane : ndarray, dtype uint8
+        Same shape as ``arr``.
     """
     if arr.dtype == np.uint8:
         return arr
