@@ -46,6 +46,22 @@ DEFAULT_SHRINKAGE = 0.0
 def seed_recipe(*, max_epochs=10, batch_size=64, lr=1e-3, device="auto", random_state=0, verbose=0):
     """The seed report's baseline: green only, SeedCNN, BCE, threshold 0.5.
 
+    Parameters
+    ----------
+    max_epochs : int, default=10
+    batch_size : int, default=64
+    lr : float, default=1e-3
+        Learning rate (constant: no schedule, no augmentation, no validation split).
+    device : str, default="auto"
+    random_state : int, default=0
+    verbose : int, default=0
+        Passed to :class:`~skhpa.HPAClassifier`.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        ``ChannelSelector(("green",))`` then an unfitted HPAClassifier with SeedCNN.
+
     Examples
     --------
     >>> from skhpa.recipes import seed_recipe
@@ -107,6 +123,34 @@ def skhpa_recipe(
     does not learn by itself); None turns it off. Used only when ``backbone``
     is a timm name.
 
+    Parameters
+    ----------
+    backbone : str or torch.nn.Module class, default="resnet18"
+        The network's ``module``: a timm name or a module class.
+    max_epochs : int, default=12
+    batch_size : int, default=64
+    lr : float, default=2e-3
+    tta : str or None, default="d4"
+        Test-time augmentation of ``predict_proba``.
+    balanced_sampling : bool, default=True
+        Draw training images with rare classes more often.
+    criterion : loss class, default=CombinedLoss
+    correlation_scales : tuple of int or None, default=(1, 2, 4)
+        Scales of the channel correlations the head sees (see above).
+    train_split : default=None
+        The network's own validation split; None leaves it to
+        :func:`fit_with_thresholds`.
+    device : str, default="auto"
+    random_state : int, default=0
+    verbose : int, default=0
+    **params : dict
+        Any other :class:`~skhpa.HPAClassifier` parameter (``module__*`` too).
+
+    Returns
+    -------
+    net : HPAClassifier
+        Unfitted.
+
     Examples
     --------
     >>> from skhpa.recipes import skhpa_recipe
@@ -148,6 +192,12 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
     C : float, default=0.1
         Inverse regularization strength of each logistic regression.
     max_iter : int, default=2000
+        Iterations of each logistic regression's solver.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted: [``green``,] ``features``, ``scale``, ``clf``.
 
     Examples
     --------

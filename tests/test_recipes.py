@@ -1,4 +1,5 @@
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
@@ -6,16 +7,30 @@ from skhpa import ThresholdOptimizer
 from skhpa.recipes import fit_with_thresholds, seed_recipe, skhpa_recipe
 
 
+class _RowCounter(ClassifierMixin, BaseEstimator):
+    """A one-vs-rest logistic regression that records how many rows it was fitted on."""
+
+    def fit(self, X, Y):
+        self.n_fit_rows_ = len(X)
+        self.estimator_ = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)
+
+
 def test_fit_with_thresholds_holds_out_a_stratified_part():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(300, 4))
     Y = np.stack([X[:, 0] > 1.0, X[:, 1] > 0, X[:, 2] > 0.5], axis=1).astype(int)
-    model = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X.tolist(), Y)
+    model = fit_with_thresholds(_RowCounter(), X.tolist(), Y)
     assert isinstance(model, ThresholdOptimizer)
     assert model.thresholds_.shape == (3,)
     # the network was fitted on 80 %: 240 rows
     inner = model.estimator.estimator
-    assert inner.estimators_[0].coef_.shape == (1, 4)
+    assert inner.n_fit_rows_ == 240
+    assert inner.estimator_.estimators_[0].coef_.shape == (1, 4)
     assert (model.predict(X).sum(1) >= 1).all()  # min_labels=1
 
 

@@ -393,6 +393,11 @@ def write_target_rows(fh, ids, Y):
 def read_submission(path):
     """Read a Kaggle ``Id,Predicted`` submission file.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`

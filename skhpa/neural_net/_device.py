@@ -8,7 +8,16 @@ from ..utils import iter_estimators
 
 
 def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged."""
+    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged.
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    device : str or torch.device
+    """
     if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
@@ -16,6 +25,15 @@ def resolve_device(device):
 
 def describe_device(device):
     """The device that ``device`` resolves to, in words: ``"cpu"`` or ``"cuda:0 (NVIDIA H200)"``.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` is resolved as :func:`resolve_device` does.
+
+    Returns
+    -------
+    description : str
 
     Examples
     --------

@@ -81,7 +81,18 @@ class ChannelSelector(_ImageInputMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the channel names against the input."""
+        """Check the channel names against the input.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         inp = list(self.input_channels)
         missing = [c for c in self.channels if c not in inp]
         if missing or not len(self.channels):
@@ -94,7 +105,16 @@ class ChannelSelector(_ImageInputMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Return ``X[:, indices]``."""
+        """Return ``X[:, indices]``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        X_selected : ndarray of shape (n_samples, len(channels), height, width)
+        """
         check_is_fitted(self, "indices_")
         X = _check_fitted_channels(self, X)
         return np.asarray(X[:, self.indices_])
@@ -105,6 +125,11 @@ class Resize(_ImageInputMixin, TransformerMixin, BaseEstimator):
 
     uint8 input: Pillow's box (area) filter when shrinking, bilinear when
     enlarging, output uint8. Float input: area interpolation in torch.
+
+    Parameters
+    ----------
+    image_size : int, default=128
+        Height and width of the output images.
 
     Examples
     --------
@@ -121,12 +146,32 @@ class Resize(_ImageInputMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Nothing to learn; checks the parameters."""
+        """Nothing to learn; checks the parameters.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         self.n_features_in_ = _check_images(X).shape[1]
         return self
 
     def transform(self, X):
-        """Resized copy of ``X``."""
+        """Resized copy of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        X_resized : ndarray of shape (n_samples, n_channels, image_size, image_size)
+        """
         check_is_fitted(self, "n_features_in_")
         X = np.asarray(_check_images(X))
         s = self.image_size
@@ -178,14 +223,34 @@ class ChannelStandardizer(_ImageInputMixin, OneToOneFeatureMixin, TransformerMix
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Per-channel mean and std over samples and pixels (streaming)."""
+        """Per-channel mean and std over samples and pixels (streaming).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         X = _check_images(X)
         self.mean_, self.std_ = channel_mean_std(X, chunk_size=self.chunk_size)
         self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X):
-        """float32 standardized copy of ``X``."""
+        """float32 standardized copy of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        X_standardized : ndarray of shape (n_samples, n_channels, height, width), float32
+        """
         check_is_fitted(self, "mean_")
         X = _check_fitted_channels(self, X)
         X = np.asarray(X, dtype=np.float32)

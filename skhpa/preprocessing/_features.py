@@ -152,7 +152,18 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the channel names against the input (nothing is learned)."""
+        """Check the channel names against the input (nothing is learned).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         channels = list(self.input_channels)
         if self.protein not in channels:
             raise ValueError(f"protein channel {self.protein!r} not in input_channels {channels}")
@@ -167,7 +178,17 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         return [(i, c) for i, c in enumerate(self.input_channels) if i != self.protein_index_]
 
     def get_feature_names_out(self, input_features=None):
-        """Names like ``green_s0_log_mean`` and ``green~blue_s1_manders``."""
+        """Names like ``green_s0_log_mean`` and ``green~blue_s1_manders``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the names come from the channels).
+
+        Returns
+        -------
+        names : ndarray of str objects, shape (n_features_out,)
+        """
         check_is_fitted(self, "protein_index_")
         p = self.protein
         names = [f"{p}_log_mean"]
@@ -197,7 +218,16 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         return np.hstack(parts)
 
     def transform(self, X):
-        """Features of each image, shape (n_samples, n_features_out), float64."""
+        """Features of each image.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out), float64
+        """
         check_is_fitted(self, "protein_index_")
         X = _check_fitted_channels(self, X)
         out = [

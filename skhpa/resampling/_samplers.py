@@ -153,6 +153,10 @@ class _MultilabelSampler(BaseEstimator):
         X : array-like or indexable of length n_samples
             Ids, paths, images, features or a lazy image array.
         y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
 
         Returns
         -------
@@ -370,11 +374,17 @@ class LabelPowersetSampler(_MultilabelSampler):
         Parameters
         ----------
         X : array-like or indexable of length n_samples
+            Ids, paths, images, features or a lazy image array.
         y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
 
         Returns
         -------
         X_resampled, y_resampled
+            The resampled samples and their label sets.
         """
         Y = self._check(X, y, **params)
         sets, classes, _ = unique_label_sets(Y)
@@ -448,7 +458,23 @@ class MLSMOTE(_MultilabelSampler):
         self.random_state = random_state
 
     def fit_resample(self, X, y, **params):
-        """Append synthetic samples for the minority labels."""
+        """Append synthetic samples for the minority labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            ``X`` and ``y`` followed by the synthetic samples.
+        """
         Y = self._check(X, y, **params)
         X = np.asarray(X)
         if X.ndim != 2 or not np.issubdtype(X.dtype, np.number):

@@ -43,6 +43,22 @@ def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
     With ``min_labels=1`` a row with no class above its threshold gets its most
     probable class switched on (every HPA image has at least one label).
 
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_classes)
+        Probabilities.
+    thresholds : float or array-like of shape (n_classes,)
+        Decision threshold of each class.
+    min_labels : {0, 1}, default=0
+        With 1, every row gets at least its most probable class.
+    dtype : dtype, default=np.int64
+        dtype of the returned matrix.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_classes)
+        Indicator matrix of the predicted labels.
+
     Examples
     --------
     >>> import numpy as np
@@ -488,6 +504,11 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         X : array-like or indexable of length n_samples
             What the estimator takes.
 
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the inner estimator's ``predict_proba`` accepts.
+
         Returns
         -------
         y : ndarray of shape (n_samples, n_classes) or (n_samples,)
@@ -503,14 +524,14 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        """Probabilities of the inner estimator.
+        """Per-class probabilities of the inner estimator.
 
         With ``refit=False``, the mean of the fold models' probabilities.
 
         Parameters
         ----------
         X : array-like or indexable of length n_samples
-            What the estimator takes.
+            What the inner estimator's ``predict_proba`` accepts.
 
         Returns
         -------

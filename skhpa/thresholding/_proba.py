@@ -15,6 +15,20 @@ def multilabel_proba(estimator, X, binary=False):
     ``binary=True`` the estimator was fitted on one class (a 1-D binary target or a
     single label column) and the result is that class's column, of shape
     (n_samples, 1), whether the estimator returns (n_samples, 2) or (n_samples, 1).
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict_proba``
+    X : array-like or indexable of length n_samples
+        What ``estimator.predict_proba`` accepts.
+    binary : bool, default=False
+        Keep only the positive class's column (see above).
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_classes), dtype float
+        The probability of each class (of the positive label, for the
+        list-of-(n, 2) convention).
     """
     P = estimator.predict_proba(X)
     if binary and not isinstance(P, list):
