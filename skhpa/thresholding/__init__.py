@@ -2,7 +2,8 @@
 
 # check_multilabel_cv moved to skhpa.model_selection; still importable from here
 from ..model_selection import check_multilabel_cv  # noqa: F401
-from ._optimizer import ThresholdOptimizer, apply_thresholds
+from ._decision import apply_thresholds
+from ._optimizer import ThresholdOptimizer
 from ._proba import ensemble_proba, multilabel_proba
 from ._search import best_fbeta_scores, shrink_thresholds
 
