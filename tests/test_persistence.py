@@ -52,6 +52,20 @@ def test_round_trip_threshold_optimizer_pipeline(fitted, data, tmp_path):
     assert model_file_info(path)["format"] == "skhpa-model"
 
 
+def test_wrapped_network_is_stored_once(data, tmp_path):
+    """A FrozenEstimator forwards attribute access to the network it wraps; its own state
+    must not be the network's weights a second time (the file was 2x the weights)."""
+    X, Y = data
+    fitted = fit_with_thresholds(seed_recipe(max_epochs=1, device="cpu").named_steps["net"], X, Y)
+    net = fitted.estimator_.estimator
+    assert isinstance(net, HPAClassifier)
+    weights = sum(t.numel() * t.element_size() for t in net.module_.state_dict().values())
+    path = save_model(fitted, tmp_path / "m.skhpa")
+    with zipfile.ZipFile(path) as zf:
+        stored = sum(i.file_size for i in zf.infolist() if not i.filename.endswith(".json"))
+    assert weights <= stored <= 1.05 * weights + 4096
+
+
 def test_round_trip_fold_ensemble(data, tmp_path):
     X, Y = data
     ens = ThresholdOptimizer(

@@ -106,17 +106,19 @@ def _name_of(cls):
 
 def get_fitted_state(estimator):
     """The fitted state to store: the estimator's hook, or its public fitted attributes."""
-    hook = getattr(estimator, "__skhpa_getstate__", None)
-    return fitted_attributes(estimator) if hook is None else dict(hook())
+    # looked up on the class: a wrapper that forwards attribute access (FrozenEstimator)
+    # must not hand out the hook, and so the weights, of the estimator it wraps
+    hook = getattr(type(estimator), "__skhpa_getstate__", None)
+    return fitted_attributes(estimator) if hook is None else dict(hook(estimator))
 
 
 def set_fitted_state(estimator, state):
     """Restore a fitted state: the estimator's hook, or setting public fitted attributes."""
-    hook = getattr(estimator, "__skhpa_setstate__", None)
+    hook = getattr(type(estimator), "__skhpa_setstate__", None)
     if hook is None:
         set_fitted_attributes(estimator, state)
     else:
-        hook(state)
+        hook(estimator, state)
     return estimator
 
 
