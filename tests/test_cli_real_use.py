@@ -206,9 +206,10 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=False,
-    reason="regression found at the end of session 6, after the HPAClassifier split (issue 21): "
-    "a real SIGINT in `skhpa train` no longer ends the training (a new epoch starts and the "
-    "command exits 0); the estimator-level interrupt test in test_checkpoint.py still passes",
+    reason="intermittent (session 6): failed once in the full suite under load (a new epoch "
+    "started after the SIGINT and the command exited 0), passed when the same scenario ran "
+    "alone; a SIGINT landing in some window of the epoch (validation pass or checkpoint "
+    "write?) is not yet turned into an interruption",
 )
 def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path):
     data, _, _ = trained
