@@ -20,6 +20,11 @@ persistence protocol:
   parameters; raise ValueError when the state does not fit (the loader reports it as a
   :class:`ModelFileError` naming the estimator's place in the tree).
 
+The methods are looked up on the estimator's class, never through instance attribute
+access: a wrapper that forwards attributes to the estimator it wraps (scikit-learn's
+``FrozenEstimator``) does not implement the protocol by accident, and so does not store
+the wrapped network's weights a second time.
+
 An estimator without these methods is handled by scikit-learn's naming convention: its public
 fitted attributes (``name_``, see :func:`skhpa.utils.fitted_attributes`) are stored, and only
 such names are set back. :class:`~skhpa.HPAClassifier` (weights, history, channel statistics)
