@@ -37,8 +37,8 @@ def machine():
 
 def save(name, rows, notes=""):
     """Write ``results/{name}.json`` (rows: list of dicts) and print it."""
-    RESULTS.mkdir(exist_ok=True)
     from skhpa.datasets import GENERATOR_VERSION
+    from skhpa.utils import atomic_write
 
     record = {
         "benchmark": name,
@@ -47,9 +47,8 @@ def save(name, rows, notes=""):
         "rows": rows,
         "notes": notes,
     }
-    tmp = RESULTS / f".{name}.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1))
-    os.replace(tmp, RESULTS / f"{name}.json")
+    with atomic_write(RESULTS / f"{name}.json") as fh:
+        fh.write(json.dumps(record, indent=1))
     for r in rows:
         print("  " + "  ".join(f"{k}={_fmt(v)}" for k, v in r.items()))
     return record

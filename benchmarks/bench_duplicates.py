@@ -36,14 +36,8 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from skhpa.datasets import GENERATOR_VERSION, make_hpa_like
-from skhpa.datasets._kaggle import CHANNELS
-from skhpa.datasets._synthetic import (
-    DUPLICATE_KINDS,
-    _label_set_table,
-    _one_sample,
-    _sample_seeds,
-    near_duplicate,
-)
+from skhpa.datasets._synthetic import DUPLICATE_KINDS, near_duplicate
+from skhpa.datasets._synthetic._generator import label_set_table, one_sample, sample_seeds
 from skhpa.model_selection import duplicate_groups
 from skhpa.model_selection._duplicates import _scored_pairs
 from skhpa.preprocessing import ImageLoader, read_channel
@@ -68,8 +62,8 @@ def fields(n, seed):
         X = np.load(path)
         if np.array_equal(X[:2], head):
             return X
-    seeds = _sample_seeds(seed, n)
-    sets, p = _label_set_table("hpa2018")
+    seeds = sample_seeds(seed, n)
+    sets, p = label_set_table("hpa2018")
     parts = Parallel(n_jobs=2)(
         delayed(_render_many)(seeds[s : s + 1000], sets, p) for s in range(0, n, 1000)
     )
@@ -80,7 +74,7 @@ def fields(n, seed):
 
 
 def _render_many(seeds, sets, p):
-    return np.stack([_one_sample(s, sets, p, 64, CHANNELS)[1] for s in seeds])
+    return np.stack([one_sample(s, sets, p, 64, COLORS)[1] for s in seeds])
 
 
 def pairs(groups):

@@ -171,7 +171,7 @@ done(seconds=time.perf_counter() - t, samples=len(stems), threads=torch.get_num_
 from sklearn.pipeline import Pipeline
 from skhpa import HPAClassifier
 from skhpa.datasets import load_hpa
-from skhpa.inference import predict_submission
+from skhpa.submission import predict_submission
 from skhpa.nn import SeedCNN
 from skhpa.preprocessing import ImageLoader
 train, test = load_hpa(root, "train"), load_hpa(root, "test")

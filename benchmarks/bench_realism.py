@@ -170,10 +170,10 @@ def write_range_table(real, path=RANGE_TABLE):
 
 def labelled_fields(label, n, size=SIZE):
     """``n`` synthetic fields whose only label is ``label`` (seeds 0..n-1)."""
-    from skhpa.datasets import _synthetic
+    from skhpa.datasets._synthetic import render_sample
 
     return np.stack(
-        [_synthetic._render(np.random.default_rng(i), [label], size, CHANNELS) for i in range(n)]
+        [render_sample(np.random.default_rng(i), [label], size, CHANNELS) for i in range(n)]
     )
 
 

@@ -18,7 +18,7 @@ from skhpa import HPAClassifier, move_to_device
 from skhpa.datasets import make_hpa_like
 from skhpa.nn import SeedCNN
 from skhpa.persistence import dump_joblib
-from skhpa.plotting import plot_training_curves
+from skhpa.plotting import TrainingCurveDisplay
 
 X, Y = make_hpa_like(200, image_size=32, label_distribution="flat", random_state=0)
 clf = HPAClassifier(SeedCNN, max_epochs=4, random_state=0).fit(X, Y)  # device="auto"
@@ -28,5 +28,6 @@ print(
     "identical predictions after reload:",
     np.array_equal(back.predict_proba(X), clf.predict_proba(X)),
 )
-plot_training_curves(back.history)
+# the reloaded model keeps its history: losses and validation macro-F1 per epoch
+TrainingCurveDisplay.from_estimator(back)
 plt.show()

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skhpa.datasets import CLASS_NAMES, make_hpa_like
-from skhpa.plotting import plot_montage
+from skhpa.plotting import MontageDisplay
 
 # Draw a flattened label distribution and keep the first image of each class that has it
 # as its only label.
@@ -19,5 +19,10 @@ X, Y = make_hpa_like(3000, image_size=96, label_distribution="flat", random_stat
 single = Y.sum(1) == 1
 picked = [np.flatnonzero(single & (Y[:, k] == 1))[:1] for k in range(28)]
 rows = [p[0] if len(p) else np.flatnonzero(Y[:, k])[0] for k, p in enumerate(picked)]
-fig = plot_montage(X[rows], Y[rows], n_cols=7, titles=[f"{k} {CLASS_NAMES[k]}" for k in range(28)])
+MontageDisplay.from_predictions(
+    X[rows],
+    titles=[f"{k} {CLASS_NAMES[k]}" for k in range(28)],
+    title="make_hpa_like: one field per class (96 px, flat label distribution)",
+    n_cols=7,
+)
 plt.show()

@@ -1,7 +1,6 @@
 """``python -m skhpa demo``: the whole library on the built-in synthetic HPA-like data."""
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -92,8 +91,12 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     rng = np.random.RandomState(random_state)
     sub = rng.choice(len(Y_train), size=min(cfg["grid_n"], len(Y_train)), replace=False)
     grid = GridSearchCV(
-        skhpa_recipe(
-            max_epochs=cfg["grid_epochs"], tta=None, device=device, random_state=random_state
+        skhpa_recipe(  # scored alone: the network owns min_labels here
+            max_epochs=cfg["grid_epochs"],
+            tta=None,
+            min_labels=1,
+            device=device,
+            random_state=random_state,
         ),
         {"lr": [1e-3, 3e-3], "criterion__soft_f1_weight": [0.0, 1.0]},
         cv=MultilabelStratifiedKFold(2, shuffle=True, random_state=random_state),
@@ -229,27 +232,34 @@ def _figures(out, X_test, Y_test, pred_seed, pred_skhpa, model):
     import matplotlib.pyplot as plt
 
     from .plotting import (
-        plot_montage,
-        plot_per_class_f1,
-        plot_threshold_curves,
-        plot_training_curves,
+        MontageDisplay,
+        PerClassF1Display,
+        ThresholdCurveDisplay,
+        TrainingCurveDisplay,
     )
 
     names = []
-    ax = plot_per_class_f1(Y_test, {"seed recipe": pred_seed, "skhpa recipe": pred_skhpa})
-    names.append(_save(ax.figure, out / "per_class_f1.png"))
-    fig = plot_montage(X_test[:12], Y_test[:12], predicted=pred_skhpa[:12], n_cols=6)
-    names.append(_save(fig, out / "test_montage.png"))
-    fig = plot_threshold_curves(model)
-    names.append(_save(fig, out / "threshold_curves.png"))
-    ax = plot_training_curves(model.estimator.estimator.history)  # FrozenEstimator -> network
-    names.append(_save(ax.figure, out / "training_curves.png"))
+    disp = PerClassF1Display.from_predictions(
+        Y_test, {"seed recipe": pred_seed, "skhpa recipe": pred_skhpa}
+    )
+    names.append(_save(disp.figure_, out / "per_class_f1.png"))
+    n = min(12, len(X_test))
+    disp = MontageDisplay.from_predictions(
+        X_test[:n],
+        Y_test[:n],
+        pred_skhpa[:n],
+        title=f"skhpa recipe: predictions for the first {n} test images",
+    )
+    names.append(_save(disp.figure_, out / "test_montage.png"))
+    disp = ThresholdCurveDisplay.from_estimator(model)  # the curves it chose its thresholds on
+    names.append(_save(disp.figure_, out / "threshold_curves.png"))
+    disp = TrainingCurveDisplay.from_estimator(model)  # finds the network inside
+    names.append(_save(disp.figure_, out / "training_curves.png"))
     plt.close("all")
     return names
 
 
 def _save(fig, path):
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=90)
-    os.replace(tmp, path)
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=90)
     return path.name

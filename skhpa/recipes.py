@@ -4,14 +4,20 @@
   :class:`~skhpa.nn.SeedCNN`, binary cross-entropy, a 0.5 threshold.
 - :func:`skhpa_recipe`: all 4 channels, a timm backbone whose head also sees
   the channels' pairwise correlations, focal + soft-F1 loss, class-balanced
-  batches, multilabel-stratified validation, per-class thresholds with at
-  least one label, test-time augmentation.
+  batches, test-time augmentation; with :func:`fit_with_thresholds`,
+  per-class thresholds with at least one label.
 - :func:`features_recipe`: no network; per-image localization features and a
   one-vs-rest logistic regression, fitted in seconds on a CPU.
 
 All return unfitted estimators that take image arrays (n, C, H, W) with the
 4 channels in RGBY order; :func:`fit_with_thresholds` fits one and tunes its
 thresholds on a held-out multilabel-stratified part.
+
+Who decides: on the recipe path the :class:`~skhpa.ThresholdOptimizer` that
+:func:`fit_with_thresholds` returns owns the decision, its ``thresholds_`` and
+``min_labels``; the network's own ``threshold`` and ``min_labels`` are left at
+their defaults, which a ThresholdOptimizer does not use (it reads the
+network's probabilities only). A network used on its own decides with its own.
 """
 
 import numpy as np
@@ -20,7 +26,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import _safe_indexing
 
 from .losses import CombinedLoss
 from .model_selection import MultilabelStratifiedGroupKFold, multilabel_train_test_split
@@ -28,6 +33,7 @@ from .neural_net import HPAClassifier
 from .nn import SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
 from .thresholding import ThresholdOptimizer
+from .utils import safe_indexing
 
 #: The thresholds :func:`fit_with_thresholds` learns by default, chosen by the threshold study
 #: (``benchmarks/bench_threshold_generalization.py``): per class, with no class predicted more
@@ -39,6 +45,22 @@ DEFAULT_SHRINKAGE = 0.0
 
 def seed_recipe(*, max_epochs=10, batch_size=64, lr=1e-3, device="auto", random_state=0, verbose=0):
     """The seed report's baseline: green only, SeedCNN, BCE, threshold 0.5.
+
+    Parameters
+    ----------
+    max_epochs : int, default=10
+    batch_size : int, default=64
+    lr : float, default=1e-3
+        Learning rate (constant: no schedule, no augmentation, no validation split).
+    device : str, default="auto"
+    random_state : int, default=0
+    verbose : int, default=0
+        Passed to :class:`~skhpa.HPAClassifier`.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        ``ChannelSelector(("green",))`` then an unfitted HPAClassifier with SeedCNN.
 
     Examples
     --------
@@ -85,7 +107,12 @@ def skhpa_recipe(
     verbose=0,
     **params,
 ):
-    """The skhpa recipe's network (thresholds come from :func:`fit_with_thresholds`).
+    """The skhpa recipe's network (its decisions come from :func:`fit_with_thresholds`).
+
+    The network keeps ``threshold=0.5`` and ``min_labels=0``: the
+    :class:`~skhpa.ThresholdOptimizer` of :func:`fit_with_thresholds` owns the
+    thresholds and the at-least-one-label rule (pass ``min_labels=1`` here to
+    use the network on its own with that rule).
 
     ``train_split=None``: the multilabel-stratified held-out part that
     :func:`fit_with_thresholds` keeps for the thresholds is the validation
@@ -95,6 +122,34 @@ def skhpa_recipe(
     protein-to-marker colocalization, which a backbone trained from scratch
     does not learn by itself); None turns it off. Used only when ``backbone``
     is a timm name.
+
+    Parameters
+    ----------
+    backbone : str or torch.nn.Module class, default="resnet18"
+        The network's ``module``: a timm name or a module class.
+    max_epochs : int, default=12
+    batch_size : int, default=64
+    lr : float, default=2e-3
+    tta : str or None, default="d4"
+        Test-time augmentation of ``predict_proba``.
+    balanced_sampling : bool, default=True
+        Draw training images with rare classes more often.
+    criterion : loss class, default=CombinedLoss
+    correlation_scales : tuple of int or None, default=(1, 2, 4)
+        Scales of the channel correlations the head sees (see above).
+    train_split : default=None
+        The network's own validation split; None leaves it to
+        :func:`fit_with_thresholds`.
+    device : str, default="auto"
+    random_state : int, default=0
+    verbose : int, default=0
+    **params : dict
+        Any other :class:`~skhpa.HPAClassifier` parameter (``module__*`` too).
+
+    Returns
+    -------
+    net : HPAClassifier
+        Unfitted.
 
     Examples
     --------
@@ -113,7 +168,6 @@ def skhpa_recipe(
         lr=lr,
         tta=tta,
         balanced_sampling=balanced_sampling,
-        min_labels=1,
         train_split=train_split,
         device=device,
         random_state=random_state,
@@ -128,8 +182,8 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
     One logistic regression per class on :class:`~skhpa.preprocessing.LocalizationFeatures`
     (the protein channel's statistics and, unless ``green_only``, its overlap with the
     reference channels). Fits in seconds; pair it with :func:`fit_with_thresholds` or a
-    :class:`~skhpa.ThresholdOptimizer`. It holds a LogisticRegression, which
-    :func:`skhpa.save_model` does not store: persist it with :func:`skhpa.persistence.dump_joblib`.
+    :class:`~skhpa.ThresholdOptimizer`. :func:`skhpa.save_model` stores it (fitted or not)
+    without pickle.
 
     Parameters
     ----------
@@ -138,6 +192,12 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
     C : float, default=0.1
         Inverse regularization strength of each logistic regression.
     max_iter : int, default=2000
+        Iterations of each logistic regression's solver.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted: [``green``,] ``features``, ``scale``, ``clf``.
 
     Examples
     --------
@@ -216,7 +276,9 @@ def fit_with_thresholds(
         Pull per-class thresholds toward the global one (a pseudo-count of
         positives); see :class:`~skhpa.ThresholdOptimizer`.
     min_labels : {0, 1}, default=1
-        At least one label per image.
+        At least one label per image. The returned ThresholdOptimizer owns it
+        (and the thresholds); the estimator's own ``threshold`` and
+        ``min_labels``, if it has any, play no part in its predictions.
     n_jobs : int, default=None
         Folds fitted in parallel (keep None for a GPU network).
     random_state : int, default=0
@@ -272,6 +334,6 @@ def fit_with_thresholds(
         n_splits = max(2, int(round(1 / valid_size)))
         cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
         tr, va = next(cv.split(idx, Y, groups))
-    estimator.fit(_safe_indexing(X, tr), Y[tr])
+    estimator.fit(safe_indexing(X, tr), Y[tr])
     opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
-    return opt.fit(_safe_indexing(X, va), Y[va])
+    return opt.fit(safe_indexing(X, va), Y[va])

@@ -277,3 +277,28 @@ def test_num_workers_auto_only_for_lazy_inputs_on_cuda(monkeypatch, tmp_path):
     assert net._num_workers_for(Dataset(lazy)) == 15
     assert net._num_workers_for(Dataset(eager)) == 0  # nothing to decode
     assert HPAClassifier(num_workers=3)._num_workers_for(Dataset(lazy)) == 3
+
+
+def test_worker_batches_arrive_in_shared_memory_with_the_right_pixels(tmp_path):
+    """DataLoader workers read each batch into shared memory (no copy on the way back)."""
+    from skhpa.datasets import load_hpa, write_hpa_like
+    from skhpa.preprocessing import ImageLoader
+
+    root = write_hpa_like(tmp_path / "d", 10, 1, image_size=16, random_state=0)
+    stems = load_hpa(root).stems
+    lazy = ImageLoader(lazy=True).fit_transform(stems)
+    eager = ImageLoader().fit_transform(stems)
+    Y = np.zeros((10, 28), np.float32)
+    for X in (lazy, eager):
+        net = HPAClassifier(num_workers=1, batch_size=4)
+        batches = list(net.get_iterator(net.get_dataset(X, Y), training=False))
+        assert [len(xb) for xb, _ in batches] == [4, 4, 2]
+        assert all(xb.is_shared() for xb, _ in batches)
+        assert np.array_equal(np.concatenate([xb.numpy() for xb, _ in batches]), eager)
+    # the main process keeps reading into private memory, with the same pixels
+    net = HPAClassifier(num_workers=0, batch_size=4)
+    batches = list(net.get_iterator(net.get_dataset(lazy, Y), training=False))
+    assert not batches[0][0].is_shared()
+    assert np.array_equal(np.concatenate([xb.numpy() for xb, _ in batches]), eager)
+    with pytest.raises(ValueError, match="out must be a uint8 array of shape"):
+        lazy.take([0, 1], out=np.empty((3, 4, 16, 16), np.uint8))

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from skhpa.datasets import _synthetic as synth
-from skhpa.datasets import make_hpa_like
+from skhpa.datasets import CHANNELS, make_hpa_like
+from skhpa.datasets._synthetic import render_sample
 from skhpa.preprocessing import ImageLoader, LocalizationFeatures
 
 
@@ -76,7 +76,7 @@ def test_compartments_of_synthetic_classes():
     est = LocalizationFeatures().fit(np.zeros((1, 4, 64, 64)))
 
     def feats(label, seed):
-        img = synth._render(np.random.default_rng(seed), [label], 64, synth.CHANNELS)
+        img = render_sample(np.random.default_rng(seed), [label], 64, CHANNELS)
         return est.transform(img[None])[0]
 
     for seed in range(3):

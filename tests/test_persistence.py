@@ -2,12 +2,15 @@
 
 import hashlib
 import json
+import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from skhpa import HPAClassifier, ThresholdOptimizer, load_model, save_model
@@ -17,8 +20,10 @@ from skhpa.model_selection import MultilabelStratifiedKFold
 from skhpa.nn import SeedCNN
 from skhpa.persistence import ModelFileError, model_file_info
 from skhpa.preprocessing import ChannelSelector, ChannelStandardizer, Resize
-from skhpa.recipes import fit_with_thresholds, seed_recipe
+from skhpa.recipes import features_recipe, fit_with_thresholds, seed_recipe
 from skhpa.resampling import MLROS
+
+DATA = Path(__file__).parent / "data" / "model_files"
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +50,20 @@ def test_round_trip_threshold_optimizer_pipeline(fitted, data, tmp_path):
     assert len(net.history) == 1 and net.module is SeedCNN
     assert loaded.get_params()["min_labels"] == 1
     assert model_file_info(path)["format"] == "skhpa-model"
+
+
+def test_wrapped_network_is_stored_once(data, tmp_path):
+    """A FrozenEstimator forwards attribute access to the network it wraps; its own state
+    must not be the network's weights a second time (the file was 2x the weights)."""
+    X, Y = data
+    fitted = fit_with_thresholds(seed_recipe(max_epochs=1, device="cpu").named_steps["net"], X, Y)
+    net = fitted.estimator_.estimator
+    assert isinstance(net, HPAClassifier)
+    weights = sum(t.numel() * t.element_size() for t in net.module_.state_dict().values())
+    path = save_model(fitted, tmp_path / "m.skhpa")
+    with zipfile.ZipFile(path) as zf:
+        stored = sum(i.file_size for i in zf.infolist() if not i.filename.endswith(".json"))
+    assert weights <= stored <= 1.05 * weights + 4096
 
 
 def test_round_trip_fold_ensemble(data, tmp_path):
@@ -108,8 +127,8 @@ def test_unfitted_and_imblearn_pipeline_round_trip(tmp_path):
 
 
 def test_refuses_what_needs_pickle(tmp_path):
-    with pytest.raises(TypeError, match="LogisticRegression"):
-        save_model(ThresholdOptimizer(LogisticRegression()), tmp_path / "x.skhpa")
+    with pytest.raises(TypeError, match="KNeighborsClassifier"):
+        save_model(ThresholdOptimizer(KNeighborsClassifier()), tmp_path / "x.skhpa")
     with pytest.raises(TypeError, match="scoring"):
         save_model(ThresholdOptimizer(ChannelSelector(), scoring=len), tmp_path / "x.skhpa")
     assert not (tmp_path / "x.skhpa").exists()  # nothing half-written
@@ -185,12 +204,124 @@ def test_weights_that_do_not_fit_are_refused(data, tmp_path):
 
 
 def test_unknown_format_version(tmp_path):
+    from skhpa.persistence._safe import FORMAT_VERSION
+
     path = save_model(Resize(8), tmp_path / "m.skhpa")
+    current = f'"format_version": {FORMAT_VERSION}'.encode()
     bad = _rewrite(
         path,
         tmp_path / "v.skhpa",
         "manifest.json",
-        lambda b: b.replace(b'"format_version": 1', b'"format_version": 99'),
+        lambda b: b.replace(current, b'"format_version": 99'),
     )
     with pytest.raises(ModelFileError, match="format version 99 is not supported"):
         load_model(bad)
+
+
+def test_version_1_files_still_load(tmp_path):
+    # written by skhpa 0.1.0.dev0 before the persistence hook (format version 1; see
+    # tests/data/SOURCES.md): a ThresholdOptimizer around a frozen MLPNet network
+    model = load_model(DATA / "model_v1.skhpa")
+    expected = np.load(DATA / "model_v1_expected.npz")
+    assert model_file_info(DATA / "model_v1.skhpa")["format_version"] == 1
+    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected["proba"])
+    np.testing.assert_array_equal(model.predict(expected["X"]), expected["pred"])
+    assert model.predict(expected["X"]).dtype == expected["pred"].dtype
+    # saved again, it is a current-version file that loads to the same predictions
+    again = save_model(model, tmp_path / "v2.skhpa")
+    assert model_file_info(again)["format_version"] == 2
+    np.testing.assert_array_equal(load_model(again).predict(expected["X"]), expected["pred"])
+
+
+def test_persistence_goes_through_the_estimators_hook(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        Resize, "__skhpa_getstate__", lambda self: {"custom": (1, "a")}, raising=False
+    )
+    monkeypatch.setattr(
+        Resize, "__skhpa_setstate__", lambda self, state: seen.append(state), raising=False
+    )
+    path = save_model(Resize(8).fit(np.zeros((1, 1, 2, 2))), tmp_path / "h.skhpa")
+    with zipfile.ZipFile(path) as zf:
+        state = json.loads(zf.read("config.json"))["estimator"]["state"]
+    assert state == {"custom": {"__tuple__": [1, "a"]}}  # n_features_in_ not stored: the hook
+    loaded = load_model(path)
+    assert seen == [{"custom": (1, "a")}] and not hasattr(loaded, "n_features_in_")
+
+
+def test_fitted_state_without_hook_is_the_public_fitted_attributes(data, tmp_path):
+    X, _ = data
+    std = ChannelStandardizer().fit(X)
+    path = save_model(std, tmp_path / "s.skhpa")
+    with zipfile.ZipFile(path) as zf:
+        state = json.loads(zf.read("config.json"))["estimator"]["state"]
+    assert sorted(state) == ["mean_", "n_features_in_", "std_"]
+    # a forged file cannot set a private attribute on an estimator without a hook
+    forged = _forge(path, tmp_path / "f.skhpa", b'"std_"', b'"_std"')
+    with pytest.raises(ModelFileError, match="'_std' is not a fitted attribute"):
+        load_model(forged)
+
+
+def test_network_state_is_what_its_hook_returns(data, tmp_path):
+    X, Y = data
+    net = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X[:32], Y[:32])
+    state = net.__skhpa_getstate__()
+    assert {"n_classes_", "channel_mean_", "_y_dtype", "weights", "history"} <= set(state)
+    with zipfile.ZipFile(save_model(net, tmp_path / "n.skhpa")) as zf:
+        stored = json.loads(zf.read("config.json"))["estimator"]["state"]
+    assert sorted(stored) == sorted(state)
+    assert HPAClassifier(SeedCNN).__skhpa_getstate__() == {}  # unfitted: nothing to store
+
+
+@pytest.fixture(scope="module")
+def features_model():
+    X, Y = make_hpa_like(60, image_size=16, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # OneVsRest: a label present in every row
+        return features_recipe().fit(X, Y), X
+
+
+def test_round_trip_features_recipe(features_model, tmp_path):
+    """StandardScaler, OneVsRestClassifier(LogisticRegression) and its constant-column models."""
+    model, X = features_model
+    loaded = load_model(save_model(model, tmp_path / "f.skhpa"))
+    clf, loaded_clf = model.named_steps["clf"], loaded.named_steps["clf"]
+    assert [type(e).__name__ for e in loaded_clf.estimators_] == [
+        type(e).__name__ for e in clf.estimators_
+    ]
+    np.testing.assert_array_equal(
+        loaded.named_steps["scale"].scale_, model.named_steps["scale"].scale_
+    )
+    P = model.predict_proba(X)
+    assert P.shape == (60, 28) and np.ptp(P) > 0
+    np.testing.assert_array_equal(loaded.predict_proba(X), P)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_tampered_features_recipe_is_refused(features_model, tmp_path):
+    model, _ = features_model
+    path = save_model(model, tmp_path / "f.skhpa")
+    evil = _forge(
+        path,
+        tmp_path / "cls.skhpa",
+        b'"sklearn.linear_model.LogisticRegression"',
+        b'"sklearn.svm.SVC"',
+    )
+    with pytest.raises(ModelFileError, match="'sklearn.svm.SVC', which is not an allowed class"):
+        load_model(evil)
+    evil = _forge(path, tmp_path / "tag.skhpa", b'"__tuple__"', b'"__set__"')
+    with pytest.raises(ModelFileError, match="unexpected value at"):
+        load_model(evil)
+
+
+def test_round_trip_binary_threshold_optimizer(tmp_path):
+    """A 1-D binary target: the loaded optimizer still predicts labels, 1-D."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + rng.normal(size=120) > 0.8, "pos", "neg")
+    opt = ThresholdOptimizer(LogisticRegression(), cv=3, random_state=0).fit(X, y)
+    loaded = load_model(save_model(opt, tmp_path / "b.skhpa"))
+    assert loaded.predict(X).shape == (120,)
+    np.testing.assert_array_equal(loaded.predict(X), opt.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), opt.predict_proba(X))
+    assert loaded.classes_.tolist() == ["neg", "pos"]

@@ -1,4 +1,5 @@
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
@@ -6,16 +7,30 @@ from skhpa import ThresholdOptimizer
 from skhpa.recipes import fit_with_thresholds, seed_recipe, skhpa_recipe
 
 
+class _RowCounter(ClassifierMixin, BaseEstimator):
+    """A one-vs-rest logistic regression that records how many rows it was fitted on."""
+
+    def fit(self, X, Y):
+        self.n_fit_rows_ = len(X)
+        self.estimator_ = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)
+
+
 def test_fit_with_thresholds_holds_out_a_stratified_part():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(300, 4))
     Y = np.stack([X[:, 0] > 1.0, X[:, 1] > 0, X[:, 2] > 0.5], axis=1).astype(int)
-    model = fit_with_thresholds(OneVsRestClassifier(LogisticRegression()), X.tolist(), Y)
+    model = fit_with_thresholds(_RowCounter(), X.tolist(), Y)
     assert isinstance(model, ThresholdOptimizer)
     assert model.thresholds_.shape == (3,)
     # the network was fitted on 80 %: 240 rows
     inner = model.estimator.estimator
-    assert inner.estimators_[0].coef_.shape == (1, 4)
+    assert inner.n_fit_rows_ == 240
+    assert inner.estimator_.estimators_[0].coef_.shape == (1, 4)
     assert (model.predict(X).sum(1) >= 1).all()  # min_labels=1
 
 
@@ -55,7 +70,9 @@ def test_recipes_are_what_they_say():
     assert net.threshold == 0.5 and not net.augment and net.module.__name__ == "SeedCNN"
     full = skhpa_recipe()
     assert full.module == "resnet18" and full.tta == "d4" and full.balanced_sampling
-    assert full.min_labels == 1 and full.criterion.__name__ == "CombinedLoss"
+    assert full.criterion.__name__ == "CombinedLoss"
+    # the decision belongs to fit_with_thresholds' ThresholdOptimizer, not the network
+    assert full.min_labels == 0 and full.threshold == 0.5
     assert full.module__correlation_scales == (1, 2, 4)
     assert "module__correlation_scales" not in skhpa_recipe(correlation_scales=None).get_params()
 
@@ -81,3 +98,28 @@ def test_features_recipe_uses_the_reference_channels():
         scores[green_only] = f1_score(Y[350:], P, average="macro", zero_division=0)
     assert scores[True] > 0.15  # far above chance even on green alone
     assert scores[False] > scores[True] + 0.05
+
+
+def test_the_threshold_optimizer_alone_decides_on_the_recipe_path():
+    from skhpa.datasets import make_hpa_like
+    from skhpa.nn import SeedCNN
+    from skhpa.thresholding import apply_thresholds
+
+    X, Y = make_hpa_like(60, image_size=16, label_distribution="flat", random_state=0)
+
+    def recipe(**params):
+        net = skhpa_recipe(backbone=SeedCNN, max_epochs=1, batch_size=16, device="cpu", **params)
+        return fit_with_thresholds(net, X, Y, random_state=0)
+
+    model = recipe()
+    assert model.min_labels == 1
+    pred = model.predict(X)
+    P = model.predict_proba(X)
+    np.testing.assert_array_equal(pred, apply_thresholds(P, model.thresholds_, 1, Y.dtype))
+    assert (pred.sum(1) >= 1).all()
+    # the network's own decision parameters play no part: its predictions ignore them
+    net = model.estimator.estimator
+    net.set_params(min_labels=1, threshold=0.99)
+    np.testing.assert_array_equal(model.predict(X), pred)
+    # and the recipe predicts what it did when it also set min_labels=1 on the network
+    np.testing.assert_array_equal(recipe(min_labels=1).predict(X), pred)

@@ -77,6 +77,71 @@ def test_label_powerset_sampler():
     assert np.unique(Y_under, axis=0, return_counts=True)[1].tolist() == [1, 1, 1]
 
 
+class _CountingSMOTE:
+    """SMOTE that counts its fits (clones included) on the class."""
+
+    fits = 0
+
+    def __init__(self, k_neighbors=2, random_state=0):
+        self.k_neighbors = k_neighbors
+        self.random_state = random_state
+
+    def get_params(self, deep=True):
+        return {"k_neighbors": self.k_neighbors, "random_state": self.random_state}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+    def fit_resample(self, X, y):
+        from imblearn.over_sampling import SMOTE
+
+        type(self).fits += 1
+        return SMOTE(k_neighbors=self.k_neighbors, random_state=self.random_state).fit_resample(
+            X, y
+        )
+
+
+def test_label_powerset_sampler_fits_the_wrapped_sampler_once():
+    rng = np.random.RandomState(0)
+    Y = np.array([[1, 0]] * 12 + [[1, 1]] * 5 + [[0, 1]] * 4)
+    X = rng.normal(size=(len(Y), 3))
+    _CountingSMOTE.fits = 0
+    sampler = LabelPowersetSampler(_CountingSMOTE())
+    X_res, Y_res = sampler.fit_resample(X, Y)
+    assert _CountingSMOTE.fits == 1
+    assert X_res.shape == (36, 3)
+    assert np.unique(Y_res, axis=0, return_counts=True)[1].tolist() == [12, 12, 12]
+    assert np.array_equal(X_res[: len(X)], X) and not hasattr(sampler, "sample_indices_")
+    # Ids cannot be interpolated: one fit, then a clear error
+    with pytest.raises(ValueError, match="creates new samples; it needs 2-D numeric X"):
+        LabelPowersetSampler(_CountingSMOTE()).fit_resample(np.arange(len(Y)).astype(str), Y)
+    assert _CountingSMOTE.fits == 2
+    # a row-selecting sampler on features sees the features and keeps sample_indices_
+    ros = LabelPowersetSampler(RandomOverSampler(random_state=0))
+    X_ros, Y_ros = ros.fit_resample(X, Y)
+    idx = ros.sample_indices_
+    assert np.array_equal(X_ros, X[idx]) and np.array_equal(Y_ros, Y[idx])
+
+
+def test_minority_and_majority_labels_have_one_definition(Y_real):
+    from skhpa.resampling._samplers import _minority_and_majority
+
+    counts = Y_real.sum(0)
+    ir = counts.max() / counts
+    mean_ir, minority, majority = _minority_and_majority(counts)
+    assert np.isclose(mean_ir, ir.mean())
+    assert np.array_equal(minority, ir > ir.mean()) and np.array_equal(majority, ir < ir.mean())
+    assert minority[27] and majority[0] and not (minority & majority).any()
+    # an absent label is in neither; no label at all gives empty masks, not a warning
+    mean_ir, minority, majority = _minority_and_majority([5, 0, 1])
+    assert mean_ir == 3.0 and minority.tolist() == [False, False, True]
+    assert majority.tolist() == [True, False, False]
+    _, minority, majority = _minority_and_majority([0, 0])
+    assert not minority.any() and not majority.any()
+
+
 def test_mlsmote():
     rng = np.random.RandomState(0)
     X = np.vstack([rng.normal(0, 1, (80, 2)), rng.normal(5, 0.5, (8, 2))])

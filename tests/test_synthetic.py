@@ -1,13 +1,16 @@
 import numpy as np
 import pytest
 
-from skhpa.datasets import _synthetic as synth
 from skhpa.datasets import (
+    CHANNELS,
+    N_CLASSES,
     hpa_label_sets,
     load_hpa,
     make_hpa_like,
     write_hpa_like,
 )
+from skhpa.datasets._synthetic import PATTERNS, draw_field, paint_channels, render_sample
+from skhpa.datasets._synthetic._generator import label_set_table, one_sample, sample_seeds
 
 
 def test_shapes_dtypes_and_determinism():
@@ -22,11 +25,38 @@ def test_shapes_dtypes_and_determinism():
 
 
 def test_channel_selection_matches_full_render():
-    X, _ = make_hpa_like(3, image_size=40, random_state=0)
-    Xg, _ = make_hpa_like(3, image_size=40, channels=("green",), random_state=0)
-    assert Xg.shape == (3, 1, 40, 40)
-    Xbg, _ = make_hpa_like(3, image_size=40, channels=("blue", "green"), random_state=0)
-    assert Xbg.shape == (3, 2, 40, 40)
+    X, Y = make_hpa_like(3, image_size=40, random_state=0)
+    # Channels are drawn red, blue, yellow, green: any order of a set that keeps every
+    # channel drawn before each one gives the full render's pixels (make_hpa_like's doc)
+    for channels in [("yellow", "red", "blue"), ("red",), ("blue", "red")]:
+        Xs, Ys = make_hpa_like(3, image_size=40, channels=channels, random_state=0)
+        assert np.array_equal(Xs, X[:, [CHANNELS.index(c) for c in channels]]), channels
+        assert np.array_equal(Ys, Y)
+    # other subsets: other fields' pixels, the same labels, the requested order
+    Xbg, Ybg = make_hpa_like(3, image_size=40, channels=("blue", "green"), random_state=0)
+    Xgb, _ = make_hpa_like(3, image_size=40, channels=("green", "blue"), random_state=0)
+    assert np.array_equal(Ybg, Y) and np.array_equal(Xgb, Xbg[:, ::-1])
+    assert not np.array_equal(Xbg[:, 0], X[:, 2])
+
+
+def test_each_sample_is_rendered_from_its_own_seed():
+    X, Y = make_hpa_like(5, image_size=40, random_state=3)
+    X3, Y3 = make_hpa_like(3, image_size=40, random_state=3)
+    assert np.array_equal(X3, X[:3]) and np.array_equal(Y3, Y[:3])
+    sets, p = label_set_table("hpa2018")
+    seed = sample_seeds(3, 5)[4]
+    y, img = one_sample(seed, sets, p, 40, CHANNELS)
+    assert np.array_equal(y, Y[4]) and np.array_equal(img, X[4])
+
+
+def test_every_class_has_a_pattern():
+    assert len(PATTERNS) == N_CLASSES
+    f = draw_field(np.random.default_rng(0), range(N_CLASSES), 48)
+    f.draw_networks()
+    for k, pattern in enumerate(PATTERNS):
+        img = pattern(f)
+        assert img.shape == (48, 48) and np.isfinite(img).all(), k
+        assert img.max() > 0.1 and img[~f.inside].max() < 0.05, k
 
 
 def test_images_are_mostly_dark_with_bright_foreground():
@@ -45,8 +75,8 @@ def test_images_are_mostly_dark_with_bright_foreground():
 
 def test_label_distribution_matches_real():
     """Per-class frequency within 20 % relative for classes above 1 % (20,000 draws)."""
-    sets, p = synth._label_set_table("hpa2018")
-    seeds = synth._sample_seeds(0, 20000)
+    sets, p = label_set_table("hpa2018")
+    seeds = sample_seeds(0, 20000)
     Y = np.array([sets[np.random.default_rng(s.tolist()).choice(len(p), p=p)] for s in seeds])
     real = hpa_label_sets().target.T @ hpa_label_sets().frequencies
     got = Y.mean(0)
@@ -55,7 +85,7 @@ def test_label_distribution_matches_real():
 
 
 def test_flat_distribution_makes_rare_classes_common():
-    sets, p = synth._label_set_table("flat")
+    sets, p = label_set_table("flat")
     freq = sets.T @ p
     assert freq.min() > 0.005  # rods & rings is 0.035 % in the real data
     with pytest.raises(ValueError, match="label_distribution"):
@@ -63,19 +93,11 @@ def test_flat_distribution_makes_rare_classes_common():
 
 
 def _render_one(label, size=128, seed=0):
+    """The sample's image and the field it was painted on."""
     rng = np.random.default_rng(seed)
-    img = synth._render(rng, [label], size, ("red", "green", "blue", "yellow"))
-    rng = np.random.default_rng(seed)
-    # the same field geometry, rebuilt, gives the masks
-    small = rng.random() < synth._SMALL_MODE_P
-    n_mit = int(rng.integers(1, 3)) if label == 17 else 0
-    n_pairs = int(rng.integers(1, 3)) if label == 16 else 0
-    if not (n_mit or n_pairs) and rng.random() < synth._BACKGROUND_MITOSIS_P:
-        if rng.random() < 0.5:
-            n_mit = 1
-        else:
-            n_pairs = 1
-    field = synth._Field(rng, size, small_mode=small, n_mitotic=n_mit, n_pairs=n_pairs)
+    field = draw_field(rng, [label], size)
+    img = paint_channels(field, [label], CHANNELS)
+    assert np.array_equal(img, render_sample(np.random.default_rng(seed), [label], size, CHANNELS))
     return img, field
 
 
@@ -129,8 +151,10 @@ def test_write_hpa_like_decodes_to_same_arrays(tmp_path):
 
 
 def test_write_hpa_like_interrupted_leaves_nothing(tmp_path, monkeypatch):
+    from skhpa.datasets._synthetic import _kaggle_layout
+
     calls = {"n": 0}
-    real = synth._write_csv
+    real = _kaggle_layout.write_kaggle_csv
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -138,7 +162,7 @@ def test_write_hpa_like_interrupted_leaves_nothing(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(synth, "_write_csv", flaky)
+    monkeypatch.setattr(_kaggle_layout, "write_kaggle_csv", flaky)
     with pytest.raises(KeyboardInterrupt):
         write_hpa_like(tmp_path / "d", 3, 2, image_size=32, random_state=0)
     assert list(tmp_path.iterdir()) == []

@@ -57,6 +57,61 @@ def test_exact_search_matches_brute_force(y, seed, levels):
         assert np.isclose(si, f1_score(y, (p >= ti).astype(int), zero_division=0.0))
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 40),
+    beta=st.sampled_from([0.5, 1.0, 2.0]),
+)
+def test_best_fbeta_scores_match_brute_force(seed, n, beta):
+    from sklearn.metrics import fbeta_score
+
+    from skhpa.thresholding import best_fbeta_scores
+
+    rng = np.random.default_rng(seed)
+    Y = (rng.random((n, 3)) < [0.5, 0.1, 0.0]).astype(int)
+    P = rng.integers(0, 6, (n, 3)) / 5  # ties
+    scores = best_fbeta_scores(Y, P, beta=beta)
+    for k in range(3):
+        if not Y[:, k].any():
+            assert np.isnan(scores[k])  # no positive: no score to reach
+            continue
+        brute = max(
+            fbeta_score(Y[:, k], (P[:, k] >= t).astype(int), beta=beta, zero_division=0.0)
+            for t in np.append(np.unique(P[:, k]), np.inf)
+        )
+        assert np.isclose(scores[k], brute)
+
+
+def test_fbeta_from_counts_is_sklearns_fbeta():
+    from sklearn.metrics import fbeta_score
+
+    from skhpa.thresholding._search import fbeta_at, fbeta_from_counts, sort_columns
+
+    y = np.array([1, 0, 1, 1, 0, 0, 0])
+    pred = np.array([1, 1, 0, 1, 0, 0, 1])
+    tp, n_pred, n_pos = int((y & pred).sum()), int(pred.sum()), int(y.sum())
+    for beta in (0.5, 1.0, 3.0):
+        expected = fbeta_score(y, pred, beta=beta)
+        assert np.isclose(fbeta_from_counts(tp, n_pred, n_pos, beta), expected)
+        p = np.where(pred == 1, 0.9, 0.1)
+        presorted = sort_columns(y[:, None], p[:, None])[0]
+        assert np.isclose(fbeta_at(presorted, 0.5, beta), expected)
+    assert fbeta_from_counts(0, 0, 0) == 0.0  # nothing to find, nothing predicted
+
+
+def test_check_multilabel_cv_lives_in_model_selection():
+    import skhpa.thresholding
+    from skhpa.model_selection import check_multilabel_cv
+
+    assert skhpa.thresholding.check_multilabel_cv is check_multilabel_cv  # still importable
+    cv = check_multilabel_cv(4, random_state=2)
+    assert isinstance(cv, MultilabelStratifiedKFold) and cv.shuffle and cv.n_splits == 4
+    assert check_multilabel_cv(None).n_splits == 5
+    splitter = ShuffleSplit(2)
+    assert check_multilabel_cv(splitter) is splitter
+
+
 def test_fbeta_curve_beta():
     y = np.array([1, 0, 1, 0, 0, 1])
     p = np.array([0.9, 0.8, 0.4, 0.3, 0.2, 0.1])
@@ -356,16 +411,20 @@ class _BadProba(BaseEstimator):
 )
 def test_bad_probabilities(value, message):
     X, Y = _data(50)
-    with pytest.raises(ValueError, match=message + r".*|sample 3, class 1"):
+    with pytest.raises(ValueError, match=message) as excinfo:
         ThresholdOptimizer(_BadProba(value).fit(X, Y), cv="prefit").fit(X, Y)
+    # the message must name the sample and the class at fault, too
+    assert "sample 3, class 1" in str(excinfo.value)
 
 
 def test_bad_input():
     X, Y = _data(50)
     with pytest.raises(ValueError, match="'estimator' parameter .* must be an object implementing"):
         ThresholdOptimizer(StandardScaler()).fit(X, Y)
-    with pytest.raises(ValueError, match="at least 2 label columns"):
-        ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).fit(X, Y[:, :1])
+    with pytest.raises(ValueError, match="Only binary classification .* multiclass"):
+        ThresholdOptimizer(LogisticRegression()).fit(X, Y[:, 0] + Y[:, 1] * 2)
+    with pytest.raises(ValueError, match=r"1 class: \[0\]"):
+        ThresholdOptimizer(LogisticRegression()).fit(X, np.zeros(len(X), dtype=int))
     with pytest.raises(ValueError, match="binary"):
         ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).fit(X, Y * 3)
     with pytest.raises(ValueError, match="'strategy' parameter"):
@@ -378,3 +437,48 @@ def test_bad_input():
         ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv="prefit").fit(X, Y)
     with pytest.raises(NotFittedError):
         ThresholdOptimizer(OneVsRestClassifier(LogisticRegression())).predict(X)
+
+
+def _binary_data(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] + rng.normal(scale=1.0, size=n) > 1.0).astype(int)  # about 24% positives
+    return X, y
+
+
+def test_binary_target_threshold_is_the_brute_force_best_f1():
+    """One class's threshold: a 1-D binary y with string labels, a prefit estimator."""
+    X, y = _binary_data()
+    labels = np.where(y == 1, "pos", "neg")
+    inner = LogisticRegression().fit(X, labels)
+    opt = ThresholdOptimizer(FrozenEstimator(inner)).fit(X, labels)
+    p = inner.predict_proba(X)[:, 1]  # classes_ sorted: "neg", "pos"
+    assert opt.classes_.tolist() == ["neg", "pos"] and opt.thresholds_.shape == (1,)
+    best = _brute_force_best_f1(y, p)
+    pred = opt.predict(X)
+    assert pred.shape == (300,) and set(pred) <= {"neg", "pos"}
+    assert np.isclose(f1_score(labels, pred, pos_label="pos"), best)
+    assert np.isclose(opt.best_scores_[0], best)
+    # the best F1 at the tuned threshold beats the 0.5 threshold of predict
+    assert best > f1_score(labels, inner.predict(X), pos_label="pos")
+    np.testing.assert_array_equal(pred == "pos", p >= opt.thresholds_[0])
+
+
+def test_binary_target_shapes_follow_y():
+    """1-D in, 1-D out; a single label column keeps the multilabel shapes; same thresholds."""
+    X, y = _binary_data()
+    one_d = ThresholdOptimizer(LogisticRegression(), cv=3, random_state=0).fit(X, y)
+    P = one_d.predict_proba(X)
+    assert P.shape == (300, 2) and np.allclose(P.sum(axis=1), 1)
+    np.testing.assert_allclose(P[:, 1], one_d.estimator_.predict_proba(X)[:, 1])
+    assert one_d.decision_function(X).shape == (300,)
+    assert one_d.predict(X).shape == (300,) and one_d.classes_.tolist() == [0, 1]
+    column = ThresholdOptimizer(
+        OneVsRestClassifier(LogisticRegression()), cv=3, random_state=0
+    ).fit(X, y[:, None].astype(np.int8))
+    assert column.predict_proba(X).shape == (300, 1)
+    Yp = column.predict(X)
+    assert Yp.shape == (300, 1) and Yp.dtype == np.int8
+    # same folds (stratified on the one column), same probabilities, same threshold
+    np.testing.assert_allclose(column.thresholds_, one_d.thresholds_)
+    np.testing.assert_array_equal(Yp[:, 0], one_d.predict(X))

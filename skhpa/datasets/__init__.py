@@ -1,18 +1,20 @@
-"""HPA labels, the Kaggle data layout and the built-in synthetic HPA-like data."""
+"""HPA labels, the Kaggle data layout and the built-in synthetic HPA-like data.
 
+The HPA constants (:data:`CLASS_NAMES`, :data:`CHANNELS`, ...) live in
+:mod:`skhpa.utils` and are re-exported here.
+"""
+
+from ..utils import CHANNELS, CLASS_NAMES, IMAGE_EXTENSIONS, N_CLASSES
 from ._kaggle import (
-    CHANNELS,
-    IMAGE_EXTENSIONS,
     channel_paths,
     load_hpa,
     load_image_folder,
     read_labels_csv,
     read_submission,
     write_submission,
+    write_target_rows,
 )
 from ._labels import (
-    CLASS_NAMES,
-    N_CLASSES,
     format_targets,
     hpa_label_matrix,
     hpa_label_sets,
@@ -38,4 +40,5 @@ __all__ = [
     "read_submission",
     "write_hpa_like",
     "write_submission",
+    "write_target_rows",
 ]

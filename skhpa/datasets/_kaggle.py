@@ -7,14 +7,18 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils import atomic_write, check_multilabel_target, validate_sample_id
-from ._labels import CLASS_NAMES, N_CLASSES, format_targets, parse_targets
-
-#: Channel names in the Kaggle file names, in the conventional RGBY order.
-CHANNELS = ("red", "green", "blue", "yellow")
-
-#: Image file extensions recognised, in the order they are tried.
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+from ..utils import (
+    CHANNELS,
+    CLASS_NAMES,
+    IMAGE_EXTENSIONS,
+    N_CLASSES,
+    atomic_write,
+    check_channels,
+    check_multilabel_target,
+    find_extension,
+    validate_sample_id,
+)
+from ._labels import format_targets, parse_targets
 
 _DEFAULT_LABEL_FILES = {"train": "train.csv", "test": "sample_submission.csv"}
 
@@ -102,13 +106,6 @@ def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty
         where = [f"{path}, line {n}" for n in lines]
         Y = parse_targets(targets, allow_empty=allow_empty, where=where)
     return ids, Y
-
-
-def _find_extension(directory, first_id, channel):
-    for ext in IMAGE_EXTENSIONS:
-        if (directory / f"{first_id}_{channel}{ext}").is_file():
-            return ext
-    return None
 
 
 def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=True):
@@ -216,10 +213,7 @@ def load_hpa(
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {root}")
-    channels = tuple(channels)
-    unknown = [c for c in channels if c not in CHANNELS]
-    if not channels or unknown:
-        raise ValueError(f"channels must be a non-empty subset of {CHANNELS}, got {channels}")
+    channels = check_channels(channels)
     labels_path = root / (labels_file or _DEFAULT_LABEL_FILES[subset])
     if subset == "train":
         ids, Y = read_labels_csv(labels_path)
@@ -229,7 +223,7 @@ def load_hpa(
     if not directory.is_dir():
         raise FileNotFoundError(f"image folder not found: {directory}")
     if extension is None:
-        extension = _find_extension(directory, ids[0], channels[0])
+        extension = find_extension(directory / ids[0], channels[0])
         if extension is None:
             raise FileNotFoundError(
                 f"no image file for the first Id {ids[0]!r} channel {channels[0]!r} in "
@@ -289,9 +283,9 @@ def load_image_folder(folder, *, channels=CHANNELS):
     (3,)
     """
     directory = Path(folder)
+    channels = check_channels(channels)
     if not directory.is_dir():
         raise FileNotFoundError(f"image folder not found: {directory}")
-    channels = tuple(channels)
     found = {}
     for name in os.listdir(directory):
         stem, ext = os.path.splitext(name)
@@ -350,17 +344,59 @@ def write_submission(ids, Y, path):
     ids = [validate_sample_id(str(i), row=r) for r, i in enumerate(ids)]
     if len(ids) != len(Y):
         raise ValueError(f"ids has {len(ids)} entries but Y has {len(Y)} rows")
-    targets = format_targets(Y)
+    return write_kaggle_csv(path, ids, Y, "Predicted")
+
+
+def write_kaggle_csv(path, ids, Y, target_column):
+    """Write a whole ``Id,{target_column}`` file with :func:`write_target_rows`, atomically.
+
+    ``ids`` may be empty (a header only). The caller checks ``ids`` and ``Y``.
+    """
     path = Path(path)
     with atomic_write(path, "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["Id", "Predicted"])
-        writer.writerows(zip(ids, targets))
+        csv.writer(fh, lineterminator="\n").writerow(["Id", target_column])
+        write_target_rows(fh, ids, Y)
     return path
+
+
+def write_target_rows(fh, ids, Y):
+    """Write ``Id,Target`` rows to an open CSV file, with ``Y`` as Kaggle ``Target`` strings.
+
+    The one place that writes the rows of the Kaggle layout's CSV files
+    (``train.csv``, ``test_labels.csv``, submissions): :func:`write_submission`
+    and :func:`~skhpa.datasets.write_hpa_like` write whole files with it,
+    :func:`skhpa.submission.predict_submission` appends chunk after chunk.
+
+    Parameters
+    ----------
+    fh : text file
+        Open for writing, with ``newline=""`` when it is a real file.
+    ids : sequence of str
+        Sample Ids (already checked).
+    Y : array-like of shape (len(ids), n_classes)
+        0/1 indicator matrix; ignored when ``ids`` is empty.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from skhpa.datasets import write_target_rows
+    >>> fh = io.StringIO()
+    >>> write_target_rows(fh, ["a", "b"], np.array([[1, 0, 1], [0, 0, 0]]))
+    >>> fh.getvalue().splitlines()
+    ['a,0 2', 'b,']
+    """
+    if len(ids):
+        csv.writer(fh, lineterminator="\n").writerows(zip(ids, format_targets(Y)))
 
 
 def read_submission(path):
     """Read a Kaggle ``Id,Predicted`` submission file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
 
     Returns
     -------
@@ -372,12 +408,11 @@ def read_submission(path):
 
 
 __all__ = [
-    "CHANNELS",
-    "IMAGE_EXTENSIONS",
     "channel_paths",
     "load_hpa",
     "load_image_folder",
     "read_labels_csv",
     "read_submission",
     "write_submission",
+    "write_target_rows",
 ]

@@ -1,4 +1,4 @@
-"""HPA class names, Kaggle ``Target`` strings and the real label-set tables."""
+"""Kaggle ``Target`` strings and the real HPA label-set tables."""
 
 import csv
 from functools import cache
@@ -7,41 +7,7 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from ..utils import check_multilabel_target
-
-#: The 28 HPA 2018 localization classes, in index order.
-CLASS_NAMES = (
-    "Nucleoplasm",
-    "Nuclear membrane",
-    "Nucleoli",
-    "Nucleoli fibrillar center",
-    "Nuclear speckles",
-    "Nuclear bodies",
-    "Endoplasmic reticulum",
-    "Golgi apparatus",
-    "Peroxisomes",
-    "Endosomes",
-    "Lysosomes",
-    "Intermediate filaments",
-    "Actin filaments",
-    "Focal adhesion sites",
-    "Microtubules",
-    "Microtubule ends",
-    "Cytokinetic bridge",
-    "Mitotic spindle",
-    "Microtubule organizing center",
-    "Centrosome",
-    "Lipid droplets",
-    "Plasma membrane",
-    "Cell junctions",
-    "Mitochondria",
-    "Aggresome",
-    "Cytosol",
-    "Cytoplasmic bodies",
-    "Rods & rings",
-)
-
-N_CLASSES = len(CLASS_NAMES)
+from ..utils import CLASS_NAMES, N_CLASSES, check_multilabel_target, unique_label_sets
 
 _LABEL_SET_FILES = {
     "hpa2018": "label_sets_hpa2018.csv",
@@ -157,13 +123,9 @@ def format_targets(Y):
     """
     Y = check_multilabel_target(Y)
     # Each distinct label set is formatted once (the real train.csv has 577 of them).
-    packed = np.ascontiguousarray(np.packbits(Y.astype(bool), axis=1))
-    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    texts = np.array(
-        [" ".join(map(str, np.flatnonzero(Y[i]).tolist())) for i in first], dtype=object
-    )
-    return texts[inverse.ravel()].tolist()
+    sets, inverse, _ = unique_label_sets(Y)
+    texts = np.array([" ".join(map(str, np.flatnonzero(s).tolist())) for s in sets], dtype=object)
+    return texts[inverse].tolist()
 
 
 @cache

@@ -3,8 +3,7 @@
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-from ..datasets import CLASS_NAMES
-from ..utils import check_multilabel_target
+from ..utils import CLASS_NAMES, check_multilabel_target
 
 
 def per_class_report(

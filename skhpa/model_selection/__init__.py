@@ -1,5 +1,6 @@
 """Cross-validation for multilabel HPA targets: iterative stratification, groups, duplicates."""
 
+from ._check_cv import check_multilabel_cv
 from ._duplicates import duplicate_groups
 from ._quality import stratification_scores
 from ._split import (
@@ -13,6 +14,7 @@ __all__ = [
     "MultilabelStratifiedGroupKFold",
     "MultilabelStratifiedKFold",
     "MultilabelStratifiedShuffleSplit",
+    "check_multilabel_cv",
     "duplicate_groups",
     "multilabel_train_test_split",
     "stratification_scores",

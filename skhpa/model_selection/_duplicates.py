@@ -52,8 +52,9 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from sklearn.utils._param_validation import Interval, validate_params
 from threadpoolctl import threadpool_limits
+
+from ..utils import Interval, validate_params
 
 _SIDE = 64  # thumbnail side (px)
 _WIN = 48  # side of the probe window (px of the thumbnail)

@@ -16,6 +16,8 @@ groups, each carrying its per-label positive counts and its size.
 
 import numpy as np
 
+from ..utils import unique_label_sets
+
 
 def _share_out(demand, tie, k, rng):
     """Split ``k`` identical items over folds in proportion to their remaining demand.
@@ -42,23 +44,12 @@ def _share_out(demand, tie, k, rng):
     return alloc
 
 
-def _unique_rows(Y):
-    """``np.unique(Y, axis=0)`` for 0/1 rows, via packed bit keys (much faster)."""
-    packed = np.packbits(np.asarray(Y, dtype=bool), axis=1)
-    width = -(-packed.shape[1] // 8) * 8
-    packed = np.pad(packed, ((0, 0), (0, width - packed.shape[1])))
-    keys = np.ascontiguousarray(packed).view(np.uint64)
-    if keys.shape[1] == 1:
-        _, first, inverse, sizes = np.unique(
-            keys[:, 0], return_index=True, return_inverse=True, return_counts=True
-        )
-    else:
-        void = keys.view(np.dtype((np.void, keys.shape[1] * 8))).ravel()
-        _, first, inverse, sizes = np.unique(
-            void, return_index=True, return_inverse=True, return_counts=True
-        )
-    sets = np.asarray(Y[first], dtype=np.uint8)
-    return sets, inverse.ravel(), sizes
+def _rarest_label(remaining_pos):
+    """The label with the fewest positives still to hand out (lowest index on ties), or None."""
+    active = remaining_pos > 0
+    if not active.any():
+        return None
+    return int(np.flatnonzero(active)[np.argmin(remaining_pos[active])])
 
 
 def iterative_assign(Y, ratios, rng, *, shuffle):
@@ -80,7 +71,7 @@ def iterative_assign(Y, ratios, rng, *, shuffle):
     """
     n, q = Y.shape
     ratios = np.asarray(ratios, dtype=float)
-    sets, inverse, sizes = _unique_rows(Y)
+    sets, inverse, sizes = unique_label_sets(Y)
     # Members of each label set, in sample order (randomized if shuffle).
     order = rng.permutation(n) if shuffle else np.arange(n)
     by_set = np.argsort(inverse[order], kind="stable")
@@ -105,11 +96,7 @@ def iterative_assign(Y, ratios, rng, *, shuffle):
         remaining_pos[:] -= sets[s] * sizes[s]
         unassigned[s] = False
 
-    while True:
-        active = remaining_pos > 0
-        if not active.any():
-            break
-        label = int(np.flatnonzero(active)[np.argmin(remaining_pos[active])])
+    while (label := _rarest_label(remaining_pos)) is not None:
         for s in set_order:
             if unassigned[s] and sets[s, label]:
                 assign(s)
@@ -151,11 +138,7 @@ def iterative_assign_groups(Y, groups, ratios, rng, *, shuffle):
         remaining_pos[:] -= counts[g]
         unassigned[g] = False
 
-    while True:
-        active = remaining_pos > 0
-        if not active.any():
-            break
-        label = int(np.flatnonzero(active)[np.argmin(remaining_pos[active])])
+    while (label := _rarest_label(remaining_pos)) is not None:
         cand = np.flatnonzero(unassigned & (counts[:, label] > 0))
         # Large groups first (they are the hardest to balance), random among equals.
         cand = cand[np.lexsort((tiebreak[cand], -gsize[cand]))]

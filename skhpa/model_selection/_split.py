@@ -6,10 +6,15 @@ import warnings
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state, indexable
-from sklearn.utils._param_validation import Interval, validate_params
-from sklearn.utils.validation import _num_samples
 
-from ..utils import check_multilabel_target
+from ..utils import (
+    Interval,
+    check_multilabel_target,
+    check_n_samples,
+    num_samples,
+    safe_indexing,
+    validate_params,
+)
 from ._iterative import fix_part_sizes, iterative_assign, iterative_assign_groups
 
 
@@ -24,8 +29,7 @@ def _check_y(X, y):
     if y is None:
         raise ValueError("multilabel stratification needs the label matrix: call split(X, Y)")
     Y = check_multilabel_target(y, name="Y")
-    if _num_samples(X) != len(Y):
-        raise ValueError(f"X has {_num_samples(X)} samples but Y has {len(Y)} rows")
+    check_n_samples(X, Y, y_name="Y")
     return Y
 
 
@@ -368,8 +372,6 @@ def multilabel_train_test_split(
     >>> len(ids_te), bool(abs(Y_te[:, 0].mean() - Y[:, 0].mean()) < 0.01)
     (200, True)
     """
-    from sklearn.utils import _safe_indexing
-
     if not arrays:
         raise ValueError("At least one array required as input")
     arrays = indexable(*arrays)
@@ -379,8 +381,8 @@ def multilabel_train_test_split(
     cv = MultilabelStratifiedShuffleSplit(
         n_splits=1, test_size=test_size, train_size=train_size, random_state=random_state
     )
-    train, test = next(cv.split(np.zeros(_num_samples(arrays[0])), Y))
+    train, test = next(cv.split(np.zeros(num_samples(arrays[0])), Y))
     out = []
     for a in arrays:
-        out.extend([_safe_indexing(a, train), _safe_indexing(a, test)])
+        out.extend([safe_indexing(a, train), safe_indexing(a, test)])
     return out

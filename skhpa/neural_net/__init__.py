@@ -1,4 +1,9 @@
-"""The skorch-based multilabel CNN estimator and its helpers."""
+"""The scikit-learn estimator that trains a network: :class:`HPAClassifier` (skorch-based).
+
+``fit``/``predict``/``predict_proba`` on images, with devices, checkpoints and
+validation splits. The PyTorch networks it trains (``torch.nn.Module`` classes) live in
+:mod:`skhpa.nn`.
+"""
 
 from ._classifier import HPAClassifier
 from ._device import describe_device, move_to_device, resolve_device

@@ -6,10 +6,8 @@ to it, so the model is the one of the last completed epoch. With ``checkpoint_di
 state also goes to a file (written atomically, read with ``torch.load(weights_only=True)``),
 named by a key of the estimator's parameters and the training data: fitting the same
 estimator on the same data again resumes from it, and the parallel fits of a grid search each
-write their own file.
-
-Each epoch also reseeds torch from the run's seed and the epoch number, so epoch ``k`` shuffles
-and augments the same way whether the run got there in one go or was resumed.
+write their own file. A resumed run ends as the uninterrupted one because every epoch is
+seeded from the run's seed and its number (``_seeding.py``).
 """
 
 import hashlib
@@ -129,17 +127,10 @@ def read_checkpoint(path, key):
 
 
 class EpochState(Callback):
-    """Snapshot after each epoch (and checkpoint file), per-epoch seeding. Internal."""
+    """Snapshot after each epoch (and checkpoint file). Internal."""
 
     def on_train_begin(self, net, **kwargs):
         net._snapshot = take_snapshot(net)
-
-    def on_epoch_begin(self, net, **kwargs):
-        seed = (net._seed + 7919 * len(net.history)) % (2**63)
-        torch.manual_seed(seed)
-        if torch.cuda.is_available() and net._on_cuda():
-            torch.cuda.manual_seed_all(seed)
-        net._aug_generator.manual_seed(seed + 1)
 
     def on_epoch_end(self, net, **kwargs):
         net._snapshot = take_snapshot(net)

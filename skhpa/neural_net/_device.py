@@ -1,4 +1,6 @@
-"""Device selection and moving fitted estimators between devices."""
+"""Device selection, moving fitted estimators between devices, HPAClassifier's device mixin."""
+
+import contextlib
 
 import torch
 
@@ -6,7 +8,16 @@ from ..utils import iter_estimators
 
 
 def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged."""
+    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged.
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    device : str or torch.device
+    """
     if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
@@ -14,6 +25,15 @@ def resolve_device(device):
 
 def describe_device(device):
     """The device that ``device`` resolves to, in words: ``"cpu"`` or ``"cuda:0 (NVIDIA H200)"``.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` is resolved as :func:`resolve_device` does.
+
+    Returns
+    -------
+    description : str
 
     Examples
     --------
@@ -73,3 +93,58 @@ def move_to_device(estimator, device):
                         if torch.is_tensor(v):
                             state[k] = v.to(target)
     return estimator
+
+
+class DeviceMixin:
+    """HPAClassifier's device handling: the ``device`` parameter, autocast, channels-last.
+
+    The ``device`` parameter keeps what the user set (``"auto"`` stays ``"auto"`` in
+    ``get_params`` and in a pickle), while skorch's internals read the resolved device
+    through the property; unpickling on a machine resolves ``"auto"`` there.
+    """
+
+    @property
+    def device(self):
+        return resolve_device(self.__dict__.get("device", "cpu"))
+
+    @device.setter
+    def device(self, value):
+        self.__dict__["device"] = value
+
+    def get_params(self, deep=True, **kwargs):
+        params = super().get_params(deep=deep, **kwargs)
+        if "device" in self.__dict__:
+            params["device"] = self.__dict__["device"]
+        return params
+
+    def __setstate__(self, state):
+        raw = state.get("device")
+        if raw == "auto":
+            state["device"] = resolve_device("auto")
+        super().__setstate__(state)
+        if raw == "auto":
+            self.__dict__["device"] = "auto"
+
+    def _on_cuda(self):
+        return str(self.device).startswith("cuda")
+
+    def _use_amp(self):
+        if self.amp == "auto":
+            return self._on_cuda() and torch.cuda.is_bf16_supported()
+        return bool(self.amp)
+
+    def _autocast(self):
+        if not self._use_amp():
+            return contextlib.nullcontext()
+        device_type = "cuda" if self._on_cuda() else "cpu"
+        return torch.autocast(device_type=device_type, dtype=torch.bfloat16)
+
+    def _channels_last(self):
+        return self._on_cuda() if self.channels_last == "auto" else bool(self.channels_last)
+
+    def _to_device(self, x):
+        x = torch.as_tensor(x) if not torch.is_tensor(x) else x
+        x = x.to(self.device, non_blocking=True)
+        if x.dim() == 4 and self._channels_last():
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x

@@ -1,4 +1,10 @@
-"""Network modules: the seed's baseline, timm backbones with the winners' head, a small MLP."""
+"""PyTorch network modules (``torch.nn.Module``), not estimators.
+
+The networks that :class:`skhpa.HPAClassifier` (the scikit-learn estimator, in
+:mod:`skhpa.neural_net`) trains: the seed's baseline, timm backbones with the winners'
+head, a small MLP; and the batch augmentations used in training and test-time
+augmentation.
+"""
 
 from ._augment import TTA_TRANSFORMS, augment_batch, d4_transform
 from ._modules import (

@@ -5,7 +5,18 @@ import torch.nn.functional as F
 
 
 def d4_transform(x, k):
-    """Element ``k`` (0-7) of the dihedral group on the last two axes: rotations, then a flip."""
+    """Element ``k`` (0-7) of the dihedral group on the last two axes: rotations, then a flip.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (..., H, W)
+    k : int
+        0-3: rotation by ``k`` quarter turns; 4-7: the same, then a left-right flip.
+
+    Returns
+    -------
+    x_transformed : torch.Tensor
+    """
     x = torch.rot90(x, k % 4, dims=(-2, -1))
     return torch.flip(x, dims=(-1,)) if k >= 4 else x
 

@@ -236,7 +236,30 @@ class TimmNet(_Normalized):
 
 
 def create_backbone(name, in_chans, *, pretrained=False, weights=None):
-    """Create a timm feature extractor, with clear errors for missing weights."""
+    """Create a timm feature extractor, with clear errors for missing weights.
+
+    Parameters
+    ----------
+    name : str
+        A timm model name (``timm.list_models()``).
+    in_chans : int
+        Number of input channels.
+    pretrained : bool, default=False
+        Load timm's ImageNet weights (downloaded; a clear error when offline).
+    weights : str or path-like, default=None
+        A local weights file, used instead of a download.
+
+    Returns
+    -------
+    backbone : torch.nn.Module
+        The timm model without classifier and pooling (``num_classes=0``,
+        ``global_pool=""``): it returns feature maps.
+
+    Raises
+    ------
+    PretrainedWeightsError
+        The weights file is missing or the download fails.
+    """
     import timm
 
     if not isinstance(name, str) or not timm.is_model(name):

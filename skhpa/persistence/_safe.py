@@ -13,6 +13,14 @@ Loading reads JSON and tensors only: nothing in the file is executed, and a clas
 allowlist is refused. The checksums catch corrupted files and edits that did not also rewrite
 the manifest; they are not a signature (someone who can write the file can recompute them). What
 protects you from a malicious file is that nothing in it runs.
+
+Estimators hand over their fitted state through one hook, ``__skhpa_getstate__`` /
+``__skhpa_setstate__``, described in :mod:`skhpa.persistence` (the package docstring):
+this module knows no estimator's internals.
+
+Format versions: version 2 stores every fitted state as above; version 1 (skhpa before the
+hook) stored a network's weights as a bare ``{name: array key}`` mapping, which the loader
+still reads.
 """
 
 import hashlib
@@ -26,11 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..neural_net._checkpoint import history_to_json
-from ..utils import atomic_write
+from ..utils import atomic_write, fitted_attributes, set_fitted_attributes
 
 FORMAT = "skhpa-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 _CONFIG, _ARRAYS, _MANIFEST = "config.json", "arrays.safetensors", "manifest.json"
 
 #: Import paths of the classes a model file may name. Estimators and helper objects are
@@ -51,6 +59,12 @@ ALLOWED = (
     "skhpa.model_selection.MultilabelStratifiedShuffleSplit",
     "skhpa.neural_net.MultilabelHoldout",
     "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing.StandardScaler",
+    "sklearn.preprocessing.FunctionTransformer",
+    "sklearn.preprocessing.LabelBinarizer",
+    "sklearn.linear_model.LogisticRegression",
+    "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.multiclass._ConstantPredictor",  # OneVsRest's model of a constant column
     "sklearn.frozen.FrozenEstimator",
     "imblearn.pipeline.Pipeline",
     "skhpa.nn.SeedCNN",
@@ -69,9 +83,6 @@ ALLOWED = (
     "torch.utils.data.DataLoader",
     "skorch.dataset.Dataset",
 )
-
-# private fitted attributes that predictions need
-_PRIVATE_STATE = ("_y_dtype",)
 
 
 class ModelFileError(ValueError):
@@ -93,10 +104,22 @@ def _name_of(cls):
     return _BY_CLASS.get(cls)
 
 
-def _is_net(obj):
-    from ..neural_net import HPAClassifier
+def get_fitted_state(estimator):
+    """The fitted state to store: the estimator's hook, or its public fitted attributes."""
+    # looked up on the class: a wrapper that forwards attribute access (FrozenEstimator)
+    # must not hand out the hook, and so the weights, of the estimator it wraps
+    hook = getattr(type(estimator), "__skhpa_getstate__", None)
+    return fitted_attributes(estimator) if hook is None else dict(hook(estimator))
 
-    return isinstance(obj, HPAClassifier)
+
+def set_fitted_state(estimator, state):
+    """Restore a fitted state: the estimator's hook, or setting public fitted attributes."""
+    hook = getattr(type(estimator), "__skhpa_setstate__", None)
+    if hook is None:
+        set_fitted_attributes(estimator, state)
+    else:
+        hook(estimator, state)
+    return estimator
 
 
 class _Writer:
@@ -167,42 +190,9 @@ class _Writer:
         self.memo[id(est)] = ref
         params = {k: self.value(v, f"{where}.{k}") for k, v in _params_of(est).items()}
         node = {"__object__": name, "id": ref, "params": params}
-        if _is_net(est):
-            node["state"] = self.net_state(est, where)
-        else:
-            state = {
-                k: v
-                for k, v in vars(est).items()
-                if (k.endswith("_") and not k.startswith("_") and not k.endswith("__"))
-                or k in _PRIVATE_STATE
-            }
-            node["state"] = {k: self.value(v, f"{where}.{k}") for k, v in state.items()}
+        state = get_fitted_state(est)
+        node["state"] = {k: self.value(v, f"{where}.{k}") for k, v in state.items()}
         return node
-
-    def net_state(self, net, where):
-        if not getattr(net, "initialized_", False) or not hasattr(net, "n_classes_"):
-            return {}
-        if net.callbacks not in (None, []):
-            raise TypeError(
-                f"{where}.callbacks holds callback objects, which save_model cannot store; "
-                "set callbacks=None before saving (or use dump_joblib)"
-            )
-        weights = {
-            k: self.array(v, f"{where}.module_.{k}")["__array__"]
-            for k, v in net.module_.state_dict().items()
-        }
-        return {
-            "n_classes_": net.n_classes_,
-            "classes_": self.array(net.classes_, where),
-            "n_features_in_": net.n_features_in_,
-            "input_shape_": list(getattr(net, "input_shape_", ()) or ()) or None,
-            "label_cardinality_": getattr(net, "label_cardinality_", None),
-            "channel_mean_": self.array(net.channel_mean_, where),
-            "channel_std_": self.array(net.channel_std_, where),
-            "_y_dtype": {"__dtype__": np.dtype(net._y_dtype).str},
-            "history": history_to_json(net.history),
-            "weights": weights,
-        }
 
 
 def _params_of(obj):
@@ -222,8 +212,10 @@ def save_model(estimator, path):
     """Save a fitted (or unfitted) estimator without pickle.
 
     Works for :class:`~skhpa.HPAClassifier`, :class:`~skhpa.ThresholdOptimizer`,
-    the library's transformers and resamplers, and scikit-learn / imbalanced-learn
-    Pipelines and :class:`~sklearn.frozen.FrozenEstimator` built from them. The
+    the library's transformers and resamplers, scikit-learn / imbalanced-learn
+    Pipelines and :class:`~sklearn.frozen.FrozenEstimator` built from them, and the
+    scikit-learn models the recipes use (``StandardScaler``, ``FunctionTransformer``,
+    ``LogisticRegression``, ``OneVsRestClassifier``; see :data:`ALLOWED`). The
     structure goes to JSON and every array (network weights included) to
     safetensors, in one zip file written atomically. Optimizer state is not
     saved: a loaded network predicts and can be fine-tuned, and checkpoints
@@ -332,10 +324,11 @@ def load_model(path, *, device=None):
         raise ModelFileError(f"{path}: manifest.json is not valid JSON ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a skhpa model file (format {manifest!r:.60})")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if version not in _READABLE_VERSIONS:
         raise ModelFileError(
-            f"{path}: model file format version {manifest.get('format_version')!r} is not "
-            f"supported by skhpa {__version__} (it reads version {FORMAT_VERSION})"
+            f"{path}: model file format version {version!r} is not supported by skhpa "
+            f"{__version__} (it reads versions {', '.join(map(str, _READABLE_VERSIONS))})"
         )
     for name in (_CONFIG, _ARRAYS):
         expected = (manifest.get("sha256") or {}).get(name)
@@ -350,7 +343,10 @@ def load_model(path, *, device=None):
         raise ModelFileError(f"{path}: unreadable model content ({exc})") from exc
     reader = _Reader(arrays, path, device)
     try:
-        return reader.value(config["estimator"], "estimator")
+        tree = config["estimator"]
+        if version == 1:
+            tree = _upgrade_v1(tree)
+        return reader.value(tree, "estimator")
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
@@ -412,61 +408,35 @@ class _Reader:
     def obj(self, node, where):
         cls = self.cls(node["__object__"], where)
         params = {k: self.value(x, f"{where}.{k}") for k, x in node["params"].items()}
-        if _is_net_class(cls):
-            est = self.net(cls, params, node.get("state") or {}, where)
-        else:
-            est = cls(**params)
-            for k, x in (node.get("state") or {}).items():
-                if not (k.endswith("_") or k in _PRIVATE_STATE):
-                    self.fail(f"{where}: unexpected attribute {k!r}")
-                setattr(est, k, self.value(x, f"{where}.{k}"))
+        if self.device is not None and "device" in params:
+            params["device"] = self.device
+        est = cls(**params)
+        state = {k: self.value(x, f"{where}.{k}") for k, x in (node.get("state") or {}).items()}
+        try:
+            set_fitted_state(est, state)
+        except (ValueError, TypeError) as exc:
+            self.fail(f"{where}: cannot restore its fitted state: {exc}")
         self.objects[node["id"]] = est
         return est
 
-    def net(self, cls, params, state, where):
-        import torch
 
-        from ..neural_net import resolve_device
+def _upgrade_v1(tree):
+    """A version-1 estimator tree in version 2's layout.
 
-        device = params.get("device", "auto") if self.device is None else self.device
-        if str(resolve_device(device)).startswith("cuda") and not torch.cuda.is_available():
-            device = "cpu"
-        params["device"] = device
-        # the weights come from the file: no download, no local weights file needed
-        init_params = dict(params, pretrained=False)
-        init_params.pop("module__weights", None)
-        net = cls(**init_params)
-        if state:
-            net.n_classes_ = int(state["n_classes_"])
-            net.classes_ = self.value(state["classes_"], where)
-            net.n_features_in_ = int(state["n_features_in_"])
-            if state.get("input_shape_"):
-                net.input_shape_ = tuple(int(d) for d in state["input_shape_"])
-            if state.get("label_cardinality_") is not None:
-                net.label_cardinality_ = float(state["label_cardinality_"])
-            net.channel_mean_ = self.value(state["channel_mean_"], where)
-            net.channel_std_ = self.value(state["channel_std_"], where)
-            net._y_dtype = self.value(state["_y_dtype"], where)
-            net.initialize()
-            weights = {k: self.array({"__array__": a}) for k, a in state["weights"].items()}
-            try:
-                net.module_.load_state_dict(weights, strict=True)
-            except RuntimeError as exc:
-                self.fail(f"{where}: the weights do not fit the network ({exc})")
-            net.module_.to(net.device)
-            from skorch.history import History
-
-            net.history_ = History(json.loads(state["history"]))
-        net.pretrained = params.get("pretrained", False)
-        if "module__weights" in params:
-            net.module__weights = params["module__weights"]
-        return net
-
-
-def _is_net_class(cls):
-    from ..neural_net import HPAClassifier
-
-    return isinstance(cls, type) and issubclass(cls, HPAClassifier)
+    Version 1 stored a network's weights as ``{"weights": {name: array key}}`` in its state;
+    version 2 stores every value of a state alike: a dict of tagged array references.
+    """
+    if isinstance(tree, list):
+        return [_upgrade_v1(v) for v in tree]
+    if not isinstance(tree, dict):
+        return tree
+    out = {k: _upgrade_v1(v) for k, v in tree.items()}
+    state = out.get("state") if "__object__" in out else None
+    weights = state.get("weights") if isinstance(state, dict) else None
+    if isinstance(weights, dict) and all(isinstance(v, str) for v in weights.values()):
+        refs = {k: {"__array__": v, "kind": "tensor"} for k, v in weights.items()}
+        out["state"] = dict(state, weights={"__dict__": refs})
+    return out
 
 
 def model_file_info(path):

@@ -3,12 +3,22 @@
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets import CHANNELS
+from ..utils import CHANNELS, Interval, channel_mean_std
+from ..utils import fit_context as _fit_context
 from ._decode import resize_plane
+
+
+class _ImageInputMixin:
+    """Tags of a transformer whose input is an image array (n, C, H, W), not a 2-D table."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
 
 
 def _check_images(X, name="X"):
@@ -44,7 +54,7 @@ def _check_fitted_channels(est, X):
     return X
 
 
-class ChannelSelector(TransformerMixin, BaseEstimator):
+class ChannelSelector(_ImageInputMixin, TransformerMixin, BaseEstimator):
     """Select and reorder channels of an image array.
 
     Parameters
@@ -71,7 +81,18 @@ class ChannelSelector(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the channel names against the input."""
+        """Check the channel names against the input.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         inp = list(self.input_channels)
         missing = [c for c in self.channels if c not in inp]
         if missing or not len(self.channels):
@@ -84,23 +105,31 @@ class ChannelSelector(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Return ``X[:, indices]``."""
+        """Return ``X[:, indices]``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        X_selected : ndarray of shape (n_samples, len(channels), height, width)
+        """
         check_is_fitted(self, "indices_")
         X = _check_fitted_channels(self, X)
         return np.asarray(X[:, self.indices_])
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
 
-
-class Resize(TransformerMixin, BaseEstimator):
+class Resize(_ImageInputMixin, TransformerMixin, BaseEstimator):
     """Resize every image of an array to ``image_size`` x ``image_size``.
 
     uint8 input: Pillow's box (area) filter when shrinking, bilinear when
     enlarging, output uint8. Float input: area interpolation in torch.
+
+    Parameters
+    ----------
+    image_size : int, default=128
+        Height and width of the output images.
 
     Examples
     --------
@@ -117,12 +146,32 @@ class Resize(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Nothing to learn; checks the parameters."""
+        """Nothing to learn; checks the parameters.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         self.n_features_in_ = _check_images(X).shape[1]
         return self
 
     def transform(self, X):
-        """Resized copy of ``X``."""
+        """Resized copy of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        X_resized : ndarray of shape (n_samples, n_channels, image_size, image_size)
+        """
         check_is_fitted(self, "n_features_in_")
         X = np.asarray(_check_images(X))
         s = self.image_size
@@ -140,14 +189,8 @@ class Resize(TransformerMixin, BaseEstimator):
         kwargs = {} if mode == "area" else {"align_corners": False}
         return F.interpolate(t, size=(s, s), mode=mode, **kwargs).numpy()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
 
-
-class ChannelStandardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class ChannelStandardizer(_ImageInputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize each channel with a mean and std learned in ``fit``.
 
     ``fit`` streams over the samples in chunks (works on a
@@ -180,32 +223,37 @@ class ChannelStandardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Per-channel mean and std over samples and pixels (streaming)."""
+        """Per-channel mean and std over samples and pixels (streaming).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         X = _check_images(X)
-        c = X.shape[1]
-        s1, s2, n = np.zeros(c), np.zeros(c), 0
-        for start in range(0, len(X), self.chunk_size):
-            chunk = np.asarray(X[start : start + self.chunk_size], dtype=np.float64)
-            s1 += chunk.sum(axis=(0, 2, 3))
-            s2 += (chunk * chunk).sum(axis=(0, 2, 3))
-            n += chunk.shape[0] * chunk.shape[2] * chunk.shape[3]
-        self.mean_ = s1 / n
-        var = np.maximum(s2 / n - self.mean_**2, 0)
-        self.std_ = np.where(var > 0, np.sqrt(var), 1.0)
-        self.n_features_in_ = c
+        self.mean_, self.std_ = channel_mean_std(X, chunk_size=self.chunk_size)
+        self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X):
-        """float32 standardized copy of ``X``."""
+        """float32 standardized copy of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        X_standardized : ndarray of shape (n_samples, n_channels, height, width), float32
+        """
         check_is_fitted(self, "mean_")
         X = _check_fitted_channels(self, X)
         X = np.asarray(X, dtype=np.float32)
         return (X - self.mean_[None, :, None, None].astype(np.float32)) / self.std_[
             None, :, None, None
         ].astype(np.float32)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags

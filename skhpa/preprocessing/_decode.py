@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..datasets import CHANNELS
+from ..utils import check_channels
 
 
 class ImageReadError(ValueError):
@@ -25,6 +25,18 @@ def to_uint8(arr, mode):
     - 16-bit (``I;16``, ``I;16B``, ``I`` within 0-65535): linear full-range
       scaling ``round(x / 257)``, so 65535 -> 255 and relative intensities are
       kept across images (no per-image stretching).
+
+    Parameters
+    ----------
+    arr : ndarray
+        The decoded plane.
+    mode : str
+        Pillow's mode of the image, named in the error message.
+
+    Returns
+    -------
+    plane : ndarray, dtype uint8
+        Same shape as ``arr``.
     """
     if arr.dtype == np.uint8:
         return arr
@@ -64,10 +76,27 @@ def read_channel(path, channel, *, sample_id=None):
     RGB files (HPA v18 JPEG) keep the component named by ``channel`` (yellow:
     the mean of red and green). Pillow's decompression-bomb limit is an error,
     not a warning.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The image file.
+    channel : {"red", "green", "blue", "yellow"}
+        The channel the file holds (or, for an RGB file, the one to keep).
+    sample_id : str, default=None
+        Named in the error message when the file cannot be read.
+
+    Returns
+    -------
+    image : ndarray of shape (height, width), dtype uint8
+
+    Raises
+    ------
+    ImageReadError
+        The file is missing, truncated, too large or of an unsupported mode.
     """
     who = f"sample {sample_id!r}, " if sample_id is not None else ""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
+    check_channels((channel,), name="channel")
     with _open_image(path, who) as im:
         im.load()
         mode = im.mode

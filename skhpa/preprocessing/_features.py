@@ -4,12 +4,12 @@ reference channels (a fast, network-free baseline)."""
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets import CHANNELS
-from ._array_transformers import _check_fitted_channels, _check_named_channels
+from ..utils import CHANNELS, Interval
+from ..utils import fit_context as _fit_context
+from ._array_transformers import _check_fitted_channels, _check_named_channels, _ImageInputMixin
 
 _QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 _SHIFTS = (1, 2, 4)
@@ -75,7 +75,7 @@ def _overlap_stats(g, r, threshold):
     return np.stack([pearson, manders, np.log(enrichment + 1e-3)], axis=1)
 
 
-class LocalizationFeatures(TransformerMixin, BaseEstimator):
+class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
     """Per-image features of the protein channel and its overlap with the reference channels.
 
     A fast baseline that needs no network, in the tradition of the subcellular
@@ -152,7 +152,18 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the channel names against the input (nothing is learned)."""
+        """Check the channel names against the input (nothing is learned).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
         channels = list(self.input_channels)
         if self.protein not in channels:
             raise ValueError(f"protein channel {self.protein!r} not in input_channels {channels}")
@@ -167,7 +178,17 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
         return [(i, c) for i, c in enumerate(self.input_channels) if i != self.protein_index_]
 
     def get_feature_names_out(self, input_features=None):
-        """Names like ``green_s0_log_mean`` and ``green~blue_s1_manders``."""
+        """Names like ``green_s0_log_mean`` and ``green~blue_s1_manders``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the names come from the channels).
+
+        Returns
+        -------
+        names : ndarray of str objects, shape (n_features_out,)
+        """
         check_is_fitted(self, "protein_index_")
         p = self.protein
         names = [f"{p}_log_mean"]
@@ -197,7 +218,16 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
         return np.hstack(parts)
 
     def transform(self, X):
-        """Features of each image, shape (n_samples, n_features_out), float64."""
+        """Features of each image.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_channels, height, width)
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out), float64
+        """
         check_is_fitted(self, "protein_index_")
         X = _check_fitted_channels(self, X)
         out = [
@@ -212,7 +242,5 @@ class LocalizationFeatures(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
         tags.requires_fit = True
         return tags

@@ -9,11 +9,18 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..datasets import CHANNELS, IMAGE_EXTENSIONS
-from ..utils import atomic_write, validate_sample_id
+from ..utils import (
+    CHANNELS,
+    IMAGE_EXTENSIONS,
+    Interval,
+    atomic_write,
+    check_channels,
+    find_extension,
+    validate_sample_id,
+)
+from ..utils import fit_context as _fit_context
 from ._decode import ImageReadError, native_shape, read_sample
 
 _CACHE_FORMAT = 2
@@ -44,9 +51,9 @@ class _Source:
     def find_extension(self, stem):
         if self.extension is not None:
             return self.extension
-        for ext in IMAGE_EXTENSIONS:
-            if os.path.isfile(f"{stem}_{self.channels[0]}{ext}"):
-                return ext
+        ext = find_extension(stem, self.channels[0])
+        if ext is not None:
+            return ext
         hint = ""
         if self.root is not None:
             hint = (
@@ -198,7 +205,21 @@ class LazyImageArray:
             idx = np.where(idx < 0, idx + len(self), idx)
             if ((idx < 0) | (idx >= len(self))).any():
                 raise IndexError(f"index out of bounds for {len(self)} samples")
-        out = np.empty((len(idx),) + self.shape[1:], dtype=np.uint8)
+        return self.take(idx)
+
+    def take(self, indices, out=None):
+        """The samples at integer ``indices``, read straight into ``out`` when given.
+
+        ``out``: a C-contiguous uint8 array of shape ``(len(indices),) + shape[1:]``
+        (for example a view of shared memory that a DataLoader worker returns
+        without a copy).
+        """
+        idx = np.asarray(indices, dtype=np.int64).ravel()
+        shape = (len(idx),) + self.shape[1:]
+        if out is None:
+            out = np.empty(shape, dtype=np.uint8)
+        elif out.shape != shape or out.dtype != np.uint8:
+            raise ValueError(f"out must be a uint8 array of shape {shape}, got {out.shape}")
         for j, i in enumerate(idx):
             _load_one(self._source, self._stems[int(i)], self._ext, self._cache, out[j])
         return out
@@ -320,13 +341,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         -------
         self : ImageLoader
         """
-        channels = tuple(self.channels)
-        if (
-            not channels
-            or any(c not in CHANNELS for c in channels)
-            or len(set(channels)) != len(channels)
-        ):
-            raise ValueError(f"channels must be distinct names from {CHANNELS}, got {channels!r}")
+        channels = check_channels(self.channels)
         if self.root is not None and not os.path.isdir(self.root):
             raise FileNotFoundError(f"image folder not found: {self.root}")
         self.channels_ = channels

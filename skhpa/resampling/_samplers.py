@@ -11,18 +11,57 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_parameter_constraints
-from sklearn.utils.validation import _num_samples
+from sklearn.utils import check_random_state
 
-from ..utils import check_multilabel_target
+from ..utils import (
+    HasMethods,
+    Interval,
+    check_multilabel_target,
+    check_n_samples,
+    unique_label_sets,
+    validate_parameter_constraints,
+)
+from ..utils import safe_indexing as _safe_indexing
 
 
 def imbalance_ratios(Y):
-    """IRLbl per label: count of the most frequent label / count of this label (inf if absent)."""
-    counts = np.asarray(Y).sum(0).astype(float)
-    with np.errstate(divide="ignore"):
+    """IRLbl per label: count of the most frequent label / count of this label (inf if absent).
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_samples, n_labels)
+        0/1 indicator matrix.
+
+    Returns
+    -------
+    ir : ndarray of shape (n_labels,), float
+
+    Examples
+    --------
+    >>> from skhpa.resampling import imbalance_ratios
+    >>> imbalance_ratios([[1, 1, 0], [1, 0, 0]]).tolist()
+    [1.0, 2.0, inf]
+    """
+    return _ratios(np.asarray(Y).sum(0))
+
+
+def _ratios(counts):
+    """IRLbl from per-label counts."""
+    counts = np.asarray(counts, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(counts > 0, counts.max() / counts, np.inf)
+
+
+def _minority_and_majority(counts):
+    """MeanIR and the minority (IRLbl > MeanIR) and majority (IRLbl < MeanIR) label masks.
+
+    Charte et al.'s split of the labels, from per-label counts; absent labels
+    (IRLbl inf) are in neither. Every multilabel sampler here starts from it.
+    """
+    ir = _ratios(counts)
+    finite = np.isfinite(ir)
+    mean_ir = ir[finite].mean() if finite.any() else np.nan
+    return mean_ir, finite & (ir > mean_ir), finite & (ir < mean_ir)
 
 
 def imbalance_report(Y):
@@ -103,9 +142,7 @@ class _MultilabelSampler(BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y (a multilabel indicator matrix)")
         Y = check_multilabel_target(y, name="y")
-        n = _num_samples(X)
-        if n != len(Y):
-            raise ValueError(f"X has {n} samples but y has {len(Y)} rows")
+        check_n_samples(X, Y)
         return Y
 
     def fit_resample(self, X, y, **params):
@@ -116,6 +153,10 @@ class _MultilabelSampler(BaseEstimator):
         X : array-like or indexable of length n_samples
             Ids, paths, images, features or a lazy image array.
         y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
 
         Returns
         -------
@@ -193,9 +234,8 @@ class MLROS(_MultilabelSampler):
             # before the requested number of clones, MeanIR and the minority set
             # are recomputed on the resampled counts, so the output size always
             # matches sampling_ratio.
-            ir = np.where(counts > 0, counts.max() / np.maximum(counts, 1), np.inf)
-            mean_ir = ir[np.isfinite(ir)].mean()
-            minority = [k for k in np.flatnonzero(np.isfinite(ir) & (ir > mean_ir))]
+            mean_ir, minority, _ = _minority_and_majority(counts)
+            minority = list(np.flatnonzero(minority))
             if not minority:
                 break
             while to_clone > 0 and minority:
@@ -253,13 +293,9 @@ class MLRUS(_MultilabelSampler):
         n = len(Y)
         to_delete = int(round(self.sampling_ratio * n))
         counts = Yb.sum(0).astype(np.int64)
-        ir = imbalance_ratios(Yb)
-        finite = np.isfinite(ir)
-        mean_ir = ir[finite].mean()
-        majority = list(np.flatnonzero(finite & (ir < mean_ir)))
-        protected = (
-            Yb[:, finite & (ir > mean_ir)].any(1) if self.keep_minority else np.zeros(n, bool)
-        )
+        mean_ir, minority, majority = _minority_and_majority(counts)
+        majority = list(np.flatnonzero(majority))
+        protected = Yb[:, minority].any(1) if self.keep_minority else np.zeros(n, bool)
         alive = np.ones(n, dtype=bool)
         bags = {k: list(rng.permutation(np.flatnonzero(Yb[:, k] & ~protected))) for k in majority}
         while to_delete > 0 and majority:
@@ -290,15 +326,24 @@ class LabelPowersetSampler(_MultilabelSampler):
 
     Each distinct label set becomes one class; the wrapped sampler
     (``RandomOverSampler``, ``RandomUnderSampler``, ...) balances those
-    classes, and the result is mapped back to the indicator matrix. Samplers
-    that select rows (they expose ``sample_indices_``) receive the row numbers
-    as their single feature, so X can be Ids, paths or images; samplers that
-    synthesize new rows (SMOTE and relatives) need 2-D numeric X.
+    classes, and the result is mapped back to the indicator matrix. The
+    sampler is fitted once: on ``X`` itself when it is a 2-D numeric matrix
+    (features such as CNN embeddings: samplers that measure distances or
+    synthesize new rows, SMOTE and relatives, need it), otherwise on the row
+    numbers as the single feature, so X can be Ids, paths or images; then only
+    samplers that select rows (they expose ``sample_indices_``) are accepted.
 
     Parameters
     ----------
     sampler : imbalanced-learn sampler
         Any object with ``fit_resample``.
+
+    Attributes
+    ----------
+    sampler_ : imbalanced-learn sampler
+        The fitted clone of ``sampler``.
+    sample_indices_ : ndarray
+        Rows of the input in the output, when the sampler selects rows.
 
     Examples
     --------
@@ -319,29 +364,63 @@ class LabelPowersetSampler(_MultilabelSampler):
         self.sampler = sampler
 
     def fit_resample(self, X, y, **params):
-        """Resample the label sets with the wrapped sampler."""
+        """Resample the label sets with the wrapped sampler (fitted once).
+
+        With 2-D numeric ``X`` (features) the sampler is fitted on ``X``, so
+        samplers that measure distances or make new rows see the features;
+        otherwise (Ids, paths, images) on the row numbers, and only samplers
+        that select rows are accepted.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            Ids, paths, images, features or a lazy image array.
+        y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            The resampled samples and their label sets.
+        """
         Y = self._check(X, y, **params)
-        sets, classes = np.unique(Y, axis=0, return_inverse=True)
-        classes = classes.ravel()
+        sets, classes, _ = unique_label_sets(Y)
         sampler = clone(self.sampler)
-        rows = np.arange(len(Y)).reshape(-1, 1)
-        X_res, c_res = sampler.fit_resample(rows, classes)
-        if hasattr(sampler, "sample_indices_"):
-            idx = np.asarray(sampler.sample_indices_)
-            self.sample_indices_ = idx
-            self.sampler_ = sampler
-            return _take(X, idx), Y[idx]
-        # a synthesizing sampler: run it on the features themselves
-        Xa = np.asarray(X)
-        if Xa.ndim != 2 or not np.issubdtype(Xa.dtype, np.number):
-            raise ValueError(
-                f"{type(self.sampler).__name__} creates new samples; it needs 2-D numeric X "
-                "(e.g. CNN embeddings), not Ids or images"
-            )
-        sampler = clone(self.sampler)
-        X_res, c_res = sampler.fit_resample(Xa, classes)
+        features = _numeric_2d(X)
+        if features is not None:
+            X_res, c_res = sampler.fit_resample(features, classes)
+        else:
+            sampler.fit_resample(np.arange(len(Y)).reshape(-1, 1), classes)
+            if not hasattr(sampler, "sample_indices_"):
+                raise ValueError(
+                    f"{type(self.sampler).__name__} creates new samples; it needs 2-D numeric X "
+                    "(e.g. CNN embeddings), not Ids or images"
+                )
         self.sampler_ = sampler
+        if hasattr(sampler, "sample_indices_"):
+            self.sample_indices_ = np.asarray(sampler.sample_indices_)
+        elif hasattr(self, "sample_indices_"):
+            del self.sample_indices_
+        if features is None:
+            return _take(X, self.sample_indices_), Y[self.sample_indices_]
         return X_res, sets[c_res].astype(Y.dtype)
+
+
+def _numeric_2d(X):
+    """``X`` as an array when it is a 2-D numeric matrix (features), else None.
+
+    Never converts a lazy image array or other N-D input (that would load it).
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is not None and ndim != 2:
+        return None
+    Xa = np.asarray(X)
+    if Xa.ndim != 2 or not np.issubdtype(Xa.dtype, np.number):
+        return None
+    return Xa
 
 
 class MLSMOTE(_MultilabelSampler):
@@ -379,18 +458,32 @@ class MLSMOTE(_MultilabelSampler):
         self.random_state = random_state
 
     def fit_resample(self, X, y, **params):
-        """Append synthetic samples for the minority labels."""
+        """Append synthetic samples for the minority labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+        **params : dict
+            Accepted for imbalanced-learn's API; none is supported
+            (``sample_weight`` raises an error: resample first, then weight).
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            ``X`` and ``y`` followed by the synthetic samples.
+        """
         Y = self._check(X, y, **params)
         X = np.asarray(X)
         if X.ndim != 2 or not np.issubdtype(X.dtype, np.number):
             raise ValueError("MLSMOTE needs 2-D numeric X (feature vectors, e.g. CNN embeddings)")
         rng = check_random_state(self.random_state)
         Yb = Y.astype(bool)
-        ir = imbalance_ratios(Yb)
-        finite = np.isfinite(ir)
-        mean_ir = ir[finite].mean()
+        _, minority, _ = _minority_and_majority(Yb.sum(0))
         new_X, new_Y = [], []
-        for k in np.flatnonzero(finite & (ir > mean_ir)):
+        for k in np.flatnonzero(minority):
             bag = np.flatnonzero(Yb[:, k])
             if len(bag) < 2:
                 continue

@@ -4,14 +4,26 @@ import numbers
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import fbeta_score
-from sklearn.utils import _safe_indexing, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ..utils import MacroF1ScoreMixin, check_multilabel_target, set_multilabel_tags
+from ..model_selection import MultilabelStratifiedGroupKFold, check_multilabel_cv
+from ..utils import (
+    HasMethods,
+    Interval,
+    MacroF1ScoreMixin,
+    StrOptions,
+    check_n_samples,
+    fit_context,
+    fitted_attributes,
+    set_fitted_attributes,
+    set_multilabel_tags,
+)
+from ._decision import _check_target, apply_thresholds
+from ._proba import _fit_and_predict, ensemble_proba, multilabel_proba
 from ._search import (
     fbeta_at,
     fbeta_curve,
@@ -19,64 +31,9 @@ from ._search import (
     grid_curve,
     pick,
     ratio_threshold,
+    shrink_thresholds,
     sort_columns,
 )
-
-
-def multilabel_proba(estimator, X):
-    """``predict_proba`` of a multilabel estimator as an (n_samples, n_classes) array.
-
-    Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
-    HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
-    random forests); checks that every value is a finite probability.
-    """
-    P = estimator.predict_proba(X)
-    if isinstance(P, list):
-        P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
-    P = np.asarray(P, dtype=float)
-    if P.ndim != 2:
-        raise ValueError(
-            f"{type(estimator).__name__}.predict_proba returned shape {P.shape}; a multilabel "
-            "estimator must return (n_samples, n_classes)"
-        )
-    bad = ~np.isfinite(P)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise ValueError(
-            f"predict_proba returned a non-finite value ({P[r, c]}) for sample {r}, class {c}"
-        )
-    out = (P < 0) | (P > 1)
-    if out.any():
-        r, c = np.argwhere(out)[0]
-        raise ValueError(
-            f"predict_proba returned {P[r, c]} for sample {r}, class {c}; probabilities must "
-            "lie in [0, 1]"
-        )
-    return P
-
-
-def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
-    """Turn probabilities into an indicator matrix (``P >= thresholds``).
-
-    With ``min_labels=1`` a row with no class above its threshold gets its most
-    probable class switched on (every HPA image has at least one label).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skhpa.thresholding import apply_thresholds
-    >>> P = np.array([[0.1, 0.3], [0.9, 0.2]])
-    >>> apply_thresholds(P, [0.5, 0.25]).tolist()
-    [[0, 1], [1, 0]]
-    >>> apply_thresholds(P, [0.5, 0.5], min_labels=1).tolist()
-    [[0, 1], [1, 0]]
-    """
-    Y = P >= np.asarray(thresholds)[None, :]
-    if min_labels:
-        empty = ~Y.any(axis=1)
-        if empty.any():
-            Y[np.flatnonzero(empty), P[empty].argmax(axis=1)] = True
-    return Y.astype(dtype)
 
 
 def _is_frozen(estimator):
@@ -85,59 +42,6 @@ def _is_frozen(estimator):
     except ImportError:  # scikit-learn < 1.6
         return False
     return isinstance(estimator, FrozenEstimator)
-
-
-def check_multilabel_cv(cv, random_state=None):
-    """Like :func:`sklearn.model_selection.check_cv`, stratified for multilabel targets.
-
-    An int becomes a shuffled :class:`~skhpa.model_selection.MultilabelStratifiedKFold`
-    (scikit-learn's own ``check_cv`` would silently give an unshuffled,
-    unstratified ``KFold``); splitters and iterables pass through.
-    """
-    from sklearn.model_selection import check_cv
-
-    from ..model_selection import MultilabelStratifiedKFold
-
-    if cv is None:
-        cv = 5
-    if isinstance(cv, numbers.Integral):
-        return MultilabelStratifiedKFold(cv, shuffle=True, random_state=random_state)
-    return check_cv(cv)
-
-
-def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
-    est = clone(estimator)
-    est.fit(_safe_indexing(X, train), Y[train], **fit_params)
-    return test, multilabel_proba(est, _safe_indexing(X, test)), est if keep else None
-
-
-def ensemble_proba(estimators, X):
-    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
-    if len(estimators) == 1:
-        return multilabel_proba(estimators[0], X)
-    return np.mean([multilabel_proba(est, X) for est in estimators], axis=0)
-
-
-def shrink_thresholds(thresholds, n_positives, target, shrinkage):
-    """Pull each class's threshold toward ``target`` with weight ``m / (m + n_positives)``.
-
-    ``m = shrinkage`` acts as a pseudo-count of positives: a class with
-    ``m`` positives in the tuning data ends halfway between its own threshold
-    and ``target``; one with none gets ``target``; one with many keeps almost
-    its own.
-
-    Examples
-    --------
-    >>> from skhpa.thresholding import shrink_thresholds
-    >>> shrink_thresholds([0.2, 0.2, 0.2], [0, 10, 990], 0.4, shrinkage=10).round(3).tolist()
-    [0.4, 0.3, 0.202]
-    """
-    thresholds = np.asarray(thresholds, dtype=float)
-    n_positives = np.asarray(n_positives, dtype=float)
-    if shrinkage == 0:
-        return thresholds.copy()
-    w = shrinkage / (shrinkage + n_positives)
-    return w * target + (1 - w) * thresholds
 
 
 def _estimator_has(attr):
@@ -220,7 +124,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         of them (see the fold-ensemble benchmark).
     min_labels : {0, 1}, default=0
         With 1, a sample with no class above its threshold gets its most
-        probable class.
+        probable class. Not used with a 1-D binary ``y``.
     thresholds : "exact", int or array-like, default="exact"
         Candidate thresholds. ``"exact"`` evaluates every distinct probability
         (exact for F-beta; for a callable ``scoring`` the distinct values, or
@@ -260,8 +164,8 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
     cv_results_ : dict
         ``"thresholds"`` and ``"scores"``: lists (one entry per class) of the
         candidate thresholds and their scores.
-    classes_ : ndarray of shape (n_classes,)
-        The label indices.
+    classes_ : ndarray of shape (n_classes,) or (2,)
+        The label indices; for a 1-D binary ``y``, its two labels (sorted).
     oof_proba_ : ndarray of shape (n_samples, n_classes)
         The probabilities the thresholds were learned on (NaN rows for samples
         no split put in a test set).
@@ -350,7 +254,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None, **fit_params):
         """Learn the thresholds (and refit the estimator).
 
@@ -359,8 +263,10 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         X : array-like or indexable of length n_samples
             Whatever the estimator takes (features, images, Ids for a Pipeline
             that starts with an ImageLoader).
-        y : array-like of shape (n_samples, n_classes)
-            Multilabel 0/1 indicator matrix (at least 2 columns).
+        y : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Multilabel 0/1 indicator matrix (one column or more), or a 1-D binary
+            target (any two labels; one threshold, for ``classes_[1]``). The estimator
+            is fitted on ``y`` as given.
         groups : array-like of shape (n_samples,), default=None
             Group of each sample (e.g. :func:`~skhpa.model_selection.duplicate_groups`),
             passed to the splitter; with an int ``cv`` the folds become a
@@ -376,30 +282,30 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
         for attr in ("estimator_", "estimators_"):  # a refit must not keep stale models
             self.__dict__.pop(attr, None)
         X, y = indexable(X, y)
-        Y = check_multilabel_target(y, name="y", allow_single_column=False)
-        if _num_samples(X) != len(Y):
-            raise ValueError(f"X has {_num_samples(X)} samples but y has {len(Y)} rows")
+        y_fit, Y, classes = _check_target(y)
+        check_n_samples(X, Y)
         self._y_dtype = Y.dtype
+        self._y_ndim = y_fit.ndim
         n, q = Y.shape
         prefit = self.cv == "prefit" or _is_frozen(self.estimator)
         if prefit:
             if not _is_frozen(self.estimator):
                 check_is_fitted(self.estimator)
             self.estimator_ = self.estimator
-            P = multilabel_proba(self.estimator_, X)
+            P = multilabel_proba(self.estimator_, X, q == 1)
             tuned = np.ones(n, dtype=bool)
         else:
             cv = check_multilabel_cv(self.cv, self.random_state)
             if groups is not None and isinstance(self.cv, numbers.Integral):
-                from ..model_selection import MultilabelStratifiedGroupKFold
-
                 cv = MultilabelStratifiedGroupKFold(
                     self.cv, shuffle=True, random_state=self.random_state
                 )
-            splits = list(cv.split(X, Y, groups))
+            # the multilabel splitters made from an int take the indicator matrix; a given
+            # splitter takes y as given (a StratifiedKFold for a 1-D binary y)
+            splits = list(cv.split(X, Y if cv is not self.cv else y_fit, groups))
             keep = not self.refit  # the fold models are the model
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_and_predict)(self.estimator, X, Y, train, test, fit_params, keep)
+                delayed(_fit_and_predict)(self.estimator, X, y_fit, train, test, fit_params, keep)
                 for train, test in splits
             )
             P = np.full((n, q), np.nan)
@@ -407,7 +313,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
                 P[test] = proba
             tuned = ~np.isnan(P).any(axis=1)
             if self.refit:
-                self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
+                self.estimator_ = clone(self.estimator).fit(X, y_fit, **fit_params)
             else:
                 self.estimators_ = [est for _, _, est in results]
                 if len(self.estimators_) == 1:
@@ -416,7 +322,7 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             raise ValueError(f"the estimator predicts {P.shape[1]} classes but y has {q} columns")
         self.oof_proba_ = P
         self._learn_thresholds(Y[tuned], P[tuned])
-        self.classes_ = np.arange(q)
+        self.classes_ = np.arange(q) if classes is None else classes
         inner = self._fitted_estimators()[0]
         if hasattr(inner, "n_features_in_"):
             self.n_features_in_ = inner.n_features_in_
@@ -516,38 +422,98 @@ class ThresholdOptimizer(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin,
             return np.linspace(p.min(), p.max(), self.thresholds)
         return np.asarray(self.thresholds, dtype=float)
 
+    def _is_binary(self):
+        return getattr(self, "_y_ndim", 2) == 1
+
+    def _positive_proba(self, X):
+        """(n_samples, n_classes) probabilities; one column for a 1-D binary target."""
+        return ensemble_proba(self._fitted_estimators(), X, len(self.thresholds_) == 1)
+
     def predict(self, X):
-        """Predict the label indicator matrix with the learned thresholds.
+        """Predict with the learned thresholds.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the estimator takes.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the inner estimator's ``predict_proba`` accepts.
 
         Returns
         -------
-        Y : ndarray of shape (n_samples, n_classes)
-            With the dtype of the ``y`` seen in ``fit``.
+        y : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            The label indicator matrix, with the dtype of the ``y`` seen in ``fit``;
+            for a 1-D binary ``y``, one of ``classes_`` per sample (``classes_[1]``
+            where the probability reaches the threshold).
         """
         check_is_fitted(self, "thresholds_")
-        P = self.predict_proba(X)
+        P = self._positive_proba(X)
+        if self._is_binary():
+            return self.classes_[(P[:, 0] >= self.thresholds_[0]).astype(np.intp)]
         return apply_thresholds(P, self.thresholds_, self.min_labels, self._y_dtype)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        """Per-class probabilities of the inner estimator, (n_samples, n_classes).
+        """Per-class probabilities of the inner estimator.
 
         With ``refit=False``, the mean of the fold models' probabilities.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the inner estimator's ``predict_proba`` accepts.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_classes)
+            Each class's probability; for a 1-D binary ``y``, the probabilities of
+            ``classes_[0]`` and ``classes_[1]`` (shape (n_samples, 2)).
         """
         check_is_fitted(self, "thresholds_")
-        return ensemble_proba(self._fitted_estimators(), X)
+        P = self._positive_proba(X)
+        if self._is_binary():
+            return np.column_stack([1.0 - P[:, 0], P[:, 0]])
+        return P
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """The inner estimator's decision function (the fold models' mean with ``refit=False``)."""
+        """The inner estimator's decision function (the fold models' mean with ``refit=False``).
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the estimator takes.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            What the inner estimator returns: one score per sample for a 1-D binary ``y``.
+        """
         check_is_fitted(self, "thresholds_")
         ests = self._fitted_estimators()
         if len(ests) == 1:
             return ests[0].decision_function(X)
         return np.mean([np.asarray(e.decision_function(X), dtype=float) for e in ests], axis=0)
 
+    # -- the skhpa persistence hook (see skhpa.persistence) --------------------------
+    def __skhpa_getstate__(self):
+        """Fitted state for :func:`skhpa.save_model`: the fitted attributes and y's dtype."""
+        state = fitted_attributes(self)
+        for name in ("_y_dtype", "_y_ndim"):
+            if name in vars(self):
+                state[name] = getattr(self, name)
+        return state
+
+    def __skhpa_setstate__(self, state):
+        """Restore what :meth:`__skhpa_getstate__` returned (used by :func:`skhpa.load_model`)."""
+        set_fitted_attributes(self, state, private=("_y_dtype", "_y_ndim"))
+
     def __sklearn_tags__(self):
         tags = set_multilabel_tags(super().__sklearn_tags__())
+        tags.target_tags.single_output = True  # a 1-D binary target: one class's threshold
         try:
             inner = self.estimator.__sklearn_tags__()
             tags.input_tags = inner.input_tags

@@ -1,4 +1,4 @@
-"""Threshold searches on one matrix of probabilities (no estimator involved).
+"""Threshold searches on one matrix of probabilities, and shrinkage (no estimator involved).
 
 Conventions: a sample is predicted positive for class k when
 ``proba[:, k] >= thresholds[k]``. A threshold is placed halfway between the
@@ -16,6 +16,61 @@ def _cut_points(values_desc):
     """Thresholds that realize each cut of a descending array of distinct values."""
     nxt = np.append(values_desc[1:], values_desc[-1] / 2.0 if values_desc[-1] > 0 else -1.0)
     return (values_desc + nxt) / 2.0
+
+
+def fbeta_from_counts(tp, n_pred, n_pos, beta=1.0):
+    """F-beta from counts: true positives, predicted positives and actual positives.
+
+    ``(1 + b2) tp / ((1 + b2) tp + b2 fn + fp)`` with ``b2 = beta ** 2``, 0 where
+    the denominator is 0 (nothing predicted and nothing to find). Works on
+    scalars and arrays of counts alike (every search below goes through it).
+
+    Examples
+    --------
+    >>> from skhpa.thresholding._search import fbeta_from_counts
+    >>> float(fbeta_from_counts(2, 4, 2)), float(fbeta_from_counts(0, 0, 3))
+    (0.6666666666666666, 0.0)
+    """
+    tp = np.asarray(tp)
+    b2 = beta * beta
+    denom = (1 + b2) * tp + b2 * (n_pos - tp) + (np.asarray(n_pred) - tp)
+    return np.where(denom > 0, (1 + b2) * tp / np.maximum(denom, 1), 0.0)
+
+
+def best_fbeta_scores(Y, P, beta=1.0):
+    """Each class's best F-beta over all its thresholds (what per-class thresholds reach).
+
+    Measures how well ``P`` ranks each class, whatever its threshold: the score
+    that :class:`~skhpa.ThresholdOptimizer` reaches on the data it tunes on.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_samples, n_classes)
+        0/1 indicator matrix.
+    P : array-like of shape (n_samples, n_classes)
+        Probabilities (or any scores ranking the samples).
+    beta : float, default=1.0
+
+    Returns
+    -------
+    scores : ndarray of shape (n_classes,)
+        NaN for a class without positives in ``Y`` (no F-beta to reach).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhpa.thresholding import best_fbeta_scores
+    >>> Y = np.array([[1, 0], [0, 0], [1, 0]])
+    >>> P = np.array([[0.9, 0.1], [0.2, 0.7], [0.4, 0.3]])
+    >>> best_fbeta_scores(Y, P).tolist()
+    [1.0, nan]
+    """
+    Y = np.asarray(Y)
+    P = np.asarray(P, dtype=float)
+    scores = np.full(Y.shape[1], np.nan)
+    for k in np.flatnonzero(Y.any(axis=0)):
+        scores[k] = fbeta_curve(Y[:, k], P[:, k], beta)[1].max()
+    return scores
 
 
 def sort_columns(Y, P):
@@ -52,9 +107,7 @@ def fbeta_curve(y, p, beta=1.0, *, presorted=None):
     values = asc[keep][::-1]  # distinct, descending
     n_pred = len(asc) - np.searchsorted(asc, values, side="left")
     tp = len(pos) - np.searchsorted(pos, values, side="left")
-    b2 = beta * beta
-    denom = (1 + b2) * tp + b2 * (len(pos) - tp) + (n_pred - tp)
-    scores = np.where(denom > 0, (1 + b2) * tp / np.maximum(denom, 1), 0.0)
+    scores = fbeta_from_counts(tp, n_pred, len(pos), beta)
     return np.append(_ABOVE, _cut_points(values)), np.append(0.0, scores)
 
 
@@ -84,9 +137,7 @@ def fbeta_at(presorted, t, beta=1.0):
     asc, pos = presorted
     n_pred = len(asc) - np.searchsorted(asc, t, side="left")
     tp = len(pos) - np.searchsorted(pos, t, side="left")
-    b2 = beta * beta
-    denom = (1 + b2) * tp + b2 * (len(pos) - tp) + (n_pred - tp)
-    return float((1 + b2) * tp / denom) if denom > 0 else 0.0
+    return float(fbeta_from_counts(tp, n_pred, len(pos), beta))
 
 
 def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None):
@@ -112,7 +163,6 @@ def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None):
         ranks = np.linspace(0, len(P) - 1, per_class).astype(np.int64)
         pooled = np.unique(np.concatenate([asc[ranks] for asc, _ in presorted]))
     cand = np.unique(np.append(_cut_points(pooled[::-1]), 0.5))[::-1]
-    b2 = beta * beta
     has_pos = Y.sum(0) > 0
     macro = np.zeros(len(cand))
     n = len(Y)
@@ -120,8 +170,7 @@ def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None):
         asc, pos_asc = presorted[k]
         n_pred = n - np.searchsorted(asc, cand, side="left")
         tp = len(pos_asc) - np.searchsorted(pos_asc, cand, side="left")
-        denom = (1 + b2) * tp + b2 * (len(pos_asc) - tp) + (n_pred - tp)
-        macro += np.where(denom > 0, (1 + b2) * tp / np.maximum(denom, 1), 0.0)
+        macro += fbeta_from_counts(tp, n_pred, len(pos_asc), beta)
     macro /= max(int(has_pos.sum()), 1)
     best = macro.max()
     tied = np.flatnonzero(macro >= best - 1e-12)
@@ -139,3 +188,25 @@ def ratio_threshold(p, rate):
     if m >= n:
         return float(desc[-1] / 2.0 if desc[-1] > 0 else 0.0)
     return float((desc[m - 1] + desc[m]) / 2.0)
+
+
+def shrink_thresholds(thresholds, n_positives, target, shrinkage):
+    """Pull each class's threshold toward ``target`` with weight ``m / (m + n_positives)``.
+
+    ``m = shrinkage`` acts as a pseudo-count of positives: a class with
+    ``m`` positives in the tuning data ends halfway between its own threshold
+    and ``target``; one with none gets ``target``; one with many keeps almost
+    its own.
+
+    Examples
+    --------
+    >>> from skhpa.thresholding import shrink_thresholds
+    >>> shrink_thresholds([0.2, 0.2, 0.2], [0, 10, 990], 0.4, shrinkage=10).round(3).tolist()
+    [0.4, 0.3, 0.202]
+    """
+    thresholds = np.asarray(thresholds, dtype=float)
+    n_positives = np.asarray(n_positives, dtype=float)
+    if shrinkage == 0:
+        return thresholds.copy()
+    w = shrinkage / (shrinkage + n_positives)
+    return w * target + (1 - w) * thresholds

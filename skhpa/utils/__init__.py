@@ -1,15 +1,46 @@
-"""Utilities shared by the skhpa subpackages."""
+"""Utilities shared by the skhpa subpackages, and the HPA constants every layer needs.
 
+The bottom layer: imports no other subpackage.
+
+Also the one door to scikit-learn's private helpers (``fit_context``, ``safe_indexing``,
+``num_samples``, the parameter-validation classes): see ``_sklearn_compat.py``.
+"""
+
+from . import _sklearn_compat
+from ._channel_stats import channel_mean_std
 from ._estimator_tree import iter_estimators
+from ._fitted_state import fitted_attributes, set_fitted_attributes
+from ._hpa import (
+    CHANNELS,
+    CLASS_NAMES,
+    IMAGE_EXTENSIONS,
+    N_CLASSES,
+    check_channels,
+    find_extension,
+)
 from ._io import atomic_write, validate_sample_id
+from ._label_sets import unique_label_sets
 from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags
-from ._validation import check_multilabel_target
+from ._sklearn_compat import *  # noqa: F403
+from ._validation import check_multilabel_target, check_n_samples
 
 __all__ = [
+    "CHANNELS",
+    "CLASS_NAMES",
+    "IMAGE_EXTENSIONS",
     "MacroF1ScoreMixin",
+    "N_CLASSES",
     "atomic_write",
+    "channel_mean_std",
+    "check_channels",
     "check_multilabel_target",
+    "check_n_samples",
+    "find_extension",
+    "fitted_attributes",
     "iter_estimators",
+    "set_fitted_attributes",
     "set_multilabel_tags",
+    "unique_label_sets",
     "validate_sample_id",
+    *_sklearn_compat.__all__,
 ]

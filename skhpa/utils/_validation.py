@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._sklearn_compat import num_samples
+
 
 def check_multilabel_target(Y, *, name="Y", n_classes=None, allow_single_column=True):
     """Validate a multilabel indicator matrix and return it as an ndarray.
@@ -55,3 +57,38 @@ def check_multilabel_target(Y, *, name="Y", n_classes=None, allow_single_column=
             f"{Y[r, c].item()!r}"
         )
     return Y
+
+
+def check_n_samples(X, y, *, y_name="y"):
+    """Check that ``X`` and the target ``y`` have the same number of samples; return it.
+
+    Parameters
+    ----------
+    X : array-like, lazy array or indexable
+        The samples (anything with a ``shape`` or a length).
+    y : array-like
+        The targets, one row per sample.
+    y_name : str, default="y"
+        Name of the target in the error message.
+
+    Returns
+    -------
+    n_samples : int
+
+    Raises
+    ------
+    ValueError
+        ``"X has n samples but y has m rows"`` when they differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhpa.utils import check_n_samples
+    >>> check_n_samples(np.zeros((3, 2)), [[0], [1], [1]])
+    3
+    """
+    n = num_samples(X)
+    m = num_samples(y)
+    if n != m:
+        raise ValueError(f"X has {n} samples but {y_name} has {m} rows")
+    return n

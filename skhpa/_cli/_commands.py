@@ -1,6 +1,9 @@
-"""The ``skhpa`` command line: ``demo``, ``make-data``, ``train`` and ``predict``."""
+"""The commands of ``skhpa``: ``make-data``, ``demo``, ``train`` and ``predict``.
 
-import argparse
+Each ``cmd_*`` takes the parsed arguments, returns the exit code and raises
+:class:`UserError` for a mistake the user can fix (printed as one line by ``main``).
+"""
+
 import hashlib
 import os
 import shlex
@@ -16,81 +19,12 @@ class UserError(Exception):
     """A mistake on the command line: printed as one line, no traceback."""
 
 
-class _Interrupted(Exception):
+class Interrupted(Exception):
     """Ctrl-C, after the command has said what was kept: exit code 130."""
 
 
-# -- argument types: errors name the flag (argparse adds it) -------------------------------
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _workers(text):
-    if text == "auto":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 0, got {text!r}")
-    return value
-
-
-def _at_least_two(text):
-    value = _positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
-    return value
-
-
-def _ratio_or_none(text):
-    if text.lower() == "none":
-        return None
-    return _positive_float(text)
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
-    return value
-
-
-def _channels(text):
-    from .datasets import CHANNELS
-
-    channels = tuple(c.strip() for c in text.split(",") if c.strip())
-    bad = [c for c in channels if c not in CHANNELS]
-    if not channels or bad or len(set(channels)) != len(channels):
-        raise argparse.ArgumentTypeError(
-            f"channels must be a comma-separated subset of {','.join(CHANNELS)}, got {text!r}"
-        )
-    return channels
-
-
-# -- commands -------------------------------------------------------------------------------
-def _cmd_make_data(args):
-    from .datasets import write_hpa_like
+def cmd_make_data(args):
+    from ..datasets import write_hpa_like
 
     try:
         root = write_hpa_like(
@@ -113,14 +47,14 @@ def _cmd_make_data(args):
     return 0
 
 
-def _cmd_demo(args):
-    from ._demo import run_demo
+def cmd_demo(args):
+    from .._demo import run_demo
 
     run_demo(out=Path(args.out), small=args.small, device=args.device)
     return 0
 
 
-_LOSSES = {
+LOSSES = {
     "bce": "torch.nn.BCEWithLogitsLoss",
     "focal": "skhpa.losses.FocalLoss",
     "soft_f1": "skhpa.losses.SoftF1Loss",
@@ -131,12 +65,12 @@ _LOSSES = {
 def _criterion(name):
     import importlib
 
-    module, _, attr = _LOSSES[name].rpartition(".")
+    module, _, attr = LOSSES[name].rpartition(".")
     return getattr(importlib.import_module(module), attr)
 
 
 def _device_in_use(device):
-    from .neural_net import describe_device
+    from ..neural_net import describe_device
 
     try:
         return describe_device(device)
@@ -145,16 +79,16 @@ def _device_in_use(device):
 
 
 def _networks(model):
-    from .neural_net import HPAClassifier
-    from .utils import iter_estimators
+    from ..neural_net import HPAClassifier
+    from ..utils import iter_estimators
 
     return [e for e in iter_estimators(model) if isinstance(e, HPAClassifier)]
 
 
 def _loader_of(model):
     """The ImageLoader that reads the model's input files, or None."""
-    from .preprocessing import ImageLoader
-    from .utils import iter_estimators
+    from ..preprocessing import ImageLoader
+    from ..utils import iter_estimators
 
     for est in iter_estimators(model):
         if isinstance(est, ImageLoader):
@@ -163,7 +97,7 @@ def _loader_of(model):
 
 
 def _threshold_table(thresholds):
-    from .datasets import CLASS_NAMES
+    from ..utils import CLASS_NAMES
 
     lines = ["  class                               threshold"]
     lines += [
@@ -179,14 +113,14 @@ def _continue_command(argv):
     return shlex.join(["skhpa", *argv])
 
 
-def _cmd_train(args):
+def cmd_train(args):
     from sklearn.pipeline import Pipeline
 
-    from .datasets import load_hpa
-    from .neural_net import HPAClassifier
-    from .persistence import save_model
-    from .preprocessing import ImageLoader
-    from .recipes import fit_with_thresholds
+    from ..datasets import load_hpa
+    from ..neural_net import HPAClassifier
+    from ..persistence import save_model
+    from ..preprocessing import ImageLoader
+    from ..recipes import fit_with_thresholds
 
     out = Path(args.out)
     if out.suffix in (".joblib", ".pkl"):
@@ -273,7 +207,7 @@ def _cmd_train(args):
             f"  {_continue_command(args.argv)}",
             file=sys.stderr,
         )
-        raise _Interrupted from None
+        raise Interrupted from None
     if hasattr(model, "thresholds_"):
         on = (
             f"the out-of-fold probabilities of {args.folds} fold models"
@@ -297,8 +231,8 @@ def _duplicate_groups(data, args):
     """Near-duplicate fields of the training set, found on 64 px thumbnails."""
     import numpy as np
 
-    from .model_selection import duplicate_groups
-    from .preprocessing import ImageLoader
+    from ..model_selection import duplicate_groups
+    from ..preprocessing import ImageLoader
 
     thumbs = ImageLoader(
         channels=args.channels, image_size=64, cache=args.cache_dir, lazy=True
@@ -315,7 +249,7 @@ def _duplicate_groups(data, args):
 
 def _check_weights_available(backbone):
     """--pretrained without --weights downloads ImageNet weights: say which flag helps."""
-    from .nn import PretrainedWeightsError, create_backbone
+    from ..nn import PretrainedWeightsError, create_backbone
 
     try:
         create_backbone(backbone, 4, pretrained=True)
@@ -337,8 +271,8 @@ def _file_sha256(path):
 
 def _load_model_file(path, device):
     """Load a model file for prediction; every failure is a one-line UserError."""
-    from .neural_net import move_to_device
-    from .persistence import ModelFileError, load_model
+    from ..neural_net import move_to_device
+    from ..persistence import ModelFileError, load_model
 
     path = Path(path)
     if not path.is_file():
@@ -372,7 +306,7 @@ def _load_model_file(path, device):
 
 def _test_images(folder, channels):
     """The Kaggle test layout, or else a plain folder of channel files (no label file)."""
-    from .datasets import load_hpa, load_image_folder
+    from ..datasets import load_hpa, load_image_folder
 
     folder = Path(folder)
     if (folder / "sample_submission.csv").is_file() or not folder.is_dir():
@@ -386,10 +320,10 @@ def _test_images(folder, channels):
     return load_hpa(folder, "test", channels=channels)  # its error names the missing file
 
 
-def _cmd_predict(args):
-    from .datasets import read_labels_csv, read_submission
-    from .inference import predict_submission
-    from .metrics import per_class_report
+def cmd_predict(args):
+    from ..datasets import read_labels_csv, read_submission
+    from ..metrics import per_class_report
+    from ..submission import predict_submission
 
     device = _device_in_use(args.device)
     model, key = _load_model_file(args.model, args.device)
@@ -441,182 +375,3 @@ def _cmd_predict(args):
                 f"{float(Y_true.sum(axis=1).mean()):.2f} true"
             )
     return 0
-
-
-# -- parser ---------------------------------------------------------------------------------
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every option's default (argparse omits those of flags without help text)."""
-
-
-def _sub(sub, name, **kwargs):
-    return sub.add_parser(name, formatter_class=_Formatter, **kwargs)
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="skhpa",
-        description=(
-            "skhpa: multilabel classification of protein localization in Human Protein Atlas "
-            "images, the scikit-learn way."
-        ),
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    demo = _sub(
-        sub,
-        "demo",
-        help="run the whole library on built-in synthetic HPA-like data",
-        description="Write a synthetic HPA-like dataset, train the seed recipe and the skhpa "
-        "recipe on it, and report macro-F1 next to per-label accuracy.",
-    )
-    demo.add_argument("--small", action="store_true", help="a quick run (about a minute on CPU)")
-    demo.add_argument("--out", default="skhpa_demo_output", help="output folder")
-    demo.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
-    demo.set_defaults(func=_cmd_demo)
-
-    md = _sub(
-        sub,
-        "make-data",
-        help="write a synthetic HPA-like dataset in the Kaggle layout",
-        description="Write train.csv, train/, test/, sample_submission.csv and test_labels.csv.",
-    )
-    md.add_argument("--out", required=True, help="destination folder")
-    md.add_argument("--n-train", type=_positive_int, default=1000, help="training images")
-    md.add_argument("--n-test", type=_positive_int, default=200, help="test images")
-    md.add_argument("--image-size", type=_positive_int, default=128, help="pixels")
-    md.add_argument(
-        "--label-distribution",
-        default="hpa2018",
-        choices=("hpa2018", "hpav18", "flat"),
-        help="label-set distribution",
-    )
-    md.add_argument("--seed", type=int, default=0, help="random seed")
-    md.add_argument("--overwrite", action="store_true", help="replace an existing folder")
-    md.set_defaults(func=_cmd_make_data)
-
-    tr = _sub(
-        sub,
-        "train",
-        help="train a model on a folder in the Kaggle layout (train.csv + train/)",
-        description="Train an HPAClassifier (images read lazily, optionally cached) and learn "
-        "per-class thresholds on a multilabel-stratified held-out part; save a .skhpa model. "
-        "Ctrl-C keeps the last completed epoch in the checkpoint folder; --resume continues.",
-    )
-    tr.add_argument("--data", required=True, help="dataset folder (Kaggle layout)")
-    tr.add_argument("--out", default="skhpa_model.skhpa", help="model file (.skhpa)")
-    tr.add_argument(
-        "--channels",
-        type=_channels,
-        default=("red", "green", "blue", "yellow"),
-        help="comma-separated channels, e.g. red,green,blue,yellow",
-    )
-    tr.add_argument(
-        "--image-size",
-        type=_positive_int,
-        default=None,
-        help="resize every image to this many pixels (None: the first training image's size); "
-        "the model resizes every later input to it",
-    )
-    tr.add_argument("--backbone", default="resnet18", help="timm backbone")
-    tr.add_argument("--pretrained", action="store_true", help="ImageNet weights (needs network)")
-    tr.add_argument("--weights", default=None, help="local ImageNet weights file for the backbone")
-    tr.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
-    tr.add_argument("--batch-size", type=_positive_int, default=32, help="images per batch")
-    tr.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
-    tr.add_argument("--loss", choices=sorted(_LOSSES), default="combined", help="loss")
-    tr.add_argument("--balanced", action="store_true", help="class-balanced batch sampling")
-    tr.add_argument(
-        "--tta", choices=("none", "flip", "d4"), default="flip", help="test-time augmentation"
-    )
-    tr.add_argument(
-        "--thresholds",
-        choices=("per_class", "global", "label_ratio", "none"),
-        default="per_class",
-        help="threshold strategy",
-    )
-    tr.add_argument(
-        "--valid-size", type=_fraction, default=0.2, help="held-out share for the thresholds"
-    )
-    tr.add_argument(
-        "--max-label-ratio",
-        type=_ratio_or_none,
-        default=1.25,
-        help="no class is predicted on more than this multiple of its share of the training "
-        "images ('none': plain F1-optimal thresholds; see the threshold study)",
-    )
-    tr.add_argument(
-        "--folds",
-        type=_at_least_two,
-        default=None,
-        help="train a fold ensemble of this many models instead (thresholds from their "
-        "out-of-fold probabilities; predictions averaged; costs about K-1 trainings and did "
-        "not beat one model at equal compute in the threshold study); None: one model and "
-        "--valid-size",
-    )
-    tr.add_argument(
-        "--group-duplicates",
-        action="store_true",
-        help="keep near-duplicate fields (flips, rotations, resizes, crops of one field) on one "
-        "side of every split (skhpa.model_selection.duplicate_groups)",
-    )
-    tr.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
-    tr.add_argument(
-        "--num-workers",
-        type=_workers,
-        default="auto",
-        help="DataLoader worker processes; auto: one per core but one on CUDA, none on the CPU",
-    )
-    tr.add_argument("--cache-dir", default=None, help="cache decoded images in this folder")
-    tr.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        help="folder for the per-epoch checkpoint (None: OUT.checkpoints)",
-    )
-    tr.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the interrupted run in the checkpoint folder",
-    )
-    tr.add_argument("--seed", type=int, default=0, help="random seed")
-    tr.set_defaults(func=_cmd_train)
-
-    pr = _sub(
-        sub,
-        "predict",
-        help="predict the test images of a Kaggle-layout folder into a submission file",
-        description="Load a saved model (.skhpa; or .joblib, which runs code from the file: "
-        "only files you trust) and write Kaggle's Id,Predicted submission for "
-        "sample_submission.csv's Ids, chunk by chunk; an interrupted run of the same model on "
-        "the same Ids resumes where it stopped.",
-    )
-    pr.add_argument("--model", required=True, help="model file from 'skhpa train' or 'skhpa demo'")
-    pr.add_argument(
-        "--data",
-        required=True,
-        help="dataset folder: sample_submission.csv + test/, or a folder of {Id}_{color} files",
-    )
-    pr.add_argument("--out", default="submission.csv", help="submission file")
-    pr.add_argument("--chunk-size", type=_positive_int, default=512, help="images per chunk")
-    pr.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
-    pr.set_defaults(func=_cmd_predict)
-    return parser
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return 2
-    args.argv = argv
-    try:
-        return args.func(args)
-    except (UserError, OSError, ValueError, ImportError) as exc:
-        print(f"skhpa {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except _Interrupted:
-        return 130
-    except KeyboardInterrupt:
-        print(f"skhpa {args.command}: interrupted", file=sys.stderr)
-        return 130

@@ -6,9 +6,9 @@ from sklearn.pipeline import Pipeline
 
 from skhpa import HPAClassifier
 from skhpa.datasets import load_hpa, read_submission, write_submission
-from skhpa.inference import model_fingerprint, predict_submission
 from skhpa.nn import SeedCNN
 from skhpa.preprocessing import ImageLoader
+from skhpa.submission import model_fingerprint, predict_submission
 
 
 class Recorder:
@@ -125,3 +125,16 @@ def test_pipeline_over_a_folder(synthetic_root, tmp_path):
     sub = read_submission(path)
     assert list(sub.ids) == list(test.ids)
     np.testing.assert_array_equal(sub.target, model.predict(test.stems))
+
+
+def test_inference_is_a_deprecated_alias_of_submission():
+    import importlib
+    import sys
+
+    import skhpa.submission
+
+    sys.modules.pop("skhpa.inference", None)
+    with pytest.warns(FutureWarning, match="renamed skhpa.submission"):
+        inference = importlib.import_module("skhpa.inference")
+    assert inference.predict_submission is skhpa.submission.predict_submission
+    assert inference.model_fingerprint is skhpa.submission.model_fingerprint

@@ -1,0 +1,33 @@
+"""The ``skhpa`` command line: ``demo``, ``make-data``, ``train`` and ``predict``.
+
+``_parser`` builds the argument parser (argument types whose errors name the flag),
+``_commands`` holds the commands; :func:`main` runs one and turns a user's mistake into a
+one-line error and exit code 1, Ctrl-C into exit code 130.
+"""
+
+import sys
+
+from ._commands import Interrupted, UserError
+from ._parser import build_parser
+
+__all__ = ["UserError", "build_parser", "main"]
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    args.argv = argv
+    try:
+        return args.func(args)
+    except (UserError, OSError, ValueError, ImportError) as exc:
+        print(f"skhpa {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except Interrupted:
+        return 130
+    except KeyboardInterrupt:
+        print(f"skhpa {args.command}: interrupted", file=sys.stderr)
+        return 130

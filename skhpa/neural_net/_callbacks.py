@@ -1,0 +1,80 @@
+"""HPAClassifier's default callbacks: validation scores, schedule, seeding, snapshots, stopping.
+
+The history keys they write: ``train_loss`` and, with a validation split, ``valid_loss``,
+``valid_f1`` (macro-F1 at the net's ``threshold``) and ``valid_f1_tuned`` (macro-F1 with each
+class's best threshold, which early stopping monitors).
+"""
+
+import numpy as np
+import torch
+from sklearn.metrics import f1_score
+from skorch.callbacks import (
+    EarlyStopping,
+    EpochScoring,
+    EpochTimer,
+    LRScheduler,
+    PassthroughScoring,
+    PrintLog,
+    ProgressBar,
+)
+
+from ..thresholding import apply_thresholds, best_fbeta_scores
+from ._checkpoint import EpochState
+from ._seeding import EpochSeeding
+
+
+def valid_macro_f1(net, X, y):
+    """Epoch-level macro-F1 on the whole validation split, at the net's thresholds."""
+    P = net._proba_without_tta(X)
+    pred = apply_thresholds(P, net._threshold_vector(), net.min_labels)
+    return f1_score(np.asarray(y), pred, average="macro", zero_division=0.0)
+
+
+def valid_macro_f1_tuned(net, X, y):
+    """Epoch-level macro-F1 on the validation split with each class's best threshold.
+
+    What a ThresholdOptimizer can reach: it measures how well the network
+    ranks each class, independently of the 0.5 threshold that keeps the plain
+    macro-F1 at 0 for rare classes in the first epochs (early stopping on that
+    would stop at epoch 1). Classes without positives in the split are left out.
+    """
+    scores = best_fbeta_scores(np.asarray(y), net._proba_without_tta(X))
+    scores = scores[~np.isnan(scores)]
+    return float(np.mean(scores)) if len(scores) else 0.0
+
+
+def default_callbacks(net):
+    """The (name, callback) list of ``net.get_default_callbacks()``, in calling order."""
+    callbacks = [
+        ("epoch_timer", EpochTimer()),
+        ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+    ]
+    if net.train_split is not None:
+        callbacks += [
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("valid_f1", EpochScoring(valid_macro_f1, lower_is_better=False, name="valid_f1")),
+            (
+                "valid_f1_tuned",
+                EpochScoring(valid_macro_f1_tuned, lower_is_better=False, name="valid_f1_tuned"),
+            ),
+        ]
+    if net.lr_schedule == "cosine":
+        scheduler = LRScheduler(
+            policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=net.max_epochs
+        )
+        callbacks.append(("lr_scheduler", scheduler))
+    # after the scheduler (the state the next epoch starts from), before early stopping
+    callbacks += [("epoch_seeding", EpochSeeding()), ("epoch_state", EpochState())]
+    if net.train_split is not None and net.patience is not None:
+        stopping = EarlyStopping(
+            monitor="valid_f1_tuned",
+            lower_is_better=False,
+            patience=net.patience,
+            threshold=0.0,
+            load_best=True,
+            sink=net._print_if_verbose,
+        )
+        callbacks.append(("early_stopping", stopping))
+    if net.verbose:
+        callbacks += [("print_log", PrintLog()), ("progress_bar", ProgressBar())]
+    return callbacks

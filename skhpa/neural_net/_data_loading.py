@@ -1,0 +1,88 @@
+"""HPAClassifier's data path: datasets, the validation split, DataLoaders and their sampler."""
+
+import numbers
+import os
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset
+from skorch.utils import is_dataset
+from torch.utils.data import Subset, WeightedRandomSampler
+
+from ._batches import BatchedDataset, collate_batch
+from ._valid_split import MultilabelHoldout
+
+
+def _y_of(dataset):
+    """The targets of a skorch Dataset or a Subset of one, as numpy."""
+    if isinstance(dataset, Subset):
+        return _y_of(dataset.dataset)[np.asarray(dataset.indices)]
+    y = dataset.y
+    return y.cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
+
+
+def balanced_sample_weights(Y):
+    """Each sample's weight: the inverse frequency of its rarest label.
+
+    A sample without labels gets the smallest weight of a labelled one; a
+    class without positives is ignored.
+    """
+    Y = np.asarray(Y).astype(bool)
+    freq = Y.mean(0)
+    inv = np.where(freq > 0, 1.0 / np.maximum(freq, 1e-12), 0.0)
+    unlabelled = inv[inv > 0].min() if (inv > 0).any() else 1.0
+    return np.where(Y.any(1), (Y * inv).max(1), unlabelled)
+
+
+class DataLoadingMixin:
+    """skorch's dataset, split and iterator hooks, for image arrays and lazy loaders."""
+
+    def get_dataset(self, X, y=None):
+        """skorch's Dataset, reading whole batches at once (see ``_batches.py``)."""
+        if self.dataset is Dataset and not is_dataset(X):
+            return BatchedDataset(X, y)
+        return super().get_dataset(X, y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset = self.get_dataset(X, y)
+        split = self.train_split
+        if split is None:
+            return dataset, None
+        if split == "auto" or isinstance(split, numbers.Real):
+            size = 0.2 if split == "auto" else float(split)
+            return MultilabelHoldout(size, random_state=self._seed)(dataset, y, groups=self._groups)
+        if self._groups is not None:
+            fit_params = {**fit_params, "groups": self._groups}
+        return split(dataset, y, **fit_params)
+
+    def get_iterator(self, dataset, training=False):
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        kwargs.setdefault("batch_size", self.batch_size)
+        kwargs.setdefault("num_workers", self._num_workers_for(dataset))
+        kwargs.setdefault("collate_fn", collate_batch)
+        if self._on_cuda():
+            kwargs.setdefault("pin_memory", True)
+        if training and "sampler" not in kwargs:
+            if self.balanced_sampling:
+                kwargs["sampler"] = self._balanced_sampler(dataset)
+                kwargs.pop("shuffle", None)
+            else:
+                kwargs.setdefault("shuffle", True)
+        iterator = self.iterator_train if training else self.iterator_valid
+        return iterator(dataset, **kwargs)
+
+    def _num_workers_for(self, dataset):
+        if self.num_workers != "auto":
+            return int(self.num_workers)
+        X = getattr(dataset, "X", getattr(getattr(dataset, "dataset", None), "X", None))
+        decoded_on_the_fly = X is not None and not isinstance(X, (np.ndarray, torch.Tensor))
+        if not (self._on_cuda() and decoded_on_the_fly):
+            return 0
+        return int(min(16, max(1, (os.cpu_count() or 1) - 1)))
+
+    def _balanced_sampler(self, dataset):
+        weights = balanced_sample_weights(_y_of(dataset))
+        return WeightedRandomSampler(
+            torch.as_tensor(weights, dtype=torch.double), len(weights), replacement=True
+        )

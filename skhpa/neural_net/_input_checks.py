@@ -1,0 +1,124 @@
+"""HPAClassifier's input checks: parameters, images, targets and the channel statistics."""
+
+import numpy as np
+
+from ..utils import (
+    channel_mean_std,
+    check_multilabel_target,
+    check_n_samples,
+    validate_parameter_constraints,
+)
+
+# samples that "auto" channel statistics are measured on (a seeded subset above this)
+_STATS_MAX_SAMPLES = 2000
+
+
+def _iter_chunks(X, chunk=64):
+    for start in range(0, len(X), chunk):
+        yield start, np.asarray(X[start : start + chunk])
+
+
+class InputChecksMixin:
+    """Validation of what ``fit``, ``partial_fit`` and ``predict*`` receive."""
+
+    def _validate_hpa_params(self):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {k: getattr(self, k) for k in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+
+    def _check_X(self, X, *, fitting):
+        import scipy.sparse
+
+        if scipy.sparse.issparse(X):
+            raise TypeError(
+                f"Sparse data was passed to {type(self).__name__}, but dense data is required: "
+                "images are (n_samples, n_channels, height, width) arrays."
+            )
+        if not (hasattr(X, "shape") and hasattr(X, "dtype") and hasattr(X, "__getitem__")):
+            X = np.asarray(X)
+        if np.dtype(X.dtype) == object:
+            X = np.asarray(X, dtype=np.float64)
+        if np.issubdtype(np.dtype(X.dtype), np.complexfloating):
+            raise ValueError("Complex data not supported")
+        if len(X.shape) < 2:
+            raise ValueError(
+                f"X must have at least 2 dimensions (n_samples, n_channels, ...), got shape "
+                f"{tuple(X.shape)}. Reshape your data: images are (n_samples, n_channels, height, "
+                "width), feature vectors (n_samples, n_features)."
+            )
+        if X.shape[0] == 0:
+            raise ValueError(f"X is empty: 0 sample(s) (shape={tuple(X.shape)})")
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required."
+            )
+        dtype = np.dtype(X.dtype)
+        if not (np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_)):
+            raise ValueError(f"X must be numeric (uint8 or float images), got dtype {dtype}")
+        if np.issubdtype(dtype, np.floating):
+            for start, chunk in _iter_chunks(X):
+                bad = ~np.isfinite(chunk)
+                if bad.any():
+                    i = start + int(np.argwhere(bad)[0][0])
+                    raise ValueError(f"X contains NaN or infinity (sample {i})")
+        if not fitting and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (axis 1: the image channels)."
+            )
+        expected = getattr(self, "input_shape_", None)
+        if not fitting and expected is not None and tuple(X.shape[1:]) != tuple(expected):
+            raise ValueError(
+                f"{type(self).__name__} was fitted on samples of shape {tuple(expected)} "
+                f"(channels, height, width) and received samples of shape {tuple(X.shape[1:])}; "
+                "resize the images to the training size (ImageLoader(image_size=...) or "
+                "skhpa.preprocessing.Resize)"
+            )
+        return X
+
+    def _prepare_fit(self, X, y, *, reset):
+        """Check the parameters, ``X`` and ``y``; with ``reset``, learn the data's shape."""
+        self._validate_hpa_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        X = self._check_X(X, fitting=True)
+        Y = check_multilabel_target(y, name="y")
+        check_n_samples(X, Y)
+        if reset:
+            self.n_classes_ = Y.shape[1]
+            self.classes_ = np.arange(self.n_classes_)
+            self.n_features_in_ = int(X.shape[1])
+            self.input_shape_ = tuple(int(d) for d in X.shape[1:])
+            self.label_cardinality_ = float(Y.sum(axis=1).mean())
+            self._y_dtype = Y.dtype
+            self._set_channel_stats(X)
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        elif Y.shape[1] != self.n_classes_:
+            raise ValueError(
+                f"y has {Y.shape[1]} columns, but the network has {self.n_classes_} outputs"
+            )
+        return X, Y
+
+    def _set_channel_stats(self, X):
+        mean, std = (None, None)
+        if isinstance(self.channel_mean, str) or isinstance(self.channel_std, str):
+            mean, std = channel_mean_std(X, chunk_size=32, max_samples=_STATS_MAX_SAMPLES)
+        self.channel_mean_ = (
+            mean if isinstance(self.channel_mean, str) else np.asarray(self.channel_mean, float)
+        )
+        self.channel_std_ = (
+            std if isinstance(self.channel_std, str) else np.asarray(self.channel_std, float)
+        )
+        for name, v in (("channel_mean", self.channel_mean_), ("channel_std", self.channel_std_)):
+            if v.shape != (X.shape[1],):
+                raise ValueError(
+                    f"{name} must have one value per channel ({X.shape[1]}), got {v.shape}"
+                )

@@ -1,0 +1,139 @@
+"""HPAClassifier's fit: seeding, checkpoint files and resuming, rollback on interrupt."""
+
+import warnings
+
+import numpy as np
+from skorch.callbacks import EarlyStopping
+
+from ._checkpoint import checkpoint_key, checkpoint_path, read_checkpoint, restore_snapshot
+from ._seeding import seeded_run
+
+
+class TrainingMixin:
+    """``fit``, ``partial_fit`` and skorch's ``fit_loop``, with checkpoints and rollback."""
+
+    def fit(self, X, y, groups=None, **fit_params):
+        """Fit the network on images ``X`` and the indicator matrix ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, height, width)
+            uint8 or float images, or an ImageLoader lazy array (2-D
+            (n_samples, n_features) input works with a 2-D module).
+        y : array-like of shape (n_samples, n_classes)
+            0/1 indicator matrix.
+        groups : array-like of shape (n_samples,), optional
+            Groups for the internal validation split (no group on both sides).
+        **fit_params
+            Passed to skorch (and to the module's forward).
+
+        Returns
+        -------
+        self : HPAClassifier
+            The fitted estimator.
+        """
+        X, Y = self._prepare_fit(X, y, reset=not self.warm_start or not self.initialized_)
+        self._groups = None if groups is None else np.asarray(groups)
+        if self._groups is not None and len(self._groups) != len(Y):
+            raise ValueError(f"groups has {len(self._groups)} entries but y has {len(Y)} rows")
+        self.interrupted_ = False
+        try:
+            with seeded_run(self):
+                state = self._open_checkpoint(X, Y)
+                if state is None:
+                    self._fitting = True  # skorch's fit calls partial_fit: already prepared
+                    try:
+                        super().fit(X, Y, **fit_params)
+                    finally:
+                        self._fitting = False
+                else:
+                    self._resume(state, X, Y, **fit_params)
+            if self._checkpoint_file is not None and not self.interrupted_:
+                self._checkpoint_file.unlink(missing_ok=True)
+        finally:
+            self._groups = None
+            self._snapshot = None
+            self._checkpoint_file = None
+        return self
+
+    def _open_checkpoint(self, X, Y):
+        """Set the checkpoint file of this run; its state if one exists."""
+        self._checkpoint_file = None
+        if self.checkpoint_dir is None:
+            return None
+        self._checkpoint_key = checkpoint_key(self, X, Y)
+        self._checkpoint_file = checkpoint_path(self.checkpoint_dir, self._checkpoint_key)
+        if not self._checkpoint_file.exists():
+            return None
+        return read_checkpoint(self._checkpoint_file, self._checkpoint_key)
+
+    def _resume(self, state, X, Y, **fit_params):
+        self.initialize()
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history_ = state["history"]
+        remaining = self.max_epochs - state["epochs"]
+        self._print_if_verbose(
+            f"Resuming from {self._checkpoint_file} after epoch {state['epochs']} "
+            f"({max(remaining, 0)} to go)"
+        )
+        if remaining > 0:
+            super().partial_fit(X, Y, epochs=remaining, **fit_params)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            # skorch's EarlyStopping stops training with a KeyboardInterrupt too
+            stopped_early = any(
+                isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+                for _, cb in getattr(self, "callbacks_", [])
+            )
+            if not stopped_early:
+                snap = getattr(self, "_snapshot", None)
+                if snap is not None and len(self.history) > snap["epochs"]:
+                    restore_snapshot(self, snap)  # stopped inside an epoch: roll back
+                self.interrupted_ = True
+                warnings.warn(
+                    f"{type(self).__name__}.fit was interrupted; the network is the one of the "
+                    f"last completed epoch ({len(self.history)}). Continue with partial_fit, or "
+                    "fit again with the same checkpoint_dir to resume.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            raise
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initializing (see skorch).
+
+        The first call initializes the network from the data, like ``fit``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, height, width)
+            As for :meth:`fit`.
+        y : array-like of shape (n_samples, n_classes)
+            0/1 indicator matrix with the columns of the first fit.
+        classes : None
+            Unused (the classes are the columns of ``y``); accepted for
+            scikit-learn's ``partial_fit`` signature.
+        **fit_params
+            Passed to skorch (and to the module's forward).
+
+        Returns
+        -------
+        self : HPAClassifier
+            The estimator, trained further.
+        """
+        if getattr(self, "_fitting", False):  # called by skorch's fit, already prepared
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        X, Y = self._prepare_fit(X, y, reset=not self.initialized_)
+        self.interrupted_ = False
+        try:
+            with seeded_run(self):
+                if not self.initialized_:
+                    self.initialize()
+                super().partial_fit(X, Y, classes=classes, **fit_params)
+        finally:
+            self._snapshot = None
+        return self

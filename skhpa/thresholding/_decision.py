@@ -1,0 +1,72 @@
+"""From probabilities to labels, and the targets a ThresholdOptimizer accepts."""
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from ..utils import check_multilabel_target
+
+
+def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
+    """Turn probabilities into an indicator matrix (``P >= thresholds``).
+
+    With ``min_labels=1`` a row with no class above its threshold gets its most
+    probable class switched on (every HPA image has at least one label).
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_classes)
+        Probabilities.
+    thresholds : float or array-like of shape (n_classes,)
+        Decision threshold of each class.
+    min_labels : {0, 1}, default=0
+        With 1, every row gets at least its most probable class.
+    dtype : dtype, default=np.int64
+        dtype of the returned matrix.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_classes)
+        Indicator matrix of the predicted labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhpa.thresholding import apply_thresholds
+    >>> P = np.array([[0.1, 0.3], [0.9, 0.2]])
+    >>> apply_thresholds(P, [0.5, 0.25]).tolist()
+    [[0, 1], [1, 0]]
+    >>> apply_thresholds(P, [0.5, 0.5], min_labels=1).tolist()
+    [[0, 1], [1, 0]]
+    """
+    Y = P >= np.asarray(thresholds)[None, :]
+    if min_labels:
+        empty = ~Y.any(axis=1)
+        if empty.any():
+            Y[np.flatnonzero(empty), P[empty].argmax(axis=1)] = True
+    return Y.astype(dtype)
+
+
+def _check_target(y):
+    """The target to fit the estimator on, as an indicator matrix, and the binary classes.
+
+    A 2-D ``y`` is a multilabel indicator matrix (one column allowed): returned as is twice,
+    with ``classes`` None. A 1-D ``y`` must be binary: the estimator is fitted on it, the
+    thresholds on the indicator of ``classes[1]`` (one column).
+    """
+    if y is None:
+        raise ValueError("ThresholdOptimizer requires y to be passed, but the target y is None")
+    if hasattr(y, "toarray") or np.ndim(y) != 1:
+        Y = check_multilabel_target(y, name="y", allow_single_column=True)
+        return Y, Y, None
+    y = np.asarray(y)
+    check_classification_targets(y)
+    kind = type_of_target(y, input_name="y")
+    classes = np.unique(y)
+    if kind != "binary" or len(classes) != 2:
+        found = f"{len(classes)} class" + ("" if len(classes) == 1 else "es")
+        raise ValueError(
+            "Only binary classification is supported for a 1-D y (one class's threshold); "
+            f"the type of the target is {kind} ({found}: {classes[:5].tolist()}). Pass a "
+            "multilabel indicator matrix for several classes."
+        )
+    return y, (y == classes[1]).astype(np.int64)[:, None], classes

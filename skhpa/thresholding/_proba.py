@@ -1,0 +1,77 @@
+"""Probabilities of multilabel estimators: both predict_proba conventions, fold ensembles."""
+
+import numpy as np
+from sklearn.base import clone
+
+from ..utils import safe_indexing
+
+
+def multilabel_proba(estimator, X, binary=False):
+    """``predict_proba`` of a multilabel estimator as an (n_samples, n_classes) array.
+
+    Accepts the ndarray convention (MLPClassifier, OneVsRestClassifier,
+    HPAClassifier) and the list-of-(n, 2) convention (MultiOutputClassifier,
+    random forests); checks that every value is a finite probability. With
+    ``binary=True`` the estimator was fitted on one class (a 1-D binary target or a
+    single label column) and the result is that class's column, of shape
+    (n_samples, 1), whether the estimator returns (n_samples, 2) or (n_samples, 1).
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict_proba``
+    X : array-like or indexable of length n_samples
+        What ``estimator.predict_proba`` accepts.
+    binary : bool, default=False
+        Keep only the positive class's column (see above).
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_classes), dtype float
+        The probability of each class (of the positive label, for the
+        list-of-(n, 2) convention).
+    """
+    P = estimator.predict_proba(X)
+    if binary and not isinstance(P, list):
+        P = np.asarray(P)
+        if P.ndim != 2 or P.shape[1] not in (1, 2):
+            raise ValueError(
+                f"{type(estimator).__name__}.predict_proba returned shape {P.shape} for one "
+                "class; expected (n_samples, 2) or (n_samples, 1)"
+            )
+        P = P[:, -1:]
+    if isinstance(P, list):
+        P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
+    P = np.asarray(P, dtype=float)
+    if P.ndim != 2:
+        raise ValueError(
+            f"{type(estimator).__name__}.predict_proba returned shape {P.shape}; a multilabel "
+            "estimator must return (n_samples, n_classes)"
+        )
+    bad = ~np.isfinite(P)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError(
+            f"predict_proba returned a non-finite value ({P[r, c]}) for sample {r}, class {c}"
+        )
+    out = (P < 0) | (P > 1)
+    if out.any():
+        r, c = np.argwhere(out)[0]
+        raise ValueError(
+            f"predict_proba returned {P[r, c]} for sample {r}, class {c}; probabilities must "
+            "lie in [0, 1]"
+        )
+    return P
+
+
+def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
+    est = clone(estimator)
+    est.fit(safe_indexing(X, train), Y[train], **fit_params)
+    proba = multilabel_proba(est, safe_indexing(X, test), binary=Y.ndim == 1 or Y.shape[1] == 1)
+    return test, proba, est if keep else None
+
+
+def ensemble_proba(estimators, X, binary=False):
+    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
+    if len(estimators) == 1:
+        return multilabel_proba(estimators[0], X, binary)
+    return np.mean([multilabel_proba(est, X, binary) for est in estimators], axis=0)
