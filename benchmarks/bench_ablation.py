@@ -50,10 +50,16 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score
 
 from skhpa import HPAClassifier, ThresholdOptimizer
-from skhpa.datasets import make_hpa_like
+from skhpa.datasets import GENERATOR_VERSION, make_hpa_like
 from skhpa.losses import CombinedLoss
 from skhpa.model_selection import multilabel_train_test_split
-from skhpa.recipes import features_recipe, seed_recipe, skhpa_recipe
+from skhpa.recipes import (
+    DEFAULT_MAX_LABEL_RATIO,
+    DEFAULT_STRATEGY,
+    features_recipe,
+    seed_recipe,
+    skhpa_recipe,
+)
 
 SIZE, N_POOL, N_TEST = 64, 4000, 2000
 SEEDS = (0, 1, 2)  # development seeds
@@ -64,6 +70,16 @@ CORRELATION_SCALES = (1, 2, 4)
 # the seed recipe given about the same fit time
 RECIPE_EPOCHS, SEED_LONG_EPOCHS = 12, 30
 RUNS = RESULTS / "ablation_runs.json"
+# the tuning-part and test probabilities of each network's last tuned step (a cache, not
+# tracked): the blended rows are computed from them without training anything again
+PROBS = RESULTS / "ablation_probs"
+# threshold settings: "plain" per-class F1-optimal cuts (the ablation's steps), or "recipe":
+# what fit_with_thresholds learns by default (per class, capped at 1.25x each class's training
+# frequency)
+RECIPE_THRESHOLDS = {"strategy": DEFAULT_STRATEGY, "max_label_ratio": DEFAULT_MAX_LABEL_RATIO}
+# blends of two networks' probabilities, derived rows: name -> (network a, network b)
+BLENDS = {"blend": ("features_4ch", "skhpa_recipe_default_epochs")}
+BLEND_WEIGHTS = np.round(np.linspace(0, 1, 11), 2)
 
 # step id -> row label, in table order
 STEPS = {
@@ -82,6 +98,8 @@ STEPS = {
     "seed_long_thresholds": f"ref: the same + ThresholdOptimizer ({SEED_LONG_EPOCHS} epochs)",
     "features_4ch": "ref: no network, LocalizationFeatures + logistic regression, 4 channels",
     "features_green": "ref: no network, LocalizationFeatures + logistic regression, green only",
+    "features_recipe_thresholds": "ref: the same 4-channel features, the recipe's thresholds",
+    "blend": "blend: features + full recipe (12 epochs), mean of probabilities, recipe thresholds",
 }
 
 
@@ -103,7 +121,8 @@ def seed_cnn_4ch(seed):
     return seed_recipe(max_epochs=CNN_EPOCHS, device="cpu", random_state=seed).named_steps["net"]
 
 
-# network name -> (factory, [(step id, tta, min_labels, tuned)])
+# network name -> (factory, [(step id, tta, min_labels, tuned)]); tuned: False (the network's own
+# 0.5), True (plain per-class thresholds) or "recipe" (fit_with_thresholds' defaults)
 NETWORKS = {
     "green_seedcnn": (
         lambda s: seed_recipe(max_epochs=CNN_EPOCHS, device="cpu", random_state=s),
@@ -130,13 +149,16 @@ NETWORKS = {
     ),
     "skhpa_recipe_default_epochs": (
         lambda s: skhpa_recipe(max_epochs=RECIPE_EPOCHS, device="cpu", random_state=s),
-        [("recipe_default", "d4", 1, True)],
+        [("recipe_default", "d4", 1, "recipe")],
     ),
     "green_seedcnn_long": (
         lambda s: seed_recipe(max_epochs=SEED_LONG_EPOCHS, device="cpu", random_state=s),
         [("seed_long", None, 0, False), ("seed_long_thresholds", None, 0, True)],
     ),
-    "features_4ch": (lambda s: features_recipe(), [("features_4ch", None, 0, True)]),
+    "features_4ch": (
+        lambda s: features_recipe(),
+        [("features_4ch", None, 0, True), ("features_recipe_thresholds", None, 1, "recipe")],
+    ),
     "features_green": (
         lambda s: features_recipe(green_only=True),
         [("features_green", None, 0, True)],
@@ -180,24 +202,75 @@ def _net_of(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
-def evaluate(model, steps, Xva, Yva, Xte, Yte):
-    out = {}
+def scores(Yte, P):
+    return {
+        "macro_f1": float(f1_score(Yte, P, average="macro", zero_division=0)),
+        "label_accuracy": float((P == Yte).mean()),
+        "labels_per_image": float(P.sum(1).mean()),
+    }
+
+
+def thresholds(tuned, min_labels, prior):
+    """The ThresholdOptimizer parameters of a tuned step."""
+    if tuned == "recipe":
+        return dict(RECIPE_THRESHOLDS, min_labels=min_labels, prior=prior)
+    return {"min_labels": min_labels}
+
+
+def evaluate(model, steps, Xva, Yva, Xte, Yte, prior):
+    """Score each step; also return the tuning-part and test probabilities of the last tuned one."""
+    out, probs = {}, None
     for step, tta, min_labels, tuned in steps:
         t = time.perf_counter()
         net = _net_of(model)
         if "tta" in net.get_params(deep=False):
             net.set_params(tta=tta)
         if tuned:
-            opt = ThresholdOptimizer(FrozenEstimator(model), min_labels=min_labels)
+            opt = ThresholdOptimizer(FrozenEstimator(model), **thresholds(tuned, min_labels, prior))
             P = opt.fit(Xva, Yva).predict(Xte)
+            probs = (model.predict_proba(Xva), model.predict_proba(Xte))
         else:
             P = model.predict(Xte)
-        out[step] = {
-            "macro_f1": float(f1_score(Yte, P, average="macro", zero_division=0)),
-            "label_accuracy": float((P == Yte).mean()),
-            "labels_per_image": float(P.sum(1).mean()),
-        }
+        out[step] = scores(Yte, P)
         out[step]["tuning_and_predict_s"] = time.perf_counter() - t
+    return out, probs
+
+
+def blend_scores(Pa, Pb, Yva, Yte, prior):
+    """Blend two networks' probabilities, w * a + (1 - w) * b, with w chosen on the tuning part.
+
+    The weight and then the thresholds (the recipe's defaults) are learned on the tuning part
+    only; the test part is scored once, with the chosen weight.
+    """
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    n_va = len(Yva)
+    A, B = np.concatenate(Pa), np.concatenate(Pb)  # rows: the tuning part, then the test part
+    X_va, X_te = np.arange(n_va)[:, None], np.arange(n_va, len(A))[:, None]
+
+    class Blend(ClassifierMixin, BaseEstimator):  # X holds row numbers into A and B
+        def __init__(self, w=0.5):
+            self.w = w
+
+        def fit(self, X, Y):
+            self.classes_ = [np.array([0, 1])] * Y.shape[1]
+            return self
+
+        def predict_proba(self, X):
+            rows = np.asarray(X)[:, 0]
+            return self.w * A[rows] + (1 - self.w) * B[rows]
+
+    params = thresholds("recipe", 1, prior)
+    best = None
+    for w in BLEND_WEIGHTS:
+        opt = ThresholdOptimizer(FrozenEstimator(Blend(w).fit(X_va, Yva)), **params)
+        P = opt.fit(X_va, Yva).predict(X_va)
+        f1 = f1_score(Yva, P, average="macro", zero_division=0)
+        if best is None or f1 > best[0] + 1e-12:
+            best = (f1, w, opt)
+    out = scores(Yte, best[2].predict(X_te))
+    out["weight_of_first"] = float(best[1])
+    out["tuning_macro_f1"] = float(best[0])
     return out
 
 
@@ -227,20 +300,53 @@ def run(seeds=None):
                 for step, *_ in NETWORKS[n][1]
             )
         ]
-        if not todo:
+        if not todo and all(f"{seed}/{b}" in runs for b in BLENDS):
             continue
         Xfit, Yfit, Xva, Yva, Xte, Yte = dataset(seed)
+        Ytrain_rate = np.concatenate([Yfit, Yva]).mean(axis=0)
         for name in todo:
             factory, steps = NETWORKS[name]
             model = factory(seed)
             t = time.perf_counter()
             model.fit(Xfit, Yfit)
             fit_s = time.perf_counter() - t
-            scores = evaluate(model, steps, Xva, Yva, Xte, Yte)
-            runs[f"{seed}/{name}"] = {"fit_s": fit_s, "steps": scores, "seeds": kind}
+            got, probs = evaluate(model, steps, Xva, Yva, Xte, Yte, prior=Ytrain_rate)
+            if probs is not None:
+                PROBS.mkdir(parents=True, exist_ok=True)
+                np.savez_compressed(
+                    PROBS / f"{seed}-{name}.npz",
+                    valid=probs[0].astype(np.float32),
+                    test=probs[1].astype(np.float32),
+                )
+            runs[f"{seed}/{name}"] = {
+                "fit_s": fit_s,
+                "steps": got,
+                "seeds": kind,
+                "generator_version": GENERATOR_VERSION,
+            }
             _save_runs(runs)
-            print(f"{kind} seed {seed} {name}: fit {fit_s:.0f} s", scores, flush=True)
+            print(f"{kind} seed {seed} {name}: fit {fit_s:.0f} s", got, flush=True)
+        add_blends(runs, seed, kind, Yva, Yte, Ytrain_rate)
     return runs
+
+
+def add_blends(runs, seed, kind, Yva, Yte, prior):
+    """The blended rows of ``seed`` whose two networks' probabilities are cached."""
+    for name, (a, b) in BLENDS.items():
+        files = [PROBS / f"{seed}-{n}.npz" for n in (a, b)]
+        if f"{seed}/{name}" in runs or not all(f.exists() for f in files):
+            continue
+        Pa, Pb = ((z["valid"], z["test"]) for z in map(np.load, files))
+        got = blend_scores(Pa, Pb, Yva, Yte, prior)
+        runs[f"{seed}/{name}"] = {
+            "fit_s": runs[f"{seed}/{a}"]["fit_s"] + runs[f"{seed}/{b}"]["fit_s"],
+            "steps": {name: got},
+            "seeds": kind,
+            "generator_version": GENERATOR_VERSION,
+            "blend_of": [a, b],
+        }
+        _save_runs(runs)
+        print(f"{kind} seed {seed} {name}:", got, flush=True)
 
 
 def table(runs):

@@ -8,6 +8,9 @@
   per-class thresholds with at least one label.
 - :func:`features_recipe`: no network; per-image localization features and a
   one-vs-rest logistic regression, fitted in seconds on a CPU.
+- :func:`blend_recipe`: the two above, their probabilities averaged
+  (:class:`~skhpa.ensemble.ProbabilityBlend`): the features' knowledge of where the
+  protein lies relative to the markers, and the network's view of the pixels.
 
 All return unfitted estimators that take image arrays (n, C, H, W) with the
 4 channels in RGBY order; :func:`fit_with_thresholds` fits one and tunes its
@@ -27,6 +30,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .ensemble import ProbabilityBlend
 from .losses import CombinedLoss
 from .model_selection import MultilabelStratifiedGroupKFold, multilabel_train_test_split
 from .neural_net import HPAClassifier
@@ -41,6 +45,8 @@ from .utils import safe_indexing
 DEFAULT_STRATEGY = "per_class"
 DEFAULT_MAX_LABEL_RATIO = 1.25
 DEFAULT_SHRINKAGE = 0.0
+#: Weights of :func:`blend_recipe`: (feature model, network).
+DEFAULT_BLEND_WEIGHTS = (0.5, 0.5)
 
 
 def seed_recipe(*, max_epochs=10, batch_size=64, lr=1e-3, device="auto", random_state=0, verbose=0):
@@ -219,6 +225,52 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
         ("clf", OneVsRestClassifier(LogisticRegression(C=C, max_iter=max_iter))),
     ]
     return Pipeline(steps)
+
+
+def blend_recipe(*, weights=DEFAULT_BLEND_WEIGHTS, network=None, **network_params):
+    """The network and the feature model, their probabilities averaged.
+
+    A :class:`~skhpa.ensemble.ProbabilityBlend` of :func:`features_recipe`
+    (named ``features``) and :func:`skhpa_recipe` (named ``net``). The feature
+    model knows where the protein lies relative to the nucleus, microtubules
+    and ER (what the networks trained from scratch extract least); the network
+    sees the texture; their errors differ, so their mean scores above either
+    alone on held-out data seeds (:doc:`/benchmarks`, "Quality"). The feature
+    model adds seconds to the network's training (one decoding pass over the
+    images, cached when the loader caches). Learn its thresholds with
+    :func:`fit_with_thresholds`.
+
+    Parameters
+    ----------
+    weights : tuple of 2 float, default=(0.5, 0.5)
+        Weights of the feature model's and the network's probabilities.
+    network : estimator, default=None
+        The network; None builds ``skhpa_recipe(**network_params)``.
+    **network_params : dict
+        Passed to :func:`skhpa_recipe` (``max_epochs``, ``device``,
+        ``random_state``, ...) when ``network`` is None.
+
+    Returns
+    -------
+    blend : ProbabilityBlend
+        Unfitted; its parameters are ``features__*`` and ``net__*``.
+
+    Examples
+    --------
+    >>> from skhpa.recipes import blend_recipe
+    >>> blend = blend_recipe(max_epochs=3, device="cpu")
+    >>> [name for name, _ in blend.estimators], blend.weights
+    (['features', 'net'], (0.5, 0.5))
+    >>> blend.get_params()["net__max_epochs"]
+    3
+    """
+    if network is not None and network_params:
+        raise TypeError(
+            f"blend_recipe got network= and {sorted(network_params)}: set the parameters on "
+            "the network you pass"
+        )
+    net = skhpa_recipe(**network_params) if network is None else network
+    return ProbabilityBlend([("features", features_recipe()), ("net", net)], weights=weights)
 
 
 def fit_with_thresholds(

@@ -24,6 +24,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
+import skhpa.ensemble
 import skhpa.neural_net
 import skhpa.preprocessing
 import skhpa.resampling
@@ -36,6 +37,7 @@ _PACKAGES = (
     skhpa.resampling,
     skhpa.thresholding,
     skhpa.neural_net,
+    skhpa.ensemble,
 )
 
 # estimators whose constructor needs an argument, built with the least one that works
@@ -43,6 +45,12 @@ _REQUIRED = {
     "ThresholdOptimizer": lambda cls: cls(OneVsRestClassifier(LogisticRegression())),
     "LabelPowersetSampler": lambda cls: cls(RandomOverSampler(random_state=0)),
     "HPAClassifier": lambda cls: cls(MLPNet, device="cpu"),
+    "ProbabilityBlend": lambda cls: cls(
+        [
+            ("a", OneVsRestClassifier(LogisticRegression())),
+            ("b", OneVsRestClassifier(LogisticRegression(C=0.1))),
+        ]
+    ),
 }
 # needs an ``accelerate.Accelerator``: covered by tests/test_distributed.py
 _SKIPPED = {"AcceleratedHPAClassifier"}
@@ -80,6 +88,7 @@ def test_the_list_is_complete():
         "MLSMOTE",
         "ThresholdOptimizer",
         "HPAClassifier",
+        "ProbabilityBlend",
     } <= set(_CLASSES)
 
 
@@ -136,6 +145,7 @@ _FIT_DATA = {
     "MLRUS": (_FEATURES, _TARGETS),
     "MLSMOTE": (_FEATURES, _TARGETS),
     "ThresholdOptimizer": (_FEATURES, _TARGETS),
+    "ProbabilityBlend": (_FEATURES, _TARGETS),
 }
 
 

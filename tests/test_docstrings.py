@@ -17,6 +17,7 @@ import pytest
 _PACKAGES = [
     "skhpa",
     "skhpa.datasets",
+    "skhpa.ensemble",
     "skhpa.losses",
     "skhpa.metrics",
     "skhpa.model_selection",
@@ -32,7 +33,13 @@ _PACKAGES = [
 ]
 # public modules without an ``__all__``: their public functions, as docs/api.rst lists them
 _NO_ALL = {
-    "skhpa.recipes": ["seed_recipe", "skhpa_recipe", "features_recipe", "fit_with_thresholds"],
+    "skhpa.recipes": [
+        "seed_recipe",
+        "skhpa_recipe",
+        "features_recipe",
+        "blend_recipe",
+        "fit_with_thresholds",
+    ],
     "skhpa.submission": ["predict_submission", "model_fingerprint"],
 }
 _API_RST = Path(__file__).resolve().parents[1] / "docs" / "api.rst"

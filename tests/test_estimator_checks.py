@@ -10,6 +10,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from skhpa import HPAClassifier, ThresholdOptimizer
+from skhpa.ensemble import ProbabilityBlend
 from skhpa.nn import MLPNet
 
 _REASONS = {
@@ -33,6 +34,22 @@ def _expected_failed(estimator):
     expected_failed_checks=_expected_failed,
 )
 def test_sklearn_compatible_threshold_optimizer(estimator, check):
+    check(estimator)
+
+
+def _blend():
+    return ProbabilityBlend(
+        [
+            ("a", OneVsRestClassifier(LogisticRegression())),
+            ("b", OneVsRestClassifier(LogisticRegression(C=0.1))),
+        ],
+        weights=[2, 1],
+    )
+
+
+@parametrize_with_checks([_blend()])
+def test_sklearn_compatible_probability_blend(estimator, check):
+    # every common check applies: a 1-D target is soft voting, like VotingClassifier
     check(estimator)
 
 

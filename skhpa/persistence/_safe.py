@@ -46,6 +46,7 @@ _CONFIG, _ARRAYS, _MANIFEST = "config.json", "arrays.safetensors", "manifest.jso
 ALLOWED = (
     "skhpa.HPAClassifier",
     "skhpa.ThresholdOptimizer",
+    "skhpa.ensemble.ProbabilityBlend",
     "skhpa.preprocessing.ChannelSelector",
     "skhpa.preprocessing.ChannelStandardizer",
     "skhpa.preprocessing.ImageLoader",

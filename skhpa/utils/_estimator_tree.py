@@ -6,7 +6,8 @@ def iter_estimators(estimator):
 
     Follows Pipeline ``steps``, the fitted and unfitted inner estimators of
     meta-estimators (``estimator_``, ``best_estimator_``, ``estimator``) and
-    the fold models of ensembles (``estimators_``). Networks are leaves.
+    the members of ensembles (``estimators_``, and the ``(name, estimator)`` pairs of
+    ``estimators``). Networks are leaves.
 
     Parameters
     ----------
@@ -40,4 +41,7 @@ def iter_estimators(estimator):
         fold_models = getattr(est, "estimators_", None)
         if isinstance(fold_models, (list, tuple)):
             children.extend(fold_models)
+        members = getattr(est, "estimators", None)
+        if isinstance(members, (list, tuple)):
+            children.extend(m[1] for m in members if isinstance(m, (list, tuple)) and len(m) == 2)
         stack.extend(reversed(children))

@@ -1,0 +1,329 @@
+"""ProbabilityBlend: the weighted mean of several classifiers' probabilities."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, indexable
+
+from ..thresholding import multilabel_proba
+from ..utils import (
+    MacroF1ScoreMixin,
+    check_multilabel_target,
+    check_n_samples,
+    fit_context,
+    fitted_attributes,
+    set_fitted_attributes,
+    set_multilabel_tags,
+)
+
+
+class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Weighted mean of several classifiers' probabilities (soft voting), multilabel too.
+
+    Each estimator is cloned and fitted on the same ``X`` and ``y``;
+    ``predict_proba`` is the weighted mean of their probabilities. It is how
+    :func:`~skhpa.recipes.blend_recipe` joins the network and the
+    localization-feature model, whose errors differ: on held-out data seeds
+    the blend scores above either alone (:doc:`/benchmarks`). Put a
+    :class:`~skhpa.ThresholdOptimizer` (or
+    :func:`~skhpa.recipes.fit_with_thresholds`) around it to learn the
+    decision thresholds of the blended probabilities.
+
+    scikit-learn's ``VotingClassifier(voting="soft")`` does the same for a
+    1-D target but refuses a multilabel indicator matrix, the HPA target.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The named classifiers, each with ``fit`` and ``predict_proba``. Their
+        parameters are reachable as ``<name>__<parameter>``, as in a Pipeline.
+    weights : array-like of shape (n_estimators,), default=None
+        Non-negative weight of each estimator's probabilities (normalized to
+        sum to 1); None weighs them equally.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted clones, in the order of ``estimators``.
+    named_estimators_ : dict
+        The same, by name.
+    classes_ : ndarray
+        The label indices (multilabel ``y``) or the labels of a 1-D ``y``.
+    n_features_in_ : int
+        Copied from the first estimator, when it has one.
+
+    See Also
+    --------
+    skhpa.ThresholdOptimizer : Learns the thresholds of the blended probabilities.
+    sklearn.ensemble.VotingClassifier : The same for a 1-D target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from skhpa.ensemble import ProbabilityBlend
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> Y = (X[:, :2] > 0).astype(int)
+    >>> blend = ProbabilityBlend(
+    ...     [("lr", OneVsRestClassifier(LogisticRegression())), ("knn", KNeighborsClassifier())],
+    ...     weights=[3, 1],
+    ... ).fit(X, Y)
+    >>> P = 0.75 * blend.estimators_[0].predict_proba(X) + 0.25 * np.stack(
+    ...     [p[:, 1] for p in blend.estimators_[1].predict_proba(X)], axis=1)
+    >>> bool(np.allclose(blend.predict_proba(X), P))
+    True
+    >>> blend.predict(X[:2])
+    array([[1, 1],
+           [1, 1]])
+    >>> Y[:2]
+    array([[1, 1],
+           [1, 1]])
+    """
+
+    _parameter_constraints = {
+        "estimators": [list],
+        "weights": ["array-like", None],
+    }
+
+    def __init__(self, estimators, *, weights=None):
+        self.estimators = estimators
+        self.weights = weights
+
+    # -- parameters of the named estimators, as in a Pipeline ------------------------
+    def get_params(self, deep=True):
+        """Parameters of the blend and, with ``deep``, of each named estimator.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return each named estimator (as ``<name>``) and its parameters
+            (as ``<name>__<parameter>``).
+
+        Returns
+        -------
+        params : dict
+        """
+        params = super().get_params(deep=False)
+        if deep:
+            for name, est in self._named():
+                params[name] = est
+                if hasattr(est, "get_params"):
+                    for key, value in est.get_params(deep=True).items():
+                        params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set the blend's parameters, replace named estimators, or set ``<name>__<p>``.
+
+        Parameters
+        ----------
+        **params : dict
+            ``estimators``, ``weights``, ``<name>`` (replaces that estimator) or
+            ``<name>__<parameter>``.
+
+        Returns
+        -------
+        self : ProbabilityBlend
+        """
+        own = {k: params.pop(k) for k in list(params) if k in ("estimators", "weights")}
+        super().set_params(**own)
+        names = dict(self._named())
+        nested = {}
+        for key, value in params.items():
+            name, sep, sub = key.partition("__")
+            if name not in names:
+                raise ValueError(
+                    f"invalid parameter {name!r} for ProbabilityBlend: not 'estimators', "
+                    f"'weights' or an estimator's name ({sorted(names)})"
+                )
+            if sep:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                self.estimators = [(n, value if n == name else e) for n, e in self.estimators]
+                names[name] = value
+        for name, sub in nested.items():
+            names[name].set_params(**sub)
+        return self
+
+    def _named(self):
+        # the well-formed (name, estimator) pairs; fit validates the rest
+        if not isinstance(self.estimators, list | tuple):
+            return []
+        return [
+            tuple(item)
+            for item in self.estimators
+            if isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], str)
+        ]
+
+    def _check_estimators(self):
+        if not self.estimators:
+            raise ValueError("estimators is empty: give at least one (name, estimator) pair")
+        names = []
+        for i, item in enumerate(self.estimators):
+            if not (isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], str)):
+                raise ValueError(f"estimators[{i}] is {item!r}; expected a (name, estimator) pair")
+            name, est = item
+            if "__" in name or name in ("estimators", "weights"):
+                raise ValueError(
+                    f"estimators[{i}] is named {name!r}; a name must not contain '__' nor be "
+                    "'estimators' or 'weights'"
+                )
+            if not (hasattr(est, "fit") and hasattr(est, "predict_proba")):
+                raise ValueError(
+                    f"estimators[{i}] ({name!r}, {type(est).__name__}) has no fit and predict_proba"
+                )
+            names.append(name)
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"estimators has repeated names: {sorted(dup)}")
+        if self.weights is None:
+            return np.full(len(names), 1 / len(names))
+        w = np.asarray(self.weights, dtype=float)
+        if w.shape != (len(names),):
+            raise ValueError(
+                f"weights has shape {w.shape}; expected ({len(names)},), one per estimator"
+            )
+        if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"weights must be finite, non-negative and not all 0; got {w}")
+        return w / w.sum()
+
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **fit_params):
+        """Fit a clone of each estimator on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            What the estimators take (image arrays, Ids for Pipelines that start
+            with an ImageLoader, ...).
+        y : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Multilabel 0/1 indicator matrix, or a 1-D class target.
+        **fit_params : dict
+            ``<name>__<parameter>`` entries are passed to that estimator's ``fit``.
+
+        Returns
+        -------
+        self : ProbabilityBlend
+        """
+        self.weights_ = self._check_estimators()
+        if y is None:
+            raise ValueError("ProbabilityBlend requires y to be passed, but the target y is None")
+        X, y = indexable(X, y)
+        y_arr = np.asarray(y)
+        if y_arr.shape[0] == 0:
+            raise ValueError("y has 0 samples; ProbabilityBlend needs at least one to fit")
+        if y_arr.ndim == 2 and y_arr.shape[1] > 1:
+            y_arr = check_multilabel_target(y_arr, name="y")
+            self.classes_ = np.arange(y_arr.shape[1])
+            self._multilabel = True
+        else:
+            kind = type_of_target(y_arr, input_name="y")
+            if kind not in ("binary", "multiclass"):
+                raise ValueError(
+                    f"Unknown label type: y is {kind}; ProbabilityBlend takes a multilabel "
+                    "indicator matrix or a 1-D binary or multiclass target"
+                )
+            y_arr = y_arr.ravel() if y_arr.ndim == 2 else y_arr
+            self.classes_ = np.unique(y_arr)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at least "
+                    "2 classes"
+                )
+            self._multilabel = False
+        check_n_samples(X, y_arr)
+        names = [name for name, _ in self._named()]
+        for key in fit_params:
+            if key.partition("__")[0] not in names or "__" not in key:
+                raise ValueError(
+                    f"fit parameter {key!r}: expected <name>__<parameter> with name in {names}"
+                )
+        self.estimators_ = []
+        for name, est in self._named():
+            own = {
+                k.partition("__")[2]: v for k, v in fit_params.items() if k.startswith(name + "__")
+            }
+            self.estimators_.append(clone(est).fit(X, y_arr, **own))
+        first = self.estimators_[0]
+        if hasattr(first, "n_features_in_"):
+            self.n_features_in_ = first.n_features_in_
+        return self
+
+    @property
+    def named_estimators_(self):
+        """The fitted estimators by name (a view of ``estimators_``, not stored twice)."""
+        check_is_fitted(self, "estimators_")
+        return dict(zip([name for name, _ in self._named()], self.estimators_))
+
+    def predict_proba(self, X):
+        """Weighted mean of the estimators' probabilities.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_classes)
+            Per-class probabilities (multilabel: each class's own probability;
+            1-D target: the class probabilities, rows summing to 1).
+        """
+        check_is_fitted(self, "estimators_")
+        total = None
+        for w, est in zip(self.weights_, self.estimators_):
+            if self._multilabel:
+                P = multilabel_proba(est, X)
+            else:
+                P = np.asarray(est.predict_proba(X), dtype=float)
+            if P.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"{type(est).__name__}.predict_proba gave {P.shape[1]} columns; the blend "
+                    f"has {len(self.classes_)} classes"
+                )
+            total = w * P if total is None else total + w * P
+        return total
+
+    def predict(self, X):
+        """Labels from the blended probabilities: each class at 0.5 (multilabel), else argmax.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            0/1 indicator matrix (multilabel), or one of ``classes_`` per sample.
+        """
+        P = self.predict_proba(X)
+        if self._multilabel:
+            return (P >= 0.5).astype(int)
+        return self.classes_[P.argmax(axis=1)]
+
+    # -- the skhpa persistence hook (see skhpa.persistence) --------------------------
+    def __skhpa_getstate__(self):
+        """Fitted state for :func:`skhpa.save_model`: the fitted attributes, the target kind."""
+        state = fitted_attributes(self)
+        if "_multilabel" in vars(self):
+            state["_multilabel"] = self._multilabel
+        return state
+
+    def __skhpa_setstate__(self, state):
+        """Restore what :meth:`__skhpa_getstate__` returned (used by :func:`skhpa.load_model`)."""
+        set_fitted_attributes(self, state, private=("_multilabel",))
+
+    def __sklearn_tags__(self):
+        tags = set_multilabel_tags(super().__sklearn_tags__())
+        tags.target_tags.single_output = True  # a 1-D target too
+        tags.classifier_tags.multi_class = True
+        try:  # the inputs the first estimator takes (images, Ids, features)
+            tags.input_tags = self.estimators[0][1].__sklearn_tags__().input_tags
+        except (AttributeError, IndexError, TypeError, ValueError):
+            pass
+        return tags
+
+
+__all__ = ["ProbabilityBlend"]
