@@ -1,5 +1,7 @@
 """Interrupted fits roll back to the last completed epoch; checkpoints resume bit for bit."""
 
+import signal
+
 import numpy as np
 import pytest
 from skorch.callbacks import Callback
@@ -60,6 +62,33 @@ def test_interrupt_between_epochs_is_reported(data):
     with pytest.warns(UserWarning, match="last completed epoch \\(2\\)"):
         net = HPAClassifier(SeedCNN, callbacks=[InterruptBetweenEpochs(2)], **KW).fit(X, Y)
     assert net.interrupted_ and len(net.history) == 2
+
+
+class SwallowedCtrlC(Callback):
+    """A real SIGINT at the end of epoch ``epoch`` whose KeyboardInterrupt some code drops
+    (as Python does for one raised inside a ``__del__``)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass  # lost
+
+
+def test_a_lost_ctrl_c_still_stops_the_fit(data):
+    X, Y = data
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.warns(UserWarning, match="last completed epoch \\(2\\)"):
+        net = HPAClassifier(SeedCNN, callbacks=[SwallowedCtrlC(2)], **KW).fit(X, Y)
+    # without the remembered Ctrl-C, training went on to epoch 4 and reported nothing
+    assert net.interrupted_ and len(net.history) == 2
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is restored
+    # and a later fit is not stopped by the old Ctrl-C
+    assert not HPAClassifier(SeedCNN, **dict(KW, max_epochs=1)).fit(X, Y).interrupted_
 
 
 def test_checkpoint_resume_is_bit_identical(data, tmp_path):

@@ -1,5 +1,8 @@
 """HPAClassifier's fit: seeding, checkpoint files and resuming, rollback on interrupt."""
 
+import contextlib
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -7,6 +10,41 @@ from skorch.callbacks import EarlyStopping
 
 from ._checkpoint import checkpoint_key, checkpoint_path, read_checkpoint, restore_snapshot
 from ._seeding import seeded_run
+
+
+@contextlib.contextmanager
+def _ctrl_c_remembered(net):
+    """Remember a Ctrl-C (SIGINT) during a fit in ``net._sigint_seen``.
+
+    The KeyboardInterrupt that Python raises for a Ctrl-C can be lost: raised while a
+    ``__del__`` or a weakref callback runs, it is printed ("Exception ignored in ...") and
+    dropped, and code that catches BaseException drops it too. Training then went on as if
+    nothing had happened. The flag survives that: the next batch or epoch raises the
+    interrupt again (:meth:`TrainingMixin._raise_if_interrupted`). Only in the main thread
+    (where Python delivers signals), and only when Ctrl-C is not ignored; the previous
+    handler still runs, and is restored afterwards.
+    """
+    net._sigint_seen = False
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (
+        signal.SIG_IGN,
+        None,
+    ):
+        yield
+        return
+
+    def handler(signum, frame):
+        net._sigint_seen = True
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        net._sigint_seen = False
 
 
 class TrainingMixin:
@@ -38,7 +76,7 @@ class TrainingMixin:
             raise ValueError(f"groups has {len(self._groups)} entries but y has {len(Y)} rows")
         self.interrupted_ = False
         try:
-            with seeded_run(self):
+            with _ctrl_c_remembered(self), seeded_run(self):
                 state = self._open_checkpoint(X, Y)
                 if state is None:
                     self._fitting = True  # skorch's fit calls partial_fit: already prepared
@@ -80,6 +118,43 @@ class TrainingMixin:
         if remaining > 0:
             super().partial_fit(X, Y, epochs=remaining, **fit_params)
 
+    def _raise_if_interrupted(self):
+        if getattr(self, "_sigint_seen", False):
+            raise KeyboardInterrupt  # a Ctrl-C whose first KeyboardInterrupt was lost
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch (or validation pass), checking for a lost Ctrl-C around it.
+
+        Parameters
+        ----------
+        iterator : DataLoader
+        training : bool
+        prefix : str
+        step_fn : callable
+        **fit_params : dict
+            As in skorch's ``NeuralNet.run_single_epoch``.
+        """
+        self._raise_if_interrupted()
+        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        self._raise_if_interrupted()
+
+    def train_step(self, batch, **fit_params):
+        """skorch's training step, after checking for a lost Ctrl-C.
+
+        Parameters
+        ----------
+        batch : tuple
+            The batch's input and target.
+        **fit_params : dict
+
+        Returns
+        -------
+        step : dict
+            skorch's step output (``loss``, ``y_pred``).
+        """
+        self._raise_if_interrupted()
+        return super().train_step(batch, **fit_params)
+
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
@@ -94,6 +169,7 @@ class TrainingMixin:
                 if snap is not None and len(self.history) > snap["epochs"]:
                     restore_snapshot(self, snap)  # stopped inside an epoch: roll back
                 self.interrupted_ = True
+                self._sigint_seen = False  # handled: the rest of fit (e.g. cleanup) runs
                 warnings.warn(
                     f"{type(self).__name__}.fit was interrupted; the network is the one of the "
                     f"last completed epoch ({len(self.history)}). Continue with partial_fit, or "
@@ -130,7 +206,7 @@ class TrainingMixin:
         X, Y = self._prepare_fit(X, y, reset=not self.initialized_)
         self.interrupted_ = False
         try:
-            with seeded_run(self):
+            with _ctrl_c_remembered(self), seeded_run(self):
                 if not self.initialized_:
                     self.initialize()
                 super().partial_fit(X, Y, classes=classes, **fit_params)
