@@ -36,6 +36,22 @@ class FocalLoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, logits, target):
+        """Focal loss of a batch.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw network outputs (before the sigmoid).
+        target : torch.Tensor of shape (n_samples, n_classes)
+            0/1 indicator matrix (any dtype; converted to that of ``logits``).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar (0-d) tensor with ``reduction="mean"`` or ``"sum"``; the
+            per-element losses, of shape (n_samples, n_classes), with
+            ``"none"``.
+        """
         target = target.to(logits.dtype)
         bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
         p = torch.sigmoid(logits)
@@ -74,6 +90,20 @@ class SoftF1Loss(nn.Module):
         self.eps = eps
 
     def forward(self, logits, target):
+        """``1 -`` the soft macro-F1 of a batch.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw network outputs (before the sigmoid).
+        target : torch.Tensor of shape (n_samples, n_classes)
+            0/1 indicator matrix (any dtype; converted to that of ``logits``).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar (0-d) tensor in [0, 1].
+        """
         target = target.to(logits.dtype)
         p = torch.sigmoid(logits)
         tp = (p * target).sum(0)
@@ -114,6 +144,20 @@ class CombinedLoss(nn.Module):
         self.gamma = gamma
 
     def forward(self, logits, target):
+        """The weighted sum of the losses on a batch (terms of weight 0 are skipped).
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw network outputs (before the sigmoid).
+        target : torch.Tensor of shape (n_samples, n_classes)
+            0/1 indicator matrix (any dtype; converted to that of ``logits``).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar (0-d) tensor (0 when every weight is 0).
+        """
         target = target.to(logits.dtype)
         total = logits.new_zeros(())
         if self.bce_weight:

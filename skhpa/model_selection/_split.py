@@ -56,7 +56,18 @@ class _MultilabelKFoldBase(BaseCrossValidator):
             )
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Return the number of splitting iterations (``n_splits``)."""
+        """Return the number of splitting iterations (``n_splits``).
+
+        Parameters
+        ----------
+        X, y, groups : object, default=None
+            Ignored; accepted for scikit-learn's splitter API.
+
+        Returns
+        -------
+        n_splits : int
+            The ``n_splits`` parameter.
+        """
         return self.n_splits
 
     def _warn_rare(self, Y):
@@ -285,7 +296,18 @@ class MultilabelStratifiedShuffleSplit(BaseCrossValidator):
         self.random_state = random_state
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Return the number of splitting iterations (``n_splits``)."""
+        """Return the number of splitting iterations (``n_splits``).
+
+        Parameters
+        ----------
+        X, y, groups : object, default=None
+            Ignored; accepted for scikit-learn's splitter API.
+
+        Returns
+        -------
+        n_splits : int
+            The ``n_splits`` parameter.
+        """
         return self.n_splits
 
     def split(self, X, y=None, groups=None):

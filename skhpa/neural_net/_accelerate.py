@@ -32,6 +32,11 @@ if _Base is not None:
         *args, **kwargs
             As for :class:`HPAClassifier`.
         accelerator : accelerate.Accelerator
+            The accelerator that prepares the module, optimizer and training
+            DataLoader, and places the batches.
+        device : str or None, default=None
+            None leaves device placement to ``accelerator`` (recommended); a
+            device string places the batches as :class:`HPAClassifier` does.
         unwrap_after_train : bool, default=True
             Unwrap the DDP module after training (it then pickles and saves
             like an HPAClassifier's).
@@ -98,11 +103,51 @@ if _Base is not None:
             self.accelerator.backward(loss)
 
         def get_iterator(self, dataset, training=False):
+            """HPAClassifier's DataLoader, sharded across processes for training.
+
+            Overrides :class:`~skorch.hf.AccelerateMixin`'s: the DataLoader is
+            :meth:`HPAClassifier.get_iterator`'s; a training one is then
+            prepared by the accelerator (each process gets its shard of every
+            batch), while a validation or prediction one is not (every process
+            sees all data).
+
+            Parameters
+            ----------
+            dataset : torch.utils.data.Dataset
+                The dataset to iterate over.
+            training : bool, default=False
+                Whether the iterator is for training.
+
+            Returns
+            -------
+            iterator : torch.utils.data.DataLoader
+                The DataLoader; for training, as prepared by the accelerator.
+            """
             iterator = HPAClassifier.get_iterator(self, dataset, training=training)
             # shard training batches only; evaluation sees all data on every process
             return self.accelerator.prepare(iterator) if training else iterator
 
         def evaluation_step(self, batch, training=False):
+            """:meth:`HPAClassifier.evaluation_step`, not the accelerate mixin's.
+
+            The mixin's version gathers the outputs of all processes; here
+            prediction runs in full on every process, so each process's own
+            outputs are returned (under the accelerator's autocast).
+
+            Parameters
+            ----------
+            batch : torch.Tensor or tuple
+                A batch of the prediction iterator: images of shape
+                (batch_size, n_channels, height, width), alone or with targets
+                (ignored).
+            training : bool, default=False
+                Run the module in training mode with gradients enabled.
+
+            Returns
+            -------
+            y_infer : torch.Tensor of shape (batch_size, n_classes)
+                The logits, float32.
+            """
             return HPAClassifier.evaluation_step(self, batch, training=training)
 
 else:

@@ -291,6 +291,23 @@ class HPAClassifier(
 
     # -- the module and the callbacks ------------------------------------------------
     def initialize_module(self):
+        """Build ``module_`` (override of :meth:`skorch.NeuralNet.initialize_module`).
+
+        skorch instantiates ``module`` with its ``module__*`` arguments; skhpa
+        also resolves a timm backbone name to :class:`~skhpa.nn.TimmNet` (with
+        ``pretrained``), passes the data-dependent arguments ``n_classes``,
+        ``in_chans``, ``mean`` and ``std`` (from ``n_classes_``,
+        ``n_features_in_``, ``channel_mean_`` and ``channel_std_``) to a module
+        class whose signature accepts them and that ``module__*`` does not set,
+        and converts the network to channels-last memory format on CUDA when
+        ``channels_last`` asks for it. A module instance is used as is (or
+        re-created from its type when ``module__*`` arguments are given).
+
+        Returns
+        -------
+        self : HPAClassifier
+            The estimator, with ``module_`` set.
+        """
         kwargs = self.get_params_for("module")
         module = self.module
         if isinstance(module, str):
@@ -316,6 +333,21 @@ class HPAClassifier(
         return self
 
     def get_default_callbacks(self):
+        """skhpa's default callbacks (override of skorch's ``get_default_callbacks``).
+
+        Instead of skorch's defaults: the epoch timer and the training loss;
+        with a validation split, the validation loss, ``valid_f1`` (macro-F1 at
+        ``threshold``) and ``valid_f1_tuned`` (macro-F1 at per-class best
+        thresholds); the cosine learning-rate schedule when
+        ``lr_schedule="cosine"``; per-epoch seeding and the epoch snapshot used
+        by checkpoints and rollback; early stopping on ``valid_f1_tuned`` when
+        there is a validation split and ``patience`` is not None.
+
+        Returns
+        -------
+        callbacks : list of (str, skorch.callbacks.Callback) tuples
+            The named callbacks, in calling order.
+        """
         return default_callbacks(self)
 
     def _print_if_verbose(self, *args):
@@ -324,13 +356,83 @@ class HPAClassifier(
 
     # -- the steps ------------------------------------------------------------------------
     def infer(self, x, **fit_params):
+        """Run the module on a batch (override of :meth:`skorch.NeuralNet.infer`).
+
+        Unlike skorch's, the batch is first moved to the device here (and to
+        channels-last memory format on CUDA when ``channels_last`` is on), so
+        uint8 batches travel to the device before the module normalizes them;
+        a dict input is not unpacked into keyword arguments.
+
+        Parameters
+        ----------
+        x : torch.Tensor or array-like of shape (batch_size, n_channels, height, width)
+            A batch of images, uint8 or float, in input units (or of shape
+            (batch_size, n_features) for a 2-D module).
+        **fit_params
+            Extra keyword arguments of the module's ``forward``.
+
+        Returns
+        -------
+        y_infer : torch.Tensor of shape (batch_size, n_classes)
+            The module's output: logits (no sigmoid), on the device.
+        """
         return self.module_(self._to_device(x), **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion on a batch (override of :meth:`skorch.NeuralNet.get_loss`).
+
+        Unlike skorch's, the targets are converted to a float tensor on the
+        device of ``y_pred`` and the logits to float32 (outputs of a bfloat16
+        autocast included) before ``criterion_`` is called.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor of shape (batch_size, n_classes)
+            The module's logits.
+        y_true : torch.Tensor or array-like of shape (batch_size, n_classes)
+            The batch's 0/1 indicator matrix.
+        X : torch.Tensor or None, default=None
+            The input batch; unused (accepted for skorch's signature).
+        training : bool, default=False
+            Whether the loss is computed for a training step; unused
+            (accepted for skorch's signature).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The criterion's value: a scalar (0-d) tensor for the losses of
+            :mod:`skhpa.losses` and :class:`~torch.nn.BCEWithLogitsLoss`.
+        """
         y_true = torch.as_tensor(y_true).to(y_pred.device).float()
         return self.criterion_(y_pred.float(), y_true)
 
     def train_step_single(self, batch, **fit_params):
+        """Forward and backward pass of a training batch.
+
+        Override of :meth:`skorch.NeuralNet.train_step_single`: skhpa moves the
+        inputs to the device, applies :func:`~skhpa.nn.augment_batch` (on the
+        device, with the estimator's seeded generator) when ``augment`` is on,
+        runs the forward pass under bfloat16 autocast when ``amp`` enables it
+        and computes the gradients through ``_backward`` (the accelerator's
+        backward in :class:`~skhpa.neural_net.AcceleratedHPAClassifier`). The
+        optimizer step stays skorch's (``train_step``).
+
+        Parameters
+        ----------
+        batch : tuple of (torch.Tensor, torch.Tensor)
+            A batch of the training iterator: images of shape (batch_size,
+            n_channels, height, width) and their (batch_size, n_classes)
+            indicator matrix.
+        **fit_params
+            Extra keyword arguments of the module's ``forward``.
+
+        Returns
+        -------
+        step : dict
+            ``"loss"``: the scalar loss tensor (with its graph);
+            ``"y_pred"``: the logits, a float32 tensor of shape
+            (batch_size, n_classes).
+        """
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi = self._to_device(Xi)
@@ -346,6 +448,27 @@ class HPAClassifier(
         loss.backward()
 
     def validation_step(self, batch, **fit_params):
+        """Forward pass and loss of a validation batch.
+
+        Override of :meth:`skorch.NeuralNet.validation_step`: as skorch's (eval
+        mode, no gradients), with the forward pass under bfloat16 autocast when
+        ``amp`` enables it and the logits returned as float32. No augmentation.
+
+        Parameters
+        ----------
+        batch : tuple of (torch.Tensor, torch.Tensor)
+            A batch of the validation iterator: images of shape (batch_size,
+            n_channels, height, width) and their (batch_size, n_classes)
+            indicator matrix.
+        **fit_params
+            Extra keyword arguments of the module's ``forward``.
+
+        Returns
+        -------
+        step : dict
+            ``"loss"``: the scalar loss tensor; ``"y_pred"``: the logits, a
+            float32 tensor of shape (batch_size, n_classes).
+        """
         self._set_training(False)
         Xi, yi = unpack_data(batch)
         with torch.no_grad(), self._autocast():
@@ -354,6 +477,26 @@ class HPAClassifier(
         return {"loss": loss, "y_pred": y_pred}
 
     def evaluation_step(self, batch, training=False):
+        """Forward pass of a prediction batch.
+
+        Override of :meth:`skorch.NeuralNet.evaluation_step`: as skorch's, with
+        the forward pass under bfloat16 autocast when ``amp`` enables it and
+        the logits returned as float32.
+
+        Parameters
+        ----------
+        batch : torch.Tensor or tuple
+            A batch of the prediction iterator: images of shape (batch_size,
+            n_channels, height, width), alone or with targets (ignored).
+        training : bool, default=False
+            Run the module in training mode with gradients enabled (skorch's
+            meaning); prediction uses False.
+
+        Returns
+        -------
+        y_infer : torch.Tensor of shape (batch_size, n_classes)
+            The logits, float32, on the device.
+        """
         self.check_is_fitted()
         Xi, _ = unpack_data(batch)
         with torch.set_grad_enabled(training), self._autocast():

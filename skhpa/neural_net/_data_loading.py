@@ -38,12 +38,56 @@ class DataLoadingMixin:
     """skorch's dataset, split and iterator hooks, for image arrays and lazy loaders."""
 
     def get_dataset(self, X, y=None):
-        """skorch's Dataset, reading whole batches at once (see ``_batches.py``)."""
+        """skorch's Dataset, reading whole batches at once (see ``_batches.py``).
+
+        Override of :meth:`skorch.NeuralNet.get_dataset`: with skorch's default
+        ``dataset`` and ``X`` not already a Dataset, the result is a
+        ``BatchedDataset``, a :class:`skorch.dataset.Dataset` that also reads a
+        whole batch with one indexing call (into shared memory in DataLoader
+        workers); otherwise skorch's behaviour.
+
+        Parameters
+        ----------
+        X : array-like, lazy image array or torch Dataset
+            Images of shape (n_samples, n_channels, height, width).
+        y : array-like of shape (n_samples, n_classes), default=None
+            The 0/1 indicator matrix; None at prediction.
+
+        Returns
+        -------
+        dataset : torch.utils.data.Dataset
+            The dataset of ``(X[i], y[i])`` pairs.
+        """
         if self.dataset is Dataset and not is_dataset(X):
             return BatchedDataset(X, y)
         return super().get_dataset(X, y)
 
     def get_split_datasets(self, X, y=None, **fit_params):
+        """Split the training data (override of skorch's ``get_split_datasets``).
+
+        ``train_split`` is read as skhpa's: ``"auto"`` (a 20 % hold-out) or a
+        float uses :class:`~skhpa.neural_net.MultilabelHoldout` (multilabel
+        stratified, grouped when ``groups`` was passed to ``fit``); None
+        trains on everything; a callable is called as skorch does, with
+        ``groups=`` added when ``fit`` received groups.
+
+        Parameters
+        ----------
+        X : array-like, lazy image array or torch Dataset
+            Training images of shape (n_samples, n_channels, height, width).
+        y : array-like of shape (n_samples, n_classes), default=None
+            The 0/1 indicator matrix.
+        **fit_params
+            Passed to a callable ``train_split``.
+
+        Returns
+        -------
+        dataset_train : torch.utils.data.Dataset
+            The training part (a :class:`~torch.utils.data.Subset` with a
+            hold-out).
+        dataset_valid : torch.utils.data.Dataset or None
+            The validation part; None when ``train_split`` is None.
+        """
         dataset = self.get_dataset(X, y)
         split = self.train_split
         if split is None:
@@ -56,6 +100,30 @@ class DataLoadingMixin:
         return split(dataset, y, **fit_params)
 
     def get_iterator(self, dataset, training=False):
+        """The DataLoader of a dataset (override of :meth:`skorch.NeuralNet.get_iterator`).
+
+        As skorch's (``iterator_train__*`` / ``iterator_valid__*`` arguments,
+        ``batch_size``), with skhpa's defaults for arguments not set there:
+        ``num_workers`` from the ``num_workers`` parameter, a collate function
+        that keeps whole batches without copying, pinned memory on CUDA and,
+        for training, shuffling, or the class-balanced
+        :class:`~torch.utils.data.WeightedRandomSampler` when
+        ``balanced_sampling`` is on.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            The dataset to iterate over.
+        training : bool, default=False
+            Whether the iterator is for training (``iterator_train``) or for
+            validation and prediction (``iterator_valid``).
+
+        Returns
+        -------
+        iterator : torch.utils.data.DataLoader
+            The ``iterator_train`` or ``iterator_valid`` instance (a
+            DataLoader by default) yielding ``(X, y)`` batches.
+        """
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)

@@ -112,6 +112,24 @@ class DeviceMixin:
         self.__dict__["device"] = value
 
     def get_params(self, deep=True, **kwargs):
+        """Get the estimator's parameters (override of skorch's ``get_params``).
+
+        As skorch's, except that ``device`` is the value that was set
+        (``"auto"`` stays ``"auto"``), not the resolved device.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of sub-objects (skorch's and
+            scikit-learn's meaning).
+        **kwargs
+            Passed to skorch's ``get_params``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
         params = super().get_params(deep=deep, **kwargs)
         if "device" in self.__dict__:
             params["device"] = self.__dict__["device"]

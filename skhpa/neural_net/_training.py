@@ -156,6 +156,34 @@ class TrainingMixin:
         return super().train_step(batch, **fit_params)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """The training loop (override of :meth:`skorch.NeuralNet.fit_loop`).
+
+        Runs skorch's loop unchanged; what skhpa adds is the handling of a
+        KeyboardInterrupt that is not skorch's early stopping: when it came
+        inside an epoch, the network, optimizer and history are rolled back to
+        the end of the last completed epoch, ``interrupted_`` is set to True and
+        a warning is issued. The interrupt is then re-raised for skorch's
+        ``partial_fit`` to handle (it ends training and ``fit`` returns
+        normally).
+
+        Parameters
+        ----------
+        X : array-like, lazy image array or skorch Dataset
+            Training images of shape (n_samples, n_channels, height, width),
+            as prepared by :meth:`fit`.
+        y : array-like of shape (n_samples, n_classes), default=None
+            The 0/1 indicator matrix.
+        epochs : int or None, default=None
+            Number of epochs; None uses ``max_epochs``.
+        **fit_params
+            Passed to skorch (the split and the module's forward).
+
+        Returns
+        -------
+        self : HPAClassifier
+            The estimator, trained for ``epochs`` more epochs (or until
+            stopped).
+        """
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:

@@ -29,6 +29,28 @@ def augment_batch(x, generator, *, d4=True, crop=0.125, jitter=0.2):
     size (zero padded, i.e. a random crop of a padded image), and a random
     brightness and contrast change of up to ``jitter`` per channel. Returns a
     float tensor in the input's units.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (batch_size, n_channels, height, width)
+        The batch, uint8 or float, on any device. Input of another number of
+        dimensions is returned as float, unchanged.
+    generator : torch.Generator
+        A CPU generator drawing the random transforms (the draws are then moved
+        to ``x``'s device), so that the augmentation is reproducible.
+    d4 : bool, default=True
+        Apply a random element of the dihedral group (only to square images).
+    crop : float, default=0.125
+        Maximal shift, as a share of the height and width; 0 disables it.
+    jitter : float, default=0.2
+        Maximal relative change of brightness and of contrast (factors drawn
+        uniformly in ``[1 - jitter, 1 + jitter]``); 0 disables it. Jittered
+        values are clipped at 0.
+
+    Returns
+    -------
+    x_augmented : torch.Tensor of shape (batch_size, n_channels, height, width)
+        The augmented batch, float32, on ``x``'s device.
     """
     x = x.float()
     if x.dim() != 4:

@@ -32,6 +32,20 @@ class _Normalized(nn.Module):
         self.register_buffer("std", std.reshape(-1).clone())
 
     def normalize(self, x):
+        """Per-channel ``(x - mean) / std`` on axis 1, in float32.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch_size, in_chans, ...)
+            Raw input in the data's units (uint8 or float): images of shape
+            (batch_size, in_chans, height, width) or features of shape
+            (batch_size, in_chans).
+
+        Returns
+        -------
+        x_normalized : torch.Tensor
+            A float32 tensor of the shape of ``x``.
+        """
         shape = (1, -1) + (1,) * (x.dim() - 2)
         x = x.float()
         return (x - self.mean.reshape(shape)) / self.std.reshape(shape)
@@ -82,6 +96,19 @@ class SeedCNN(_Normalized):
         )
 
     def forward(self, x):
+        """Logits of a batch of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch_size, in_chans, height, width)
+            Raw images (uint8 or float, in input units); any size of at least
+            16 x 16 pixels.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch_size, n_classes)
+            Logits (no sigmoid).
+        """
         return self.classifier(self.pool(self.features(self.normalize(x))))
 
 
@@ -91,6 +118,26 @@ class AvgMaxHead(nn.Module):
     The head the 2018 winners used (team 1: GAP + GMP -> BN -> dropout -> FC).
     ``n_extra`` more per-image features (e.g. :class:`ChannelCorrelations`)
     can be appended to the pooled ones; they share the batch normalization.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of channels of the feature maps (``num_features`` of a timm
+        backbone).
+    n_classes : int
+        Number of outputs.
+    dropout : float, default=0.25
+        Dropout probability before the linear layer.
+    n_extra : int, default=0
+        Number of extra per-image features passed to ``forward``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skhpa.nn import AvgMaxHead
+    >>> head = AvgMaxHead(8, n_classes=3, n_extra=2).eval()
+    >>> head(torch.rand(4, 8, 5, 5), extra=torch.rand(4, 2)).shape
+    torch.Size([4, 3])
     """
 
     def __init__(self, in_features, n_classes, dropout=0.25, n_extra=0):
@@ -100,6 +147,20 @@ class AvgMaxHead(nn.Module):
         self.fc = nn.Linear(2 * in_features + n_extra, n_classes)
 
     def forward(self, feats, extra=None):
+        """Logits from feature maps (and extra features).
+
+        Parameters
+        ----------
+        feats : torch.Tensor of shape (batch_size, in_features, height, width)
+            Feature maps of a backbone.
+        extra : torch.Tensor of shape (batch_size, n_extra), default=None
+            Extra per-image features, appended to the ``2 * in_features``
+            pooled ones (cast to their dtype); None when ``n_extra=0``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch_size, n_classes)
+        """
         pooled = [feats.mean(dim=(2, 3)), feats.amax(dim=(2, 3))]
         if extra is not None:
             pooled.append(extra.to(pooled[0].dtype))
@@ -150,6 +211,21 @@ class ChannelCorrelations(nn.Module):
         return len(self.scales) * self.pairs_i.numel()
 
     def forward(self, x):
+        """The channel correlations of a batch of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch_size, in_chans, height, width)
+            Images (any dtype; computed in float32). Height and width must be
+            at least the largest scale.
+
+        Returns
+        -------
+        correlations : torch.Tensor of shape (batch_size, n_features)
+            Float32 correlations in [-1, 1], ``n_features = len(scales) *
+            in_chans * (in_chans - 1) / 2``: for each scale in turn, the
+            channel pairs ``(i, j)``, ``i < j``, in row-major order.
+        """
         out = []
         x = x.float()
         for s in self.scales:
@@ -230,6 +306,18 @@ class TimmNet(_Normalized):
         self.head = AvgMaxHead(self.backbone.num_features, n_classes, dropout, n_extra)
 
     def forward(self, x):
+        """Logits of a batch of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch_size, in_chans, height, width)
+            Raw images (uint8 or float, in input units).
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch_size, n_classes)
+            Logits (no sigmoid).
+        """
         x = self.normalize(x)
         extra = None if self.correlations is None else self.correlations(x)
         return self.head(self.backbone.forward_features(x), extra)
@@ -315,4 +403,16 @@ class MLPNet(_Normalized):
         )
 
     def forward(self, x):
+        """Logits of a batch of feature vectors.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch_size, in_chans)
+            Raw features (in input units).
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch_size, n_classes)
+            Logits (no sigmoid).
+        """
         return self.net(self.normalize(x))

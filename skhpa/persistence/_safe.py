@@ -443,6 +443,24 @@ def _upgrade_v1(tree):
 def model_file_info(path):
     """The manifest of a model file (format, versions, checksums), read without loading it.
 
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_model`.
+
+    Returns
+    -------
+    manifest : dict
+        The file's manifest: ``"format"`` (``"skhpa-model"``),
+        ``"format_version"`` (int), ``"skhpa_version"`` (the version of skhpa
+        that wrote the file) and ``"sha256"`` (the SHA-256 hex digest of each
+        member, by member name).
+
+    Raises
+    ------
+    ModelFileError
+        The file is not a readable skhpa model file.
+
     Examples
     --------
     >>> import os, tempfile

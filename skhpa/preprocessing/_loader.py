@@ -158,6 +158,22 @@ class LazyImageArray:
     settings (a few bytes per sample), so it crosses process boundaries
     (DataLoader workers, joblib, Dask) cheaply, and a Pipeline whose last
     step is a network trains on data larger than RAM.
+
+    Parameters
+    ----------
+    source : object
+        Where each sample's channel files are (the root folder, channels,
+        file extension and target image size of the :class:`ImageLoader`);
+        internal.
+    stems : sequence of str
+        One path stem per sample (the channel files are
+        ``{stem}_{channel}{ext}``).
+    ext : str
+        The files' extension (``".png"``, ...).
+    shape : tuple of int
+        The shape of one sample, ``(n_channels, height, width)``.
+    cache : str or None, default=None
+        Folder of the decoded-image cache, or None for no cache.
     """
 
     def __init__(self, source, stems, ext, shape, cache=None):
@@ -210,9 +226,20 @@ class LazyImageArray:
     def take(self, indices, out=None):
         """The samples at integer ``indices``, read straight into ``out`` when given.
 
-        ``out``: a C-contiguous uint8 array of shape ``(len(indices),) + shape[1:]``
-        (for example a view of shared memory that a DataLoader worker returns
-        without a copy).
+        Parameters
+        ----------
+        indices : array-like of int
+            Sample positions (flattened; not bounds-checked as indexing
+            does).
+        out : ndarray, default=None
+            A C-contiguous uint8 array of shape ``(len(indices),) + shape[1:]``
+            (for example a view of shared memory that a DataLoader worker
+            returns without a copy).
+
+        Returns
+        -------
+        images : ndarray of shape (len(indices), n_channels, height, width), uint8
+            The decoded samples: ``out`` when given, else a new array.
         """
         idx = np.asarray(indices, dtype=np.int64).ravel()
         shape = (len(idx),) + self.shape[1:]
@@ -229,7 +256,19 @@ class LazyImageArray:
         return arr if dtype is None else arr.astype(dtype)
 
     def subset(self, indices):
-        """A lazy array over the given samples (no decoding)."""
+        """A lazy array over the given samples (no decoding).
+
+        Parameters
+        ----------
+        indices : int, slice, array-like of int or boolean mask
+            Any numpy index of the samples' positions.
+
+        Returns
+        -------
+        subset : LazyImageArray
+            A lazy array of the selected samples, in the order of ``indices``,
+            with the same files, geometry and cache.
+        """
         idx = np.arange(len(self))[indices]
         return LazyImageArray(
             self._source,

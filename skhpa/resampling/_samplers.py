@@ -122,7 +122,20 @@ class _MultilabelSampler(BaseEstimator):
     """Shared checks and plumbing; subclasses implement ``_resample_indices``."""
 
     def fit(self, X, y):
-        """Check the inputs (resampling happens in ``fit_resample``)."""
+        """Check the inputs (resampling happens in ``fit_resample``).
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            Ids, paths, images, features or a lazy image array.
+        y : array-like of shape (n_samples, n_labels)
+            Multilabel indicator matrix.
+
+        Returns
+        -------
+        self : object
+            The sampler.
+        """
         self._check(X, y)
         return self
 

@@ -71,7 +71,25 @@ def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
 
 
 def ensemble_proba(estimators, X, binary=False):
-    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``)."""
+    """Mean of the estimators' multilabel probabilities (a fold ensemble's ``predict_proba``).
+
+    Parameters
+    ----------
+    estimators : sequence of fitted estimators with ``predict_proba``
+        The members (for example one per cross-validation fold), fitted on the
+        same classes; at least one.
+    X : array-like or indexable of length n_samples
+        What the estimators' ``predict_proba`` accepts.
+    binary : bool, default=False
+        The estimators were fitted on one class: keep only the positive
+        class's column (see :func:`multilabel_proba`).
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_classes), dtype float
+        The unweighted mean of the members' probabilities (of shape
+        (n_samples, 1) with ``binary=True``).
+    """
     if len(estimators) == 1:
         return multilabel_proba(estimators[0], X, binary)
     return np.mean([multilabel_proba(est, X, binary) for est in estimators], axis=0)

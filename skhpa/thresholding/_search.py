@@ -198,6 +198,23 @@ def shrink_thresholds(thresholds, n_positives, target, shrinkage):
     and ``target``; one with none gets ``target``; one with many keeps almost
     its own.
 
+    Parameters
+    ----------
+    thresholds : array-like of shape (n_classes,)
+        Each class's own tuned threshold.
+    n_positives : array-like of shape (n_classes,)
+        Each class's number of positives in the tuning data.
+    target : float or array-like of shape (n_classes,)
+        The threshold(s) to shrink toward (for example a global threshold).
+    shrinkage : float
+        The pseudo-count ``m`` (>= 0); 0 returns the thresholds unchanged.
+
+    Returns
+    -------
+    shrunk : ndarray of shape (n_classes,)
+        ``w * target + (1 - w) * thresholds`` with ``w = m / (m + n_positives)``
+        (a copy of ``thresholds`` when ``shrinkage=0``).
+
     Examples
     --------
     >>> from skhpa.thresholding import shrink_thresholds

@@ -11,6 +11,21 @@ class MacroF1ScoreMixin:
 
         Macro-F1 is the HPA metric: subset accuracy and per-label accuracy hide
         exactly the failure on rare classes that the seed report ran into.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples, as ``predict`` accepts them.
+        y : array-like of shape (n_samples, n_classes)
+            True 0/1 indicator matrix (or of shape (n_samples,), a binary
+            target, for an estimator fitted on one).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Macro-averaged F1 score over the classes, in [0, 1].
         """
         return f1_score(
             y, self.predict(X), average="macro", zero_division=0.0, sample_weight=sample_weight
