@@ -204,13 +204,6 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent (session 6): failed once in the full suite under load (a new epoch "
-    "started after the SIGINT and the command exited 0), passed when the same scenario ran "
-    "alone; a SIGINT landing in some window of the epoch (validation pass or checkpoint "
-    "write?) is not yet turned into an interruption",
-)
 def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path):
     data, _, _ = trained
     model = tmp_path / "m.skhpa"
