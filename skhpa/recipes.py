@@ -37,7 +37,7 @@ from .neural_net import HPAClassifier
 from .nn import SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
 from .thresholding import ThresholdOptimizer
-from .utils import safe_indexing
+from .utils import CHANNELS, safe_indexing
 
 #: The thresholds :func:`fit_with_thresholds` learns by default, chosen by the threshold study
 #: (``benchmarks/bench_threshold_generalization.py``): per class, with no class predicted more
@@ -182,7 +182,7 @@ def skhpa_recipe(
     )
 
 
-def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
+def features_recipe(*, green_only=False, input_channels=CHANNELS, C=0.1, max_iter=2000):
     """A network-free baseline: LocalizationFeatures, standardization, logistic regression.
 
     One logistic regression per class on :class:`~skhpa.preprocessing.LocalizationFeatures`
@@ -195,6 +195,8 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
     ----------
     green_only : bool, default=False
         Use the green channel's own statistics only (the reference channels are dropped).
+    input_channels : sequence of str, default=("red", "green", "blue", "yellow")
+        The channels of the input images, in order (must include green).
     C : float, default=0.1
         Inverse regularization strength of each logistic regression.
     max_iter : int, default=2000
@@ -213,13 +215,19 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
     >>> list(features_recipe(green_only=True).named_steps)
     ['green', 'features', 'scale', 'clf']
     """
-    steps = [("green", ChannelSelector(("green",)))] if green_only else []
+    input_channels = tuple(input_channels)
+    if "green" not in input_channels:
+        raise ValueError(
+            f"input_channels {input_channels} has no green channel: the features describe the "
+            "protein (green) and its overlap with the other channels"
+        )
+    steps = []
+    if green_only:
+        steps = [("green", ChannelSelector(("green",), input_channels=input_channels))]
     steps += [
         (
             "features",
-            LocalizationFeatures(input_channels=("green",))
-            if green_only
-            else LocalizationFeatures(),
+            LocalizationFeatures(input_channels=("green",) if green_only else input_channels),
         ),
         ("scale", StandardScaler()),
         ("clf", OneVsRestClassifier(LogisticRegression(C=C, max_iter=max_iter))),
@@ -227,7 +235,9 @@ def features_recipe(*, green_only=False, C=0.1, max_iter=2000):
     return Pipeline(steps)
 
 
-def blend_recipe(*, weights=DEFAULT_BLEND_WEIGHTS, network=None, **network_params):
+def blend_recipe(
+    *, weights=DEFAULT_BLEND_WEIGHTS, input_channels=CHANNELS, network=None, **network_params
+):
     """The network and the feature model, their probabilities averaged.
 
     A :class:`~skhpa.ensemble.ProbabilityBlend` of :func:`features_recipe`
@@ -244,6 +254,8 @@ def blend_recipe(*, weights=DEFAULT_BLEND_WEIGHTS, network=None, **network_param
     ----------
     weights : tuple of 2 float, default=(0.5, 0.5)
         Weights of the feature model's and the network's probabilities.
+    input_channels : sequence of str, default=("red", "green", "blue", "yellow")
+        The channels of the input images (see :func:`features_recipe`).
     network : estimator, default=None
         The network; None builds ``skhpa_recipe(**network_params)``.
     **network_params : dict
@@ -270,7 +282,8 @@ def blend_recipe(*, weights=DEFAULT_BLEND_WEIGHTS, network=None, **network_param
             "the network you pass"
         )
     net = skhpa_recipe(**network_params) if network is None else network
-    return ProbabilityBlend([("features", features_recipe()), ("net", net)], weights=weights)
+    features = features_recipe(input_channels=input_channels)
+    return ProbabilityBlend([("features", features), ("net", net)], weights=weights)
 
 
 def fit_with_thresholds(

@@ -83,6 +83,13 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
         == 0
     )
     assert model.is_file()
+    assert "recipe blend (network + localization features)" in capsys.readouterr().out
+    from skhpa import load_model
+    from skhpa.ensemble import ProbabilityBlend
+
+    blend = load_model(model).estimator.estimator.named_steps["blend"]
+    assert isinstance(blend, ProbabilityBlend)
+    assert [type(e).__name__ for e in blend.estimators_] == ["Pipeline", "HPAClassifier"]
     sub = tmp_path / "sub.csv"
     assert main(["predict", "--model", str(model), "--data", str(data), "--out", str(sub)]) == 0
     out = capsys.readouterr().out
@@ -103,6 +110,13 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     assert "label file not found" in capsys.readouterr().err
     assert main(["predict", "--model", str(tmp_path / "x.joblib"), "--data", str(tmp_path)]) == 1
     assert "model file not found" in capsys.readouterr().err
+    write = ["make-data", "--out", str(tmp_path / "k"), "--n-train", "8", "--n-test", "2"]
+    assert main([*write, "--image-size", "16"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--data", str(tmp_path / "k"), "--channels", "red,blue"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("skhpa train: error: --recipe blend needs the green (protein) channel")
+    assert err.endswith("use --recipe network") and "\n" not in err
     with pytest.raises(SystemExit):
         main(["train", "--data", "x", "--channels", "purple"])
     assert "channels must be" in capsys.readouterr().err

@@ -100,6 +100,29 @@ def test_features_recipe_uses_the_reference_channels():
     assert scores[False] > scores[True] + 0.05
 
 
+def test_features_recipe_follows_the_input_channels():
+    import pytest
+
+    from skhpa.datasets import make_hpa_like
+    from skhpa.recipes import features_recipe
+
+    X, Y = make_hpa_like(40, image_size=16, label_distribution="flat", random_state=0)
+    # the same images with the channels (red, green, blue, yellow) given as (green, blue)
+    two = features_recipe(input_channels=("green", "blue")).fit(X[:, 1:3], Y)
+    names = two.named_steps["features"].get_feature_names_out()
+    assert any(n.startswith("green~blue") for n in names)
+    assert not any("red" in n or "yellow" in n for n in names)
+    full = features_recipe().fit(X, Y).named_steps["features"]
+    F_full = full.transform(X)
+    F_two = two.named_steps["features"].transform(X[:, 1:3])
+    keep = [list(full.get_feature_names_out()).index(n) for n in names]
+    np.testing.assert_allclose(F_two, F_full[:, keep])  # same features, fewer references
+    green = features_recipe(green_only=True, input_channels=("blue", "green"))
+    assert green.fit(X[:, [2, 1]], Y).named_steps["green"].input_channels == ("blue", "green")
+    with pytest.raises(ValueError, match=r"input_channels \('red', 'blue'\) has no green"):
+        features_recipe(input_channels=("red", "blue"))
+
+
 def test_the_threshold_optimizer_alone_decides_on_the_recipe_path():
     from skhpa.datasets import make_hpa_like
     from skhpa.nn import SeedCNN

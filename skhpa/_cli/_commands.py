@@ -120,7 +120,7 @@ def cmd_train(args):
     from ..neural_net import HPAClassifier
     from ..persistence import save_model
     from ..preprocessing import ImageLoader
-    from ..recipes import fit_with_thresholds
+    from ..recipes import blend_recipe, fit_with_thresholds
 
     out = Path(args.out)
     if out.suffix in (".joblib", ".pkl"):
@@ -134,6 +134,12 @@ def cmd_train(args):
         raise UserError(
             "--folds learns thresholds out of fold: it needs --thresholds other than none"
         )
+    if args.recipe == "blend" and "green" not in args.channels:
+        raise UserError(
+            f"--recipe blend needs the green (protein) channel in --channels (got "
+            f"{','.join(args.channels)}): its feature model describes where the protein lies; "
+            "use --recipe network"
+        )
     if not timm.is_model(args.backbone):
         raise UserError(f"--backbone {args.backbone}: not a timm model name (e.g. resnet18)")
     if args.weights is not None and not Path(args.weights).is_file():
@@ -142,7 +148,8 @@ def cmd_train(args):
     device = _device_in_use(args.device)
     print(
         f"{len(data.ids)} training images in {data.image_dir}; channels "
-        f"{','.join(args.channels)}; device {device}"
+        f"{','.join(args.channels)}; device {device}; recipe {args.recipe}"
+        + (" (network + localization features)" if args.recipe == "blend" else "")
     )
     ckpt_dir = Path(args.checkpoint_dir or f"{out}.checkpoints")
     kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
@@ -174,13 +181,20 @@ def cmd_train(args):
     loader = ImageLoader(
         channels=args.channels, image_size=args.image_size, cache=args.cache_dir, lazy=True
     )
-    pipe = Pipeline([("load", loader), ("net", HPAClassifier(args.backbone, **net_params))])
+    net = HPAClassifier(args.backbone, **net_params)
+    if args.recipe == "blend":
+        blend = blend_recipe(network=net, input_channels=args.channels)
+        pipe = Pipeline([("load", loader), ("blend", blend)])
+        net_fit_param = "blend__net__groups"
+    else:
+        pipe = Pipeline([("load", loader), ("net", net)])
+        net_fit_param = "net__groups"
     groups = _duplicate_groups(data, args) if args.group_duplicates else None
     try:
         if args.pretrained and args.weights is None:
             _check_weights_available(args.backbone)
         if args.thresholds == "none":
-            model = pipe.fit(data.stems, data.target, net__groups=groups)
+            model = pipe.fit(data.stems, data.target, **{net_fit_param: groups})
         else:
             model = fit_with_thresholds(
                 pipe,

@@ -117,6 +117,14 @@ def build_parser():
         help="resize every image to this many pixels (None: the first training image's size); "
         "the model resizes every later input to it",
     )
+    tr.add_argument(
+        "--recipe",
+        choices=("blend", "network"),
+        default="blend",
+        help="blend: the network and the localization-feature model, their probabilities "
+        "averaged (skhpa.recipes.blend_recipe; the best on held-out data seeds); network: "
+        "the network alone",
+    )
     tr.add_argument("--backbone", default="resnet18", help="timm backbone")
     tr.add_argument("--pretrained", action="store_true", help="ImageNet weights (needs network)")
     tr.add_argument("--weights", default=None, help="local ImageNet weights file for the backbone")
