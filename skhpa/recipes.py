@@ -45,8 +45,9 @@ from .utils import CHANNELS, safe_indexing
 DEFAULT_STRATEGY = "per_class"
 DEFAULT_MAX_LABEL_RATIO = 1.25
 DEFAULT_SHRINKAGE = 0.0
-#: Weights of :func:`blend_recipe`: (feature model, network).
-DEFAULT_BLEND_WEIGHTS = (0.5, 0.5)
+#: Weights of :func:`blend_recipe`: learned on :func:`fit_with_thresholds`' held-out part
+#: (:meth:`skhpa.ensemble.ProbabilityBlend.tune_weights`).
+DEFAULT_BLEND_WEIGHTS = "tuned"
 
 
 def seed_recipe(*, max_epochs=10, batch_size=64, lr=1e-3, device="auto", random_state=0, verbose=0):
@@ -252,8 +253,12 @@ def blend_recipe(
 
     Parameters
     ----------
-    weights : tuple of 2 float, default=(0.5, 0.5)
-        Weights of the feature model's and the network's probabilities.
+    weights : "tuned" or tuple of 2 float, default="tuned"
+        Weights of the feature model's and the network's probabilities;
+        ``"tuned"``: learned by :func:`fit_with_thresholds` on its held-out
+        part, before the thresholds (the weights whose blend ranks the
+        held-out images best, by macro average precision), so a weak network
+        gets a small weight and a strong one a large weight.
     input_channels : sequence of str, default=("red", "green", "blue", "yellow")
         The channels of the input images (see :func:`features_recipe`).
     network : estimator, default=None
@@ -272,7 +277,7 @@ def blend_recipe(
     >>> from skhpa.recipes import blend_recipe
     >>> blend = blend_recipe(max_epochs=3, device="cpu")
     >>> [name for name, _ in blend.estimators], blend.weights
-    (['features', 'net'], (0.5, 0.5))
+    (['features', 'net'], 'tuned')
     >>> blend.get_params()["net__max_epochs"]
     3
     """
@@ -307,12 +312,15 @@ def fit_with_thresholds(
 
     - ``folds=None``: fit on a multilabel-stratified ``1 - valid_size`` of the
       data and learn the thresholds on the rest (the network is trained once);
+      a :class:`~skhpa.ensemble.ProbabilityBlend` with ``weights="tuned"``
+      (:func:`blend_recipe`) learns its weights there first;
     - ``folds=K``: a fold ensemble, ``ThresholdOptimizer(estimator, cv=K,
       refit=False)``: K models, each trained on ``(K - 1) / K`` of the data;
       the thresholds are learned on their out-of-fold probabilities (all the
       data, K times more tuning data than a 1 / K held-out part) and
       ``predict_proba`` is the mean of the K models. It costs about
-      ``K - 1`` times the training of one model on all the data.
+      ``K - 1`` times the training of one model on all the data. A blend's
+      ``"tuned"`` weights stay equal in the fold models.
 
     The default thresholds, per class with no class predicted on more than
     1.25 times its share of the training images (``max_label_ratio``, see
@@ -400,5 +408,17 @@ def fit_with_thresholds(
         cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
         tr, va = next(cv.split(idx, Y, groups))
     estimator.fit(safe_indexing(X, tr), Y[tr])
+    X_va = safe_indexing(X, va)
+    _tune_blend_weights(estimator, X_va, Y[va])
     opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
-    return opt.fit(safe_indexing(X, va), Y[va])
+    return opt.fit(X_va, Y[va])
+
+
+def _tune_blend_weights(estimator, X, Y):
+    """Learn the weights of a ProbabilityBlend(weights="tuned") (alone or ending a Pipeline)."""
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if not (isinstance(final, ProbabilityBlend) and isinstance(final.weights, str)):
+        return
+    if isinstance(estimator, Pipeline) and len(estimator) > 1:
+        X = estimator[:-1].transform(X)
+    final.tune_weights(X, Y)

@@ -149,8 +149,11 @@ def test_blend_recipe_fits_on_tiny_images_and_round_trips(images, tmp_path):
     blend = blend_recipe(network=_tiny_net())
     assert [name for name, _ in blend.estimators] == ["features", "net"]
     model = fit_with_thresholds(blend, X, Y)
-    features, net = model.estimator.estimator.estimators_
-    P = 0.5 * features.predict_proba(X) + 0.5 * net.predict_proba(X)
+    blend = model.estimator.estimator
+    features, net = blend.estimators_
+    w = blend.weights_  # tuned on the held-out part
+    assert blend.tuned_scores_.shape == (11,) and np.isclose(w.sum(), 1)
+    P = w[0] * features.predict_proba(X) + w[1] * net.predict_proba(X)
     np.testing.assert_allclose(model.predict_proba(X), P, rtol=1e-6, atol=1e-6)
     assert (model.predict(X).sum(1) >= 1).all()
     path = save_model(model, tmp_path / "blend.skhpa")
@@ -161,10 +164,45 @@ def test_blend_recipe_fits_on_tiny_images_and_round_trips(images, tmp_path):
     assert any(isinstance(e, HPAClassifier) for e in iter_estimators(blend_recipe()))
 
 
+class _Useless(OneVsRestClassifier):
+    """Probabilities that know nothing about the labels (fixed noise per sample)."""
+
+    def predict_proba(self, X):
+        rng = np.random.RandomState(len(X))
+        return rng.rand(len(X), len(self.estimators_))
+
+
+def test_tuned_weights_follow_the_held_out_data(tabular):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y = tabular
+    blend = ProbabilityBlend([("good", _ovr()), ("noise", _Useless(LogisticRegression()))],
+                             weights="tuned")  # fmt: skip
+    blend.fit(X[:100], Y[:100])
+    np.testing.assert_allclose(blend.weights_, [0.5, 0.5])  # equal until tuned
+    blend.tune_weights(X[100:], Y[100:])
+    assert blend.weights_[0] > 0.5  # the informative model carries the blend
+    assert blend.tuned_weights_.shape == (11, 2) and blend.tuned_scores_.shape == (11,)
+    assert blend.tuned_scores_.max() == blend.tuned_scores_[np.argmax(blend.tuned_weights_[:, 0])]
+    # fit_with_thresholds tunes them on its held-out part, through a Pipeline
+    pipe = Pipeline([("scale", StandardScaler()), ("blend", clone(blend))])
+    model = fit_with_thresholds(pipe, X, Y)
+    tuned = model.estimator.estimator.named_steps["blend"]
+    assert tuned.weights_[0] > 0.5 and tuned.tuned_scores_.shape == (11,)
+    # fixed weights are left alone
+    fixed = fit_with_thresholds(clone(blend).set_params(weights=[1, 1]), X, Y)
+    np.testing.assert_allclose(fixed.estimator.estimator.weights_, [0.5, 0.5])
+    with pytest.raises(ValueError, match="needs a multilabel indicator matrix"):
+        ProbabilityBlend([("a", LogisticRegression())]).fit(X, Y[:, 0]).tune_weights(X, Y[:, 0])
+    with pytest.raises(ValueError, match="y has 2 columns, expected 3"):
+        blend.tune_weights(X, Y[:, :2])
+
+
 def test_blend_recipe_defaults():
     blend = blend_recipe(max_epochs=3, device="cpu", random_state=4)
     params = blend.get_params()
-    assert blend.weights == (0.5, 0.5)
+    assert blend.weights == "tuned"
     assert (params["net__max_epochs"], params["net__random_state"]) == (3, 4)
     assert params["net__module__correlation_scales"] == (1, 2, 4)  # the skhpa recipe's network
     assert type(params["features"]) is type(features_recipe())

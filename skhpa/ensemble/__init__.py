@@ -4,6 +4,6 @@ A fold ensemble (K models of one recipe) is ``ThresholdOptimizer(cv=K, refit=Fal
 :class:`ProbabilityBlend` joins different models (the network and the feature model).
 """
 
-from ._blend import ProbabilityBlend
+from ._blend import ProbabilityBlend, best_blend_weights
 
-__all__ = ["ProbabilityBlend"]
+__all__ = ["ProbabilityBlend", "best_blend_weights"]

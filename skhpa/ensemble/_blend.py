@@ -1,13 +1,17 @@
 """ProbabilityBlend: the weighted mean of several classifiers' probabilities."""
 
+import itertools
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.metrics import average_precision_score
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, indexable
 
 from ..thresholding import multilabel_proba
 from ..utils import (
     MacroF1ScoreMixin,
+    StrOptions,
     check_multilabel_target,
     check_n_samples,
     fit_context,
@@ -37,12 +41,17 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
     estimators : list of (str, estimator)
         The named classifiers, each with ``fit`` and ``predict_proba``. Their
         parameters are reachable as ``<name>__<parameter>``, as in a Pipeline.
-    weights : array-like of shape (n_estimators,), default=None
+    weights : array-like of shape (n_estimators,), "tuned" or None, default=None
         Non-negative weight of each estimator's probabilities (normalized to
-        sum to 1); None weighs them equally.
+        sum to 1); None weighs them equally. ``"tuned"``: equal weights after
+        ``fit``, until :meth:`tune_weights` learns them on data the estimators
+        did not train on (:func:`~skhpa.recipes.fit_with_thresholds` does, on
+        its held-out part).
 
     Attributes
     ----------
+    weights_ : ndarray of shape (n_estimators,)
+        The weights in use (summing to 1).
     estimators_ : list of estimators
         The fitted clones, in the order of ``estimators``.
     named_estimators_ : dict
@@ -85,7 +94,7 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
 
     _parameter_constraints = {
         "estimators": [list],
-        "weights": ["array-like", None],
+        "weights": ["array-like", StrOptions({"tuned"}), None],
     }
 
     def __init__(self, estimators, *, weights=None):
@@ -179,7 +188,7 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"estimators has repeated names: {sorted(dup)}")
-        if self.weights is None:
+        if self.weights is None or (isinstance(self.weights, str) and self.weights == "tuned"):
             return np.full(len(names), 1 / len(names))
         w = np.asarray(self.weights, dtype=float)
         if w.shape != (len(names),):
@@ -250,6 +259,43 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         first = self.estimators_[0]
         if hasattr(first, "n_features_in_"):
             self.n_features_in_ = first.n_features_in_
+        return self
+
+    def tune_weights(self, X, y, *, step=0.1):
+        """Learn ``weights_`` on data the estimators did not train on.
+
+        Tries every weight vector on a grid of the simplex (multiples of
+        ``step``, summing to 1) and keeps the one whose blended probabilities
+        rank best: the highest macro average precision over the classes with
+        a positive in ``y`` (threshold-free, so it does not fit the few
+        positives of a rare class the way a tuned threshold would). Ties go to
+        the weights closest to equal.
+
+        Parameters
+        ----------
+        X : array-like or indexable of length n_samples
+            Held-out samples (never the ones the estimators were fitted on).
+        y : array-like of shape (n_samples, n_classes)
+            Their 0/1 indicator matrix.
+        step : float, default=0.1
+            Grid spacing of the weights.
+
+        Returns
+        -------
+        self : ProbabilityBlend
+            With ``weights_`` set, and ``tuned_weights_`` (each weight vector
+            tried, one per row) and ``tuned_scores_`` (its macro average
+            precision).
+        """
+        check_is_fitted(self, "estimators_")
+        if not self._multilabel:
+            raise ValueError("tune_weights needs a multilabel indicator matrix y")
+        Y = check_multilabel_target(np.asarray(y), name="y", n_classes=len(self.classes_))
+        check_n_samples(X, Y)
+        probas = [multilabel_proba(est, X) for est in self.estimators_]
+        self.weights_, self.tuned_weights_, self.tuned_scores_ = best_blend_weights(
+            probas, Y, step=step
+        )
         return self
 
     @property
@@ -326,4 +372,65 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         return tags
 
 
-__all__ = ["ProbabilityBlend"]
+def _simplex_grid(k, step):
+    n = int(round(1 / step))
+    for combo in itertools.product(range(n + 1), repeat=k - 1):
+        if sum(combo) <= n:
+            yield np.array([*combo, n - sum(combo)], dtype=float) / n
+
+
+def best_blend_weights(probas, Y, *, step=0.1):
+    """The weights of the blend of ``probas`` with the best macro average precision on ``Y``.
+
+    Parameters
+    ----------
+    probas : list of ndarray of shape (n_samples, n_classes)
+        Each model's probabilities on the same held-out samples.
+    Y : ndarray of shape (n_samples, n_classes)
+        Their 0/1 indicator matrix.
+    step : float, default=0.1
+        Grid spacing of the weights on the simplex.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_models,)
+        Summing to 1; of the best-scoring ones, the closest to equal weights.
+    grid : ndarray of shape (n_tried, n_models)
+        Every weight vector tried.
+    scores : ndarray of shape (n_tried,)
+        The macro average precision of each.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhpa.ensemble import best_blend_weights
+    >>> rng = np.random.RandomState(0)
+    >>> Y = (rng.rand(200, 3) < 0.3).astype(int)
+    >>> good = 0.6 * Y + 0.4 * rng.rand(200, 3)   # ranks the positives well
+    >>> noise = rng.rand(200, 3)                  # knows nothing
+    >>> weights, grid, scores = best_blend_weights([noise, good], Y)
+    >>> weights.tolist(), grid.shape
+    ([0.1, 0.9], (11, 2))
+    """
+    Y = np.asarray(Y)
+    cols = np.flatnonzero(Y.sum(0) > 0)
+    if cols.size == 0:
+        raise ValueError("y has no positive label: the blend weights cannot be learned")
+    k = len(probas)
+    equal = np.full(k, 1 / k)
+    grid = np.array(list(_simplex_grid(k, step)))
+    scores = np.array(
+        [
+            average_precision_score(
+                Y[:, cols], sum(wi * p for wi, p in zip(w, probas))[:, cols], average="macro"
+            )
+            for w in grid
+        ]
+    )
+    # the best score; among equal scores (to 1e-12), the weights closest to equal
+    top = np.flatnonzero(scores >= scores.max() - 1e-12)
+    best = top[np.argmin(np.abs(grid[top] - equal).sum(1))]
+    return grid[best], grid, scores
+
+
+__all__ = ["ProbabilityBlend", "best_blend_weights"]
