@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -83,7 +84,11 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
         == 0
     )
     assert model.is_file()
-    assert "recipe blend (network + localization features)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "recipe blend (network + localization features)" in out
+    assert re.search(
+        r"blend weights: features \d\.\d\d, net \d\.\d\d \(learned on a held-out 20%\)", out
+    )
     from skhpa import load_model
     from skhpa.ensemble import ProbabilityBlend
 
@@ -99,6 +104,25 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
     assert got.ids.tolist() == ids.tolist()
     assert got.target.shape == Y_true.shape
     assert (got.target.sum(1) >= 1).all()  # the model predicts at least one label per image
+
+
+def test_train_the_feature_model_alone(tmp_path, capsys):
+    data = tmp_path / "d"
+    assert main(["make-data", "--out", str(data), "--n-train", "80", "--n-test", "10",
+                 "--image-size", "32", "--label-distribution", "flat"]) == 0  # fmt: skip
+    model = tmp_path / "f.skhpa"
+    argv = ["train", "--data", str(data), "--out", str(model), "--recipe", "features"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "recipe features (localization features + logistic regression, no network)" in out
+    assert "blend weights" not in out and "thresholds (per_class" in out
+    from skhpa import load_model
+
+    pipe = load_model(model).estimator.estimator
+    assert list(pipe.named_steps) == ["load", "features"]
+    assert main(["predict", "--model", str(model), "--data", str(data),
+                 "--out", str(tmp_path / "s.csv")]) == 0  # fmt: skip
+    assert len(read_submission(tmp_path / "s.csv").ids) == 10
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path, capsys):

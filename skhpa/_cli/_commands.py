@@ -106,6 +106,25 @@ def _threshold_table(thresholds):
     return "\n".join(lines)
 
 
+def _print_blend_weights(model, args):
+    from ..ensemble import ProbabilityBlend
+    from ..utils import iter_estimators
+
+    blends = [e for e in iter_estimators(model) if isinstance(e, ProbabilityBlend)]
+    if not blends or not hasattr(blends[0], "weights_"):
+        return
+    blend = blends[0]
+    names = [name for name, _ in blend.estimators]
+    weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(names, blend.weights_))
+    how = (
+        f"learned on a held-out {args.valid_size:.0%}"
+        if hasattr(blend, "tuned_scores_")
+        else "equal (weights are learned only with one held-out part: no --folds, thresholds "
+        "other than none)"
+    )
+    print(f"blend weights: {weights} ({how})")
+
+
 def _continue_command(argv):
     argv = list(argv)
     if "--resume" not in argv:
@@ -120,7 +139,7 @@ def cmd_train(args):
     from ..neural_net import HPAClassifier
     from ..persistence import save_model
     from ..preprocessing import ImageLoader
-    from ..recipes import blend_recipe, fit_with_thresholds
+    from ..recipes import blend_recipe, features_recipe, fit_with_thresholds
 
     out = Path(args.out)
     if out.suffix in (".joblib", ".pkl"):
@@ -134,9 +153,9 @@ def cmd_train(args):
         raise UserError(
             "--folds learns thresholds out of fold: it needs --thresholds other than none"
         )
-    if args.recipe == "blend" and "green" not in args.channels:
+    if args.recipe in ("blend", "features") and "green" not in args.channels:
         raise UserError(
-            f"--recipe blend needs the green (protein) channel in --channels (got "
+            f"--recipe {args.recipe} needs the green (protein) channel in --channels (got "
             f"{','.join(args.channels)}): its feature model describes where the protein lies; "
             "use --recipe network"
         )
@@ -149,7 +168,11 @@ def cmd_train(args):
     print(
         f"{len(data.ids)} training images in {data.image_dir}; channels "
         f"{','.join(args.channels)}; device {device}; recipe {args.recipe}"
-        + (" (network + localization features)" if args.recipe == "blend" else "")
+        + {
+            "blend": " (network + localization features)",
+            "features": " (localization features + logistic regression, no network)",
+            "network": "",
+        }[args.recipe]
     )
     ckpt_dir = Path(args.checkpoint_dir or f"{out}.checkpoints")
     kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
@@ -182,10 +205,16 @@ def cmd_train(args):
         channels=args.channels, image_size=args.image_size, cache=args.cache_dir, lazy=True
     )
     net = HPAClassifier(args.backbone, **net_params)
+    fit_params = {}
     if args.recipe == "blend":
         blend = blend_recipe(network=net, input_channels=args.channels)
         pipe = Pipeline([("load", loader), ("blend", blend)])
         net_fit_param = "blend__net__groups"
+    elif args.recipe == "features":
+        pipe = Pipeline(
+            [("load", loader), ("features", features_recipe(input_channels=args.channels))]
+        )
+        net_fit_param = None
     else:
         pipe = Pipeline([("load", loader), ("net", net)])
         net_fit_param = "net__groups"
@@ -194,7 +223,9 @@ def cmd_train(args):
         if args.pretrained and args.weights is None:
             _check_weights_available(args.backbone)
         if args.thresholds == "none":
-            model = pipe.fit(data.stems, data.target, **{net_fit_param: groups})
+            if net_fit_param is not None:
+                fit_params[net_fit_param] = groups
+            model = pipe.fit(data.stems, data.target, **fit_params)
         else:
             model = fit_with_thresholds(
                 pipe,
@@ -230,6 +261,7 @@ def cmd_train(args):
         )
         print(f"thresholds ({args.thresholds}, learned on {on}):")
         print(_threshold_table(model.thresholds_))
+    _print_blend_weights(model, args)
     path = save_model(model, out)
     if ckpt_dir.is_dir() and not any(ckpt_dir.iterdir()):
         ckpt_dir.rmdir()

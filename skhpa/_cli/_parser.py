@@ -119,11 +119,12 @@ def build_parser():
     )
     tr.add_argument(
         "--recipe",
-        choices=("blend", "network"),
+        choices=("blend", "network", "features"),
         default="blend",
         help="blend: the network and the localization-feature model, their probabilities "
-        "averaged (skhpa.recipes.blend_recipe; the best on held-out data seeds); network: "
-        "the network alone",
+        "averaged with weights learned on the held-out part (skhpa.recipes.blend_recipe); "
+        "network: the network alone; features: the feature model alone (no network, "
+        "minutes on a CPU)",
     )
     tr.add_argument("--backbone", default="resnet18", help="timm backbone")
     tr.add_argument("--pretrained", action="store_true", help="ImageNet weights (needs network)")
