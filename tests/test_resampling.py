@@ -126,7 +126,7 @@ def test_label_powerset_sampler_fits_the_wrapped_sampler_once():
 
 
 def test_minority_and_majority_labels_have_one_definition(Y_real):
-    from skhpa.resampling._samplers import _minority_and_majority
+    from skhpa.resampling._imbalance import _minority_and_majority
 
     counts = Y_real.sum(0)
     ir = counts.max() / counts

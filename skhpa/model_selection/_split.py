@@ -33,7 +33,26 @@ def _check_y(X, y):
     return Y
 
 
-class _MultilabelKFoldBase(BaseCrossValidator):
+class _NSplitsCV(BaseCrossValidator):
+    """A splitter whose number of splits is its ``n_splits`` parameter."""
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Return the number of splitting iterations (``n_splits``).
+
+        Parameters
+        ----------
+        X, y, groups : object, default=None
+            Ignored; accepted for scikit-learn's splitter API.
+
+        Returns
+        -------
+        n_splits : int
+            The ``n_splits`` parameter.
+        """
+        return self.n_splits
+
+
+class _MultilabelKFoldBase(_NSplitsCV):
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
         self.n_splits = n_splits
         self.shuffle = shuffle
@@ -54,21 +73,6 @@ class _MultilabelKFoldBase(BaseCrossValidator):
                 f"Cannot have number of splits n_splits={self.n_splits} greater than the "
                 f"number of samples: n_samples={n_samples}."
             )
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """Return the number of splitting iterations (``n_splits``).
-
-        Parameters
-        ----------
-        X, y, groups : object, default=None
-            Ignored; accepted for scikit-learn's splitter API.
-
-        Returns
-        -------
-        n_splits : int
-            The ``n_splits`` parameter.
-        """
-        return self.n_splits
 
     def _warn_rare(self, Y):
         pos = Y.sum(0)
@@ -258,7 +262,7 @@ def _split_sizes(n, test_size, train_size):
     return n_train, n_test
 
 
-class MultilabelStratifiedShuffleSplit(BaseCrossValidator):
+class MultilabelStratifiedShuffleSplit(_NSplitsCV):
     """Random train/test splits stratified on every label of a multilabel target.
 
     Each split runs the iterative stratification with two (or three, when
@@ -294,21 +298,6 @@ class MultilabelStratifiedShuffleSplit(BaseCrossValidator):
         self.test_size = test_size
         self.train_size = train_size
         self.random_state = random_state
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """Return the number of splitting iterations (``n_splits``).
-
-        Parameters
-        ----------
-        X, y, groups : object, default=None
-            Ignored; accepted for scikit-learn's splitter API.
-
-        Returns
-        -------
-        n_splits : int
-            The ``n_splits`` parameter.
-        """
-        return self.n_splits
 
     def split(self, X, y=None, groups=None):
         """Generate indices to split data into training and test set.

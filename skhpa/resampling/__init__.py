@@ -1,13 +1,7 @@
 """Multilabel resampling that composes with imbalanced-learn's Pipeline."""
 
-from ._samplers import (
-    MLROS,
-    MLRUS,
-    MLSMOTE,
-    LabelPowersetSampler,
-    imbalance_ratios,
-    imbalance_report,
-)
+from ._imbalance import imbalance_ratios, imbalance_report
+from ._samplers import MLROS, MLRUS, MLSMOTE, LabelPowersetSampler
 
 __all__ = [
     "LabelPowersetSampler",
