@@ -172,9 +172,13 @@ def test_returns_are_documented(qualname, func, holder):
 
 def test_every_public_name_is_in_api_rst():
     # listed under its public path, relative to ``.. currentmodule:: skhpa``
-    entries = set(re.findall(r"^   ([\w.]+)$", _API_RST.read_text(), flags=re.M))
+    text = _API_RST.read_text()
+    entries = set(re.findall(r"^   ([\w.]+)$", text, flags=re.M))
     missing = []
-    for package, name, _ in _public_names():
+    for package, name, obj in _public_names():
+        if not getattr(obj, "__module__", "skhpa").startswith("skhpa") and f"{name}``" in text:
+            continue  # a re-export of another library's class, named in the text (not
+            # autosummarized: its docstring is not written for our build)
         relative = package.removeprefix("skhpa").lstrip(".")
         qualified = f"{relative}.{name}" if relative else name
         # a name re-exported at the top (skhpa.HPAClassifier) may be listed there only
