@@ -123,6 +123,10 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     assert main(["predict", "--model", str(model), "--data", str(data),
                  "--out", str(tmp_path / "s.csv")]) == 0  # fmt: skip
     assert len(read_submission(tmp_path / "s.csv").ids) == 10
+    # no network inside: the label-count check reads the thresholds' training frequencies
+    _, Y = read_labels_csv(data / "train.csv")
+    out = capsys.readouterr().out
+    assert f"training set: {Y.sum(1).mean():.2f} labels per image" in out
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path, capsys):

@@ -366,6 +366,20 @@ def _test_images(folder, channels):
     return load_hpa(folder, "test", channels=channels)  # its error names the missing file
 
 
+def _training_labels_per_image(model):
+    """The training set's labels per image, as the model recorded it (empty list if not)."""
+    from ..thresholding import ThresholdOptimizer
+    from ..utils import iter_estimators
+
+    found = []
+    for est in iter_estimators(model):
+        if hasattr(est, "label_cardinality_"):  # a network
+            found.append(float(est.label_cardinality_))
+        elif isinstance(est, ThresholdOptimizer) and est.prior is not None:
+            found.append(float(sum(est.prior)))  # the training frequencies (the recipes)
+    return found
+
+
 def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
@@ -396,9 +410,7 @@ def cmd_predict(args):
     Y = read_submission(path).target
     per_image = float(Y.sum(axis=1).mean())
     print(f"wrote {len(data.ids)} predictions to {path}: {per_image:.2f} labels per image")
-    cardinality = [
-        n.label_cardinality_ for n in _networks(model) if hasattr(n, "label_cardinality_")
-    ]
+    cardinality = _training_labels_per_image(model)
     if cardinality:
         train = cardinality[0]
         ratio = per_image / train if train > 0 else float("inf")
