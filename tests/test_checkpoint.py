@@ -79,7 +79,16 @@ class SwallowedCtrlC(Callback):
                 pass  # lost
 
 
-def test_a_lost_ctrl_c_still_stops_the_fit(data):
+@pytest.fixture
+def python_ctrl_c_handler():
+    """Python's own Ctrl-C handler, also when this process started with SIGINT ignored (a
+    background job of a non-interactive shell inherits that, and then no Ctrl-C arrives)."""
+    original = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, original)
+
+
+def test_a_lost_ctrl_c_still_stops_the_fit(data, python_ctrl_c_handler):
     X, Y = data
     before = signal.getsignal(signal.SIGINT)
     with pytest.warns(UserWarning, match="last completed epoch \\(2\\)"):

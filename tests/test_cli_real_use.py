@@ -216,6 +216,10 @@ def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path)
         stderr=subprocess.PIPE,
         text=True,
         env=ENV,
+        # as from a terminal: a test run started as a background job of a non-interactive
+        # shell has SIGINT ignored, the child would inherit that and never see the Ctrl-C
+        # (what made this test fail "intermittently" in session 6)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     ckpt = Path(f"{model}.checkpoints")
     deadline = time.time() + 240
