@@ -123,6 +123,18 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     pred_skhpa = model.predict(X_test)
     results["skhpa"] = _summary(Y_test, pred_skhpa, skhpa_time)
     results["skhpa"]["grid_best_params"] = {k: float(v) for k, v in grid.best_params_.items()}
+    blend = model.estimator.estimator  # ThresholdOptimizer(FrozenEstimator(ProbabilityBlend))
+    weights = dict(zip([name for name, _ in blend.estimators], blend.weights_.tolist()))
+    results["skhpa"]["blend_weights"] = weights
+    _say(
+        "      blend weights, learned on the held-out 20 %: "
+        + ", ".join(f"{name} {w:.2f}" for name, w in weights.items())
+        + (
+            " (the network adds nothing the features do not know here)"
+            if weights["net"] == 0
+            else ""
+        )
+    )
 
     # 4. the table
     _say("[4/5] results on the held-out test images")

@@ -180,6 +180,8 @@ def test_demo_small(tmp_path):
                  "--out", str(tmp_path / "again.csv"), "--device", "cpu"]) == 0  # fmt: skip
     np.testing.assert_array_equal(read_submission(tmp_path / "again.csv").target, sub.target)
     assert "labels_per_image" in results["skhpa"]
+    weights = saved["skhpa"]["blend_weights"]  # learned on the held-out part
+    assert set(weights) == {"features", "net"} and sum(weights.values()) == pytest.approx(1)
     # the skhpa recipe predicts at least one label per image; macro-F1 is in [0, 1]
     assert (sub.target.sum(1) >= 1).all()
     assert 0 <= results["skhpa"]["macro_f1"] <= 1

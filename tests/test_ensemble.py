@@ -56,6 +56,9 @@ def test_equal_weights_by_default_and_weight_zero_drops_a_member(tabular):
     np.testing.assert_allclose(equal.predict_proba(X), (P_a + P_b) / 2)
     only_a = ProbabilityBlend([("a", a), ("b", b)], weights=[1, 0]).fit(X, Y)
     np.testing.assert_allclose(only_a.predict_proba(X), P_a)
+    # a member of weight 0 is not asked (a network dropped by the tuned weights costs nothing)
+    only_a.estimators_[1].predict_proba = None
+    np.testing.assert_allclose(only_a.predict_proba(X), P_a)
 
 
 def test_parameters_of_the_members_are_reachable_as_in_a_pipeline(tabular):

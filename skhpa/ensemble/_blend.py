@@ -315,11 +315,14 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         -------
         P : ndarray of shape (n_samples, n_classes)
             Per-class probabilities (multilabel: each class's own probability;
-            1-D target: the class probabilities, rows summing to 1).
+            1-D target: the class probabilities, rows summing to 1). Members of
+            weight 0 are not asked.
         """
         check_is_fitted(self, "estimators_")
         total = None
         for w, est in zip(self.weights_, self.estimators_):
+            if w == 0:
+                continue  # a member the tuned weights dropped costs nothing at predict time
             if self._multilabel:
                 P = multilabel_proba(est, X)
             else:
