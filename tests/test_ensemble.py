@@ -200,6 +200,11 @@ def test_tuned_weights_follow_the_held_out_data(tabular):
         ProbabilityBlend([("a", LogisticRegression())]).fit(X, Y[:, 0]).tune_weights(X, Y[:, 0])
     with pytest.raises(ValueError, match="y has 2 columns, expected 3"):
         blend.tune_weights(X, Y[:, :2])
+    with pytest.raises(ValueError, match="step must divide 1"):
+        blend.tune_weights(X, Y, step=0.3)
+    blend.fit(X, Y)  # a refit starts from equal weights and forgets the old tuning
+    np.testing.assert_allclose(blend.weights_, [0.5, 0.5])
+    assert not hasattr(blend, "tuned_scores_")
 
 
 def test_blend_recipe_defaults():

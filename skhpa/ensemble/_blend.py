@@ -217,6 +217,8 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         -------
         self : ProbabilityBlend
         """
+        for attr in ("tuned_weights_", "tuned_scores_"):  # a refit drops an old tuning
+            self.__dict__.pop(attr, None)
         self.weights_ = self._check_estimators()
         if y is None:
             raise ValueError("ProbabilityBlend requires y to be passed, but the target y is None")
@@ -290,6 +292,8 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         check_is_fitted(self, "estimators_")
         if not self._multilabel:
             raise ValueError("tune_weights needs a multilabel indicator matrix y")
+        if not (0 < step <= 1 and abs(1 / step - round(1 / step)) < 1e-9):
+            raise ValueError(f"step must divide 1 (0.5, 0.25, 0.1, ...); got {step}")
         Y = check_multilabel_target(np.asarray(y), name="y", n_classes=len(self.classes_))
         check_n_samples(X, Y)
         probas = [multilabel_proba(est, X) for est in self.estimators_]
