@@ -100,6 +100,19 @@ def test_a_lost_ctrl_c_still_stops_the_fit(data, python_ctrl_c_handler):
     assert not HPAClassifier(SeedCNN, **dict(KW, max_epochs=1)).fit(X, Y).interrupted_
 
 
+def test_a_users_own_ctrl_c_handler_is_left_alone(data):
+    X, Y = data
+    seen = []
+    original = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        net = HPAClassifier(SeedCNN, callbacks=[SwallowedCtrlC(2)], **KW).fit(X, Y)
+        # the user's handler ran, did not ask to stop, and is still the handler
+        assert seen == [signal.SIGINT] and not net.interrupted_ and len(net.history) == 4
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, original)
+
+
 def test_checkpoint_resume_is_bit_identical(data, tmp_path):
     X, Y = data
     full = HPAClassifier(SeedCNN, **KW).fit(X, Y)  # cosine schedule, augmentation

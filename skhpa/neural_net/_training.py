@@ -21,22 +21,19 @@ def _ctrl_c_remembered(net):
     dropped, and code that catches BaseException drops it too. Training then went on as if
     nothing had happened. The flag survives that: the next batch or epoch raises the
     interrupt again (:meth:`TrainingMixin._raise_if_interrupted`). Only in the main thread
-    (where Python delivers signals), and only when Ctrl-C is not ignored; the previous
-    handler still runs, and is restored afterwards.
+    (where Python delivers signals) and only while Ctrl-C means KeyboardInterrupt (Python's
+    own handler): an ignored Ctrl-C or a handler of the user's own is left alone. The
+    previous handler is restored afterwards.
     """
     net._sigint_seen = False
     previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or previous in (
-        signal.SIG_IGN,
-        None,
-    ):
+    main = threading.current_thread() is threading.main_thread()
+    if not main or previous is not signal.default_int_handler:
         yield
         return
 
     def handler(signum, frame):
         net._sigint_seen = True
-        if callable(previous):
-            previous(signum, frame)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, handler)
