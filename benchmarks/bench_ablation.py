@@ -34,9 +34,17 @@ outside any range that code or configuration names), so nobody can have tuned on
 (the headline rows) when time is short. The table reports the two kinds of seed separately.
 
 Every finished network's scores are appended to ``results/ablation_runs.json`` at once (keyed
-by seed, network and step id), so an interrupted run resumes where it stopped and a new step
-trains only its own networks (``python benchmarks/run_all.py ablation``). Takes about an hour
-and three quarters on 2 CPU cores from scratch.
+by seed, network and step id, with the generator version), so an interrupted run resumes where
+it stopped and a new step trains only its own networks (``python benchmarks/run_all.py
+ablation``). Takes about an hour and three quarters on 2 CPU cores from scratch.
+
+**Blends.** Each network's tuning-part and test probabilities are cached in
+``results/ablation_probs/`` (not tracked); the blended rows (``BLENDS``: the feature model and
+the 12-epoch network recipe, as :func:`skhpa.recipes.blend_recipe` joins them, with learned,
+F1-chosen or equal weights) are computed from them without training anything. The rows of
+the recipes (``recipe_default``, ``features_recipe_thresholds`` and the blends) use the
+recipe's own thresholds (per class, capped at 1.25x the training frequency, at least one
+label); the ablation's steps keep plain per-class thresholds.
 """
 
 import json
