@@ -69,6 +69,7 @@ from skhpa.recipes import (
     seed_recipe,
     skhpa_recipe,
 )
+from skhpa.thresholding import apply_thresholds
 
 SIZE, N_POOL, N_TEST = 64, 4000, 2000
 SEEDS = (0, 1, 2)  # development seeds
@@ -245,8 +246,11 @@ def evaluate(model, steps, Xva, Yva, Xte, Yte, prior):
             net.set_params(tta=tta)
         if tuned:
             opt = ThresholdOptimizer(FrozenEstimator(model), **thresholds(tuned, min_labels, prior))
-            P = opt.fit(Xva, Yva).predict(Xte)
-            probs = (model.predict_proba(Xva), model.predict_proba(Xte))
+            opt.fit(Xva, Yva)
+            # each set predicted once (what opt.predict does, keeping the probabilities)
+            P_te = opt.predict_proba(Xte)
+            P = apply_thresholds(P_te, opt.thresholds_, opt.min_labels)
+            probs = (opt.oof_proba_, P_te)
         else:
             P = model.predict(Xte)
         out[step] = scores(Yte, P)
