@@ -23,6 +23,8 @@ their defaults, which a ThresholdOptimizer does not use (it reads the
 network's probabilities only). A network used on its own decides with its own.
 """
 
+import inspect
+
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -109,6 +111,7 @@ def skhpa_recipe(
     criterion=CombinedLoss,
     correlation_scales=(1, 2, 4),
     train_split=None,
+    patience=None,
     device="auto",
     random_state=0,
     verbose=0,
@@ -123,7 +126,9 @@ def skhpa_recipe(
 
     ``train_split=None``: the multilabel-stratified held-out part that
     :func:`fit_with_thresholds` keeps for the thresholds is the validation
-    data; the network trains for ``max_epochs`` with a cosine schedule.
+    data (it passes it to ``fit`` as ``X_val``, ``y_val``: scored after every
+    epoch for the training curves); with ``patience=None`` the network
+    trains for all ``max_epochs`` with a cosine schedule.
     ``correlation_scales``: the head also sees the input channels' pairwise
     correlations at these scales (:class:`~skhpa.nn.ChannelCorrelations`;
     protein-to-marker colocalization, which a backbone trained from scratch
@@ -147,6 +152,10 @@ def skhpa_recipe(
     train_split : default=None
         The network's own validation split; None leaves it to
         :func:`fit_with_thresholds`.
+    patience : int or None, default=None
+        Early stopping on the validation data (see
+        :class:`~skhpa.HPAClassifier`); None trains all ``max_epochs`` and
+        only records the validation scores.
     device : str, default="auto"
     random_state : int, default=0
     verbose : int, default=0
@@ -176,6 +185,7 @@ def skhpa_recipe(
         tta=tta,
         balanced_sampling=balanced_sampling,
         train_split=train_split,
+        patience=patience,
         device=device,
         random_state=random_state,
         verbose=verbose,
@@ -311,7 +321,9 @@ def fit_with_thresholds(
     Two protocols:
 
     - ``folds=None``: fit on a multilabel-stratified ``1 - valid_size`` of the
-      data and learn the thresholds on the rest (the network is trained once);
+      data and learn the thresholds on the rest (the network is trained once,
+      and receives the rest as its validation data, ``X_val`` and ``y_val``:
+      see :class:`~skhpa.HPAClassifier`'s ``fit``);
       a :class:`~skhpa.ensemble.ProbabilityBlend` with ``weights="tuned"``
       (:func:`blend_recipe`) learns its weights there first;
     - ``folds=K``: a fold ensemble, ``ThresholdOptimizer(estimator, cv=K,
@@ -407,11 +419,41 @@ def fit_with_thresholds(
         n_splits = max(2, int(round(1 / valid_size)))
         cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
         tr, va = next(cv.split(idx, Y, groups))
-    estimator.fit(safe_indexing(X, tr), Y[tr])
     X_va = safe_indexing(X, va)
+    estimator.fit(safe_indexing(X, tr), Y[tr], **_validation_fit_params(estimator, X_va, Y[va]))
     _tune_blend_weights(estimator, X_va, Y[va])
     opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
     return opt.fit(X_va, Y[va])
+
+
+def _validation_fit_params(estimator, X_val, Y_val):
+    """Fit parameters that give the held-out part to the estimators that take ``X_val``.
+
+    An estimator whose ``fit`` takes ``X_val`` and ``y_val`` (HPAClassifier,
+    scikit-learn's HistGradientBoosting models) gets them directly; a
+    ProbabilityBlend routes them to its members (``<name>__X_val``); a
+    Pipeline only to a final step with nothing before it that would have to
+    transform them (its earlier steps are not fitted yet).
+    """
+    if isinstance(estimator, Pipeline):
+        steps = [(n, s) for n, s in estimator.steps if s not in (None, "passthrough")]
+        if len(steps) != 1:
+            return {}
+        name, final = steps[0]
+        return {f"{name}__{k}": v for k, v in _validation_fit_params(final, X_val, Y_val).items()}
+    if isinstance(estimator, ProbabilityBlend):
+        return {
+            f"{name}__{k}": v
+            for name, member in estimator.estimators
+            for k, v in _validation_fit_params(member, X_val, Y_val).items()
+        }
+    try:
+        accepted = inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return {}
+    if "X_val" in accepted and "y_val" in accepted:
+        return {"X_val": X_val, "y_val": Y_val}
+    return {}
 
 
 def _tune_blend_weights(estimator, X, Y):

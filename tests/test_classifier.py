@@ -241,6 +241,57 @@ def test_validation_split_is_stratified_and_grouped(images):
         _quick(max_epochs=1).fit(X, Y, groups=[1, 2, 3])
 
 
+def _valid_rows(history_row):
+    return sum(b["valid_batch_size"] for b in history_row["batches"] if "valid_batch_size" in b)
+
+
+def test_validation_data_is_scored_each_epoch_and_only_watches(images):
+    X, Y = images
+    X_fit, Y_fit, X_val, Y_val = X[:72], Y[:72], X[72:], Y[72:]
+    plain = _quick(train_split=None, patience=None).fit(X_fit, Y_fit)
+    watched = _quick(train_split=None, patience=None).fit(X_fit, Y_fit, X_val=X_val, y_val=Y_val)
+    assert "valid_loss" not in plain.history[-1]
+    for row in watched.history:
+        assert {"valid_loss", "valid_f1", "valid_f1_tuned"} <= set(row)
+        assert _valid_rows(row) == 24  # X_val, all of it, every epoch
+        assert sum(b["train_batch_size"] for b in row["batches"] if "train_batch_size" in b) == 72
+    # the validation pass changes nothing in the training: same losses, same weights
+    np.testing.assert_allclose(watched.history[:, "train_loss"], plain.history[:, "train_loss"])
+    for a, b in zip(watched.module_.parameters(), plain.module_.parameters()):
+        assert torch.equal(a, b)
+    assert "early_stopping" not in dict(watched.callbacks_)
+    # with patience, the validation data drives early stopping (and replaces train_split)
+    stopped = _quick(patience=1, max_epochs=1).fit(X_fit, Y_fit, X_val=X_val, y_val=Y_val)
+    assert "early_stopping" in dict(stopped.callbacks_)
+    assert _valid_rows(stopped.history[-1]) == 24
+    # partial_fit takes it too, also after a first fit without it
+    plain.partial_fit(X_fit, Y_fit, X_val=X_val, y_val=Y_val)
+    assert "valid_loss" in plain.history[-1] and "valid_loss" not in plain.history[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"X_val": "images"}, "X_val was passed without y_val"),
+        ({"y_val": "labels"}, "y_val was passed without X_val"),
+        ({"X_val": "small", "y_val": "labels"}, r"X_val: .*shape \(4, 16, 16\)"),
+        ({"X_val": "images", "y_val": "narrow"}, "y_val has 3 columns, expected 28"),
+        ({"X_val": "images", "y_val": "short"}, "X_val has 8 samples but y_val has 5 rows"),
+    ],
+)
+def test_bad_validation_data(images, kwargs, message):
+    X, Y = images
+    given = {
+        "images": X[:8],
+        "labels": Y[:8],
+        "small": X[:8, :, :16, :16],
+        "narrow": Y[:8, :3],
+        "short": Y[:5],
+    }
+    with pytest.raises(ValueError, match=message):
+        _quick(max_epochs=1).fit(X, Y, **{k: given[v] for k, v in kwargs.items()})
+
+
 def test_gridsearch_over_backbones(images):
     X, Y = images
     clf = HPAClassifier(

@@ -146,3 +146,37 @@ def test_the_threshold_optimizer_alone_decides_on_the_recipe_path():
     np.testing.assert_array_equal(model.predict(X), pred)
     # and the recipe predicts what it did when it also set min_labels=1 on the network
     np.testing.assert_array_equal(recipe(min_labels=1).predict(X), pred)
+
+
+def test_fit_with_thresholds_gives_the_held_out_part_to_the_network_as_validation():
+    from sklearn.pipeline import Pipeline
+
+    from skhpa.datasets import make_hpa_like
+    from skhpa.nn import SeedCNN
+    from skhpa.preprocessing import ChannelSelector
+    from skhpa.recipes import _validation_fit_params, blend_recipe
+
+    X, Y = make_hpa_like(100, image_size=32, label_distribution="flat", random_state=0)
+    net = skhpa_recipe(backbone=SeedCNN, max_epochs=2, batch_size=16, tta=None, device="cpu")
+    assert net.patience is None and net.train_split is None
+    model = fit_with_thresholds(blend_recipe(network=net), X, Y)
+    fitted = model.estimator.estimator.named_estimators_["net"]
+    assert len(fitted.history) == 2
+    for row in fitted.history:  # the 20 held-out images, scored after each epoch
+        assert np.isfinite([row["valid_loss"], row["valid_f1_tuned"]]).all()
+        assert sum(b.get("valid_batch_size", 0) for b in row["batches"]) == 20
+    assert len(model.oof_proba_) == 20  # the same 20 tune the thresholds
+    # routing: directly, through a blend, through a one-step Pipeline; not through transforms
+    X_va, Y_va = X[:4], Y[:4]
+    assert set(_validation_fit_params(net, X_va, Y_va)) == {"X_val", "y_val"}
+    assert set(_validation_fit_params(blend_recipe(network=net), X_va, Y_va)) == {
+        "net__X_val",
+        "net__y_val",
+    }
+    assert set(_validation_fit_params(Pipeline([("net", net)]), X_va, Y_va)) == {
+        "net__X_val",
+        "net__y_val",
+    }
+    green = Pipeline([("green", ChannelSelector(("green",))), ("net", net)])
+    assert _validation_fit_params(green, X_va, Y_va) == {}
+    assert _validation_fit_params(LogisticRegression(), X_va, Y_va) == {}

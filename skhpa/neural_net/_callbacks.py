@@ -49,7 +49,9 @@ def default_callbacks(net):
         ("epoch_timer", EpochTimer()),
         ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
     ]
-    if net.train_split is not None:
+    # a validation split, or validation data passed to fit (X_val, y_val)
+    validated = net.train_split is not None or getattr(net, "_validation", None) is not None
+    if validated:
         callbacks += [
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("valid_f1", EpochScoring(valid_macro_f1, lower_is_better=False, name="valid_f1")),
@@ -65,7 +67,7 @@ def default_callbacks(net):
         callbacks.append(("lr_scheduler", scheduler))
     # after the scheduler (the state the next epoch starts from), before early stopping
     callbacks += [("epoch_seeding", EpochSeeding()), ("epoch_state", EpochState())]
-    if net.train_split is not None and net.patience is not None:
+    if validated and net.patience is not None:
         stopping = EarlyStopping(
             monitor="valid_f1_tuned",
             lower_is_better=False,

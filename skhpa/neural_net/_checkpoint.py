@@ -61,17 +61,22 @@ def _param_repr(v):
 
 
 def checkpoint_key(net, X, Y):
-    """A hex key of the estimator's parameters and the training data."""
+    """A hex key of the estimator's parameters, the training data and any validation data."""
     h = hashlib.sha256()
     h.update(type(net).__qualname__.encode())
     for k, v in sorted(net.get_params(deep=False).items()):
         if k not in _NOT_IN_KEY:
             h.update(f"{k}={_param_repr(v)};".encode())
-    h.update(repr((tuple(X.shape), str(X.dtype))).encode())
-    h.update(np.ascontiguousarray(Y).tobytes())
-    n = X.shape[0]
-    for i in sorted({0, n // 2, n - 1}):
-        h.update(np.ascontiguousarray(np.asarray(X[i])).tobytes())
+    data = [(X, Y)]
+    validation = getattr(net, "_validation", None)  # fit(..., X_val=, y_val=)
+    if validation is not None:
+        data.append(validation)
+    for X, Y in data:
+        h.update(repr((tuple(X.shape), str(X.dtype))).encode())
+        h.update(np.ascontiguousarray(Y).tobytes())
+        n = X.shape[0]
+        for i in sorted({0, n // 2, n - 1}):
+            h.update(np.ascontiguousarray(np.asarray(X[i])).tobytes())
     return h.hexdigest()[:20]
 
 

@@ -110,7 +110,8 @@ class HPAClassifier(
         stratification (:class:`~skhpa.neural_net.MultilabelHoldout`; grouped
         when ``groups`` is passed to ``fit``), a float holds out that share,
         None trains on everything (no validation, no early stopping), a
-        callable is used as skorch's ``train_split``.
+        callable is used as skorch's ``train_split``. Validation data passed
+        to ``fit`` (``X_val``, ``y_val``) takes its place.
     patience : int or None, default=5
         Early stopping on the validation macro-F1 with per-class best
         thresholds (``valid_f1_tuned`` in the history; ``valid_f1`` is the
@@ -339,12 +340,13 @@ class HPAClassifier(
         """skhpa's default callbacks (override of skorch's ``get_default_callbacks``).
 
         Instead of skorch's defaults: the epoch timer and the training loss;
-        with a validation split, the validation loss, ``valid_f1`` (macro-F1 at
-        ``threshold``) and ``valid_f1_tuned`` (macro-F1 at per-class best
-        thresholds); the cosine learning-rate schedule when
-        ``lr_schedule="cosine"``; per-epoch seeding and the epoch snapshot used
-        by checkpoints and rollback; early stopping on ``valid_f1_tuned`` when
-        there is a validation split and ``patience`` is not None.
+        with a validation split (or ``X_val`` passed to ``fit``), the
+        validation loss, ``valid_f1`` (macro-F1 at ``threshold``) and
+        ``valid_f1_tuned`` (macro-F1 at per-class best thresholds); the cosine
+        learning-rate schedule when ``lr_schedule="cosine"``; per-epoch
+        seeding and the epoch snapshot used by checkpoints and rollback; early
+        stopping on ``valid_f1_tuned`` when there is validation data and
+        ``patience`` is not None.
 
         Returns
         -------

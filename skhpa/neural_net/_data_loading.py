@@ -69,7 +69,9 @@ class DataLoadingMixin:
         float uses :class:`~skhpa.neural_net.MultilabelHoldout` (multilabel
         stratified, grouped when ``groups`` was passed to ``fit``); None
         trains on everything; a callable is called as skorch does, with
-        ``groups=`` added when ``fit`` received groups.
+        ``groups=`` added when ``fit`` received groups. Validation data passed
+        to ``fit`` (``X_val``, ``y_val``) replaces the split: all of ``X``
+        trains.
 
         Parameters
         ----------
@@ -86,9 +88,13 @@ class DataLoadingMixin:
             The training part (a :class:`~torch.utils.data.Subset` with a
             hold-out).
         dataset_valid : torch.utils.data.Dataset or None
-            The validation part; None when ``train_split`` is None.
+            The validation part (``X_val`` when given); None when
+            ``train_split`` is None and no ``X_val`` was given.
         """
         dataset = self.get_dataset(X, y)
+        validation = getattr(self, "_validation", None)
+        if validation is not None:  # fit(..., X_val=, y_val=): all of X trains
+            return dataset, self.get_dataset(*validation)
         split = self.train_split
         if split is None:
             return dataset, None

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 from skorch.callbacks import EarlyStopping
 
+from ..utils import check_multilabel_target
 from ._checkpoint import checkpoint_key, checkpoint_path, read_checkpoint, restore_snapshot
 from ._seeding import seeded_run
 
@@ -47,7 +48,7 @@ def _ctrl_c_remembered(net):
 class TrainingMixin:
     """``fit``, ``partial_fit`` and skorch's ``fit_loop``, with checkpoints and rollback."""
 
-    def fit(self, X, y, groups=None, **fit_params):
+    def fit(self, X, y, groups=None, *, X_val=None, y_val=None, **fit_params):
         """Fit the network on images ``X`` and the indicator matrix ``y``.
 
         Parameters
@@ -59,6 +60,17 @@ class TrainingMixin:
             0/1 indicator matrix.
         groups : array-like of shape (n_samples,), optional
             Groups for the internal validation split (no group on both sides).
+        X_val : array-like of shape (n_val_samples, n_channels, height, width), optional
+            Validation images, in place of the ``train_split`` part (as
+            scikit-learn's ``HistGradientBoostingClassifier.fit`` takes them):
+            all of ``X`` is trained on, and ``X_val`` is scored after every
+            epoch (``valid_loss``, ``valid_f1``, ``valid_f1_tuned`` in the
+            history, hence :class:`~skhpa.plotting.TrainingCurveDisplay`) and
+            drives early stopping when ``patience`` is not None. With
+            ``patience=None`` it only watches: the training is the same as
+            without it (every epoch starts from its own seed).
+        y_val : array-like of shape (n_val_samples, n_classes), optional
+            The indicator matrix of ``X_val``; required with it.
         **fit_params
             Passed to skorch (and to the module's forward).
 
@@ -71,6 +83,7 @@ class TrainingMixin:
         self._groups = None if groups is None else np.asarray(groups)
         if self._groups is not None and len(self._groups) != len(Y):
             raise ValueError(f"groups has {len(self._groups)} entries but y has {len(Y)} rows")
+        self._validation = self._check_validation(X_val, y_val)
         self.interrupted_ = False
         try:
             with _ctrl_c_remembered(self), seeded_run(self):
@@ -87,9 +100,26 @@ class TrainingMixin:
                 self._checkpoint_file.unlink(missing_ok=True)
         finally:
             self._groups = None
+            self._validation = None
             self._snapshot = None
             self._checkpoint_file = None
         return self
+
+    def _check_validation(self, X_val, y_val):
+        """The validation data passed to ``fit`` or ``partial_fit``, checked; or None."""
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+            raise ValueError(f"{given} was passed without {missing}: pass both or neither")
+        try:  # the training images' shape and channels, or a clear error
+            X_val = self._check_X(X_val, fitting=False)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"X_val: {exc}") from None
+        Y_val = check_multilabel_target(y_val, name="y_val", n_classes=self.n_classes_)
+        if len(X_val) != len(Y_val):
+            raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(Y_val)} rows")
+        return X_val, Y_val
 
     def _open_checkpoint(self, X, Y):
         """Set the checkpoint file of this run; its state if one exists."""
@@ -204,7 +234,7 @@ class TrainingMixin:
                 )
             raise
 
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
+    def partial_fit(self, X, y=None, classes=None, *, X_val=None, y_val=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initializing (see skorch).
 
         The first call initializes the network from the data, like ``fit``.
@@ -218,6 +248,10 @@ class TrainingMixin:
         classes : None
             Unused (the classes are the columns of ``y``); accepted for
             scikit-learn's ``partial_fit`` signature.
+        X_val, y_val : array-like, optional
+            Validation data, as for :meth:`fit` (scored after each epoch;
+            a call with it on a network first fitted without it re-creates the
+            callbacks so that it is scored).
         **fit_params
             Passed to skorch (and to the module's forward).
 
@@ -229,12 +263,16 @@ class TrainingMixin:
         if getattr(self, "_fitting", False):  # called by skorch's fit, already prepared
             return super().partial_fit(X, y, classes=classes, **fit_params)
         X, Y = self._prepare_fit(X, y, reset=not self.initialized_)
+        self._validation = self._check_validation(X_val, y_val)
         self.interrupted_ = False
         try:
             with _ctrl_c_remembered(self), seeded_run(self):
                 if not self.initialized_:
                     self.initialize()
+                elif self._validation is not None and "valid_loss" not in dict(self.callbacks_):
+                    self.initialize_callbacks()  # the first fit had nothing to score
                 super().partial_fit(X, Y, classes=classes, **fit_params)
         finally:
+            self._validation = None
             self._snapshot = None
         return self

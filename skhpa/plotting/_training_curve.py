@@ -6,7 +6,7 @@ from sklearn.utils import deprecated
 from ._common import pyplot
 
 # What HPAClassifier records each epoch (see its ``get_default_callbacks``); the validation
-# entries are absent with ``train_split=None``.
+# entries are absent with ``train_split=None`` and no ``X_val``.
 _LABELS = {
     "train_loss": "training loss",
     "valid_loss": "validation loss",
@@ -60,8 +60,9 @@ class TrainingCurveDisplay:
     default ``valid_f1_tuned`` (highest), the score that HPAClassifier's early
     stopping monitors and whose epoch's weights it restores; ``valid_f1``
     (highest) or ``valid_loss`` (lowest) when the history lacks it; none
-    without a validation split (``train_split=None``). Ties go to the first
-    such epoch, as in early stopping.
+    without validation data (``train_split=None`` and no ``X_val`` passed to
+    ``fit``; :func:`skhpa.recipes.fit_with_thresholds` passes its held-out
+    part). Ties go to the first such epoch, as in early stopping.
 
     Parameters
     ----------
