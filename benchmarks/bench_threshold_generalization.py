@@ -8,7 +8,9 @@ for tuning. Two recipes:
   regression), 3,600 training / 2,000 test images, K = 5 folds;
 - ``cnn``: :func:`skhpa.recipes.skhpa_recipe` with a :class:`~skhpa.nn.SeedCNN` backbone
   (focal + soft-F1 loss, balanced batches, cosine schedule; no TTA to save time), 1,800
-  training / 1,000 test images (the first ones of the same draws), K = 3 folds of 3 epochs.
+  training / 1,000 test images (the first ones of the same draws), K = 3 folds of 3 epochs;
+- ``cnn_long``: the same CNN with K = 3 folds of 10 epochs (holdout 25, refit 20): fold
+  models that are not starved of training, where an ensemble has something to average.
 
 Models fitted per recipe and seed (their probabilities are cached, see below):
 
@@ -33,15 +35,18 @@ times its training frequency), alone and with ``shrinkage=10``. Each is learned
 (a) on the held-out 20 % and applied to the holdout model, and (b) on the out-of-fold matrix
 and applied to the fold ensemble and to the refit model.
 
-Reported: test macro-F1 (28 classes), per-label accuracy, predicted and true labels per image,
-and per class the gap between its F1 on the tuning data and on the test data (mean over all
-classes and over the classes with fewer than 10 positives in the held-out 20 %). Results:
+Reported: test macro-F1 (28 classes), per-label accuracy, the fold-ensemble table's macro
+average precision (threshold-free: does averaging rank the test images better?), predicted
+and true labels per image, and per class the gap between its F1 on the tuning data and on
+the test data (mean over all classes and over the classes with fewer than 10 positives in the
+held-out 20 %). Results:
 ``results/threshold_generalization.json`` (strategies), ``fold_ensemble.json`` (the ensemble
 comparison) and ``threshold_generalization_per_class.json`` (the CNN's per-class gaps).
 
 Each fitted model's probabilities are cached in ``results/threshold_generalization_runs/``
-(uint16-quantized, 1.5e-5 resolution), so a rerun only recomputes the tables; delete the
-folder to refit. From scratch about 30 minutes on 2 CPU cores
+(uint16-quantized, 1.5e-5 resolution; one file per recipe, seed and ``GENERATOR_VERSION``), so
+a rerun only recomputes the tables; delete the folder to refit. Generator 1's tables are kept
+beside the new ones (``*_generator1.json``). From scratch about 30 minutes on 2 CPU cores
 (``python benchmarks/run_all.py threshold_generalization``).
 """
 
@@ -52,11 +57,11 @@ import warnings
 import numpy as np
 from _common import RESULTS, save
 from sklearn.base import BaseEstimator
-from sklearn.metrics import f1_score
+from sklearn.metrics import average_precision_score, f1_score
 from sklearn.utils import _safe_indexing
 
 from skhpa import ThresholdOptimizer
-from skhpa.datasets import CLASS_NAMES, make_hpa_like
+from skhpa.datasets import CLASS_NAMES, GENERATOR_VERSION, make_hpa_like
 from skhpa.model_selection import MultilabelStratifiedKFold, multilabel_train_test_split
 from skhpa.nn import SeedCNN
 from skhpa.recipes import features_recipe, skhpa_recipe
@@ -68,26 +73,37 @@ N_TRAIN, N_TEST = 3600, 2000
 CNN_TRAIN, CNN_TEST = 1800, 1000
 VALID = 0.2
 FOLD_EPOCHS = 3
+LONG_FOLD_EPOCHS = 10
 RARE = 10  # "rare": fewer positives than this in the held-out 20 %
 SHRINKAGES = (3, 10, 30)
 CAPS = (1.25, 1.5)
 RUNS = RESULTS / "threshold_generalization_runs"
 
-RECIPES = {
-    # name: (factory(seed, epochs), n_train, n_test, K, epochs of holdout, refit, folds)
-    "features": (lambda s, e: features_recipe(), N_TRAIN, N_TEST, 5, None, None, None),
-    "cnn": (
+
+def _cnn(fold_epochs, K=3):
+    """The CNN recipe's entry: K fold models of ``fold_epochs`` epochs, the others matched."""
+    return (
         lambda s, e: skhpa_recipe(
             backbone=SeedCNN, max_epochs=e, tta=None, device="cpu", random_state=s
         ),
         CNN_TRAIN,
         CNN_TEST,
-        3,
-        # 80 % of the images x 8 epochs ~ the fold ensemble's (K - 1) x 3 full-data epochs
-        8,
-        (3 - 1) * FOLD_EPOCHS,
-        FOLD_EPOCHS,
-    ),
+        K,
+        # 80 % of the images x this many epochs ~ the fold ensemble's (K - 1) x fold_epochs
+        # full-data epochs
+        int(round((K - 1) * fold_epochs / (1 - VALID))),
+        (K - 1) * fold_epochs,
+        fold_epochs,
+    )
+
+
+RECIPES = {
+    # name: (factory(seed, epochs), n_train, n_test, K, epochs of holdout, refit, folds)
+    "features": (lambda s, e: features_recipe(), N_TRAIN, N_TEST, 5, None, None, None),
+    "cnn": _cnn(FOLD_EPOCHS),
+    # the same at a budget where each fold model is closer to trained: does the ensemble
+    # win once its members are not starved?
+    "cnn_long": _cnn(LONG_FOLD_EPOCHS),
 }
 
 # strategy name -> ThresholdOptimizer parameters (None: the constant 0.5)
@@ -141,7 +157,8 @@ def _timed_fit(model, X, Y):
 
 def fit_models(recipe, seed):
     """Fit (or load from the cache) the holdout, fold and refit models of one recipe and seed."""
-    path = RUNS / f"{recipe}-seed{seed}.npz"
+    # one file per generator version: a new generator never reuses an older one's probabilities
+    path = RUNS / f"{recipe}-seed{seed}-gen{GENERATOR_VERSION}.npz"
     if path.exists():
         z = np.load(path)
         return {k: (_dequantize(v) if v.dtype == np.uint16 else v) for k, v in z.items()}
@@ -240,6 +257,13 @@ def evaluate(recipe, seed):
         "oof_ensemble": float(np.sum(r["folds_fit_s"])),
         "oof_refit": float(r["refit_fit_s"]),
     }
+    # threshold-free: how well each model ranks the test images (macro average precision)
+    ranking = {
+        "holdout": _macro_ap(Yte, r["holdout_test"]),
+        "oof_ensemble": _macro_ap(Yte, r["fold_test"].mean(0)),
+        "oof_refit": _macro_ap(Yte, r["refit_test"]),
+        "single": float(np.mean([_macro_ap(Yte, P) for P in r["fold_test"]])),
+    }
     # the fold models one by one (each with the out-of-fold thresholds), for the spread
     singles = {}
     for strategy in ENSEMBLE_STRATEGIES:
@@ -252,7 +276,13 @@ def evaluate(recipe, seed):
                 ]
             )
         )
-    return rows, times, rare, singles
+    return rows, times, rare, singles, ranking
+
+
+def _macro_ap(Y, P):
+    """Macro average precision over the classes with test positives."""
+    keep = Y.sum(0) > 0
+    return float(average_precision_score(Y[:, keep], P[:, keep], average="macro"))
 
 
 def _mean_std(values):
@@ -301,18 +331,20 @@ def tables():
                 row["epochs"] = epochs[protocol]
                 row["full_data_epochs"] = epochs[protocol] * share[protocol]
             row["fit_s"] = float(np.mean([res[1][protocol] for res in results]))
+            row["macro_ap"], row["macro_ap_std"] = _mean_std([res[4][protocol] for res in results])
             for strategy in ENSEMBLE_STRATEGIES:
                 runs = [res[0][protocol, strategy]["macro_f1"] for res in results]
                 row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
                 row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
             ensemble.append(row)
         row = {"recipe": recipe, "model": "one fold model alone (mean of the K)"}
+        row["macro_ap"], row["macro_ap_std"] = _mean_std([res[4]["single"] for res in results])
         for strategy in ENSEMBLE_STRATEGIES:
             runs = [res[3][strategy] for res in results]
             row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
             row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
         ensemble.append(row)
-        if recipe == "cnn":
+        if recipe == "cnn":  # the per-class gaps of the 3-epoch CNN (as on generator 1)
             rare_any = np.mean([res[2] for res in results], axis=0)
             for k, name in enumerate(CLASS_NAMES):
                 row = {"class": name, "rare_share": float(rare_any[k])}
@@ -330,7 +362,8 @@ def main():
     common = (
         f"synthetic HPA-like {SIZE} px, real 2018 label distribution, data seeds "
         f"{', '.join(str(2000 + s) for s in SEEDS)}; features: {N_TRAIN} train / {N_TEST} test, "
-        f"K=5; cnn: skhpa_recipe(SeedCNN, no TTA) {CNN_TRAIN} train / {CNN_TEST} test, K=3; "
+        f"K=5; cnn: skhpa_recipe(SeedCNN, no TTA) {CNN_TRAIN} train / {CNN_TEST} test, K=3 "
+        f"folds of {FOLD_EPOCHS} epochs (cnn_long: {LONG_FOLD_EPOCHS}); "
         f"min_labels=1; load average {load:.1f} at the end"
     )
     save("fold_ensemble", ensemble, common + "; f1_* = test macro-F1 with that strategy")
