@@ -23,8 +23,6 @@ their defaults, which a ThresholdOptimizer does not use (it reads the
 network's probabilities only). A network used on its own decides with its own.
 """
 
-import inspect
-
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -427,13 +425,15 @@ def fit_with_thresholds(
 
 
 def _validation_fit_params(estimator, X_val, Y_val):
-    """Fit parameters that give the held-out part to the estimators that take ``X_val``.
+    """Fit parameters that give the held-out part to the networks, as validation data.
 
-    An estimator whose ``fit`` takes ``X_val`` and ``y_val`` (HPAClassifier,
-    scikit-learn's HistGradientBoosting models) gets them directly; a
-    ProbabilityBlend routes them to its members (``<name>__X_val``); a
-    Pipeline only to a final step with nothing before it that would have to
-    transform them (its earlier steps are not fitted yet).
+    An :class:`~skhpa.HPAClassifier` gets ``X_val`` and ``y_val`` directly (it
+    only scores them with ``patience=None``); a ProbabilityBlend routes them to
+    its members (``<name>__X_val``); a Pipeline only to a final step with
+    nothing before it that would have to transform them (its earlier steps are
+    not fitted yet). Other estimators get nothing, also those whose ``fit``
+    takes ``X_val`` for another purpose (scikit-learn's HistGradientBoosting
+    models would switch on early stopping).
     """
     if isinstance(estimator, Pipeline):
         steps = [(n, s) for n, s in estimator.steps if s not in (None, "passthrough")]
@@ -447,11 +447,7 @@ def _validation_fit_params(estimator, X_val, Y_val):
             for name, member in estimator.estimators
             for k, v in _validation_fit_params(member, X_val, Y_val).items()
         }
-    try:
-        accepted = inspect.signature(estimator.fit).parameters
-    except (TypeError, ValueError):
-        return {}
-    if "X_val" in accepted and "y_val" in accepted:
+    if isinstance(estimator, HPAClassifier):
         return {"X_val": X_val, "y_val": Y_val}
     return {}
 

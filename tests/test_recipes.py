@@ -180,3 +180,7 @@ def test_fit_with_thresholds_gives_the_held_out_part_to_the_network_as_validatio
     green = Pipeline([("green", ChannelSelector(("green",))), ("net", net)])
     assert _validation_fit_params(green, X_va, Y_va) == {}
     assert _validation_fit_params(LogisticRegression(), X_va, Y_va) == {}
+    # a HistGradientBoosting model's fit takes X_val too, but for early stopping: left alone
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    assert _validation_fit_params(HistGradientBoostingClassifier(), X_va, Y_va) == {}
