@@ -246,10 +246,24 @@ def _valid_rows(history_row):
 
 
 def test_validation_data_is_scored_each_epoch_and_only_watches(images):
+    from skhpa.neural_net._callbacks import valid_macro_f1_tuned
+
     X, Y = images
     X_fit, Y_fit, X_val, Y_val = X[:72], Y[:72], X[72:], Y[72:]
     plain = _quick(train_split=None, patience=None).fit(X_fit, Y_fit)
-    watched = _quick(train_split=None, patience=None).fit(X_fit, Y_fit, X_val=X_val, y_val=Y_val)
+    from skorch.callbacks import Callback
+
+    seen = []  # samples through the network's forward
+
+    class CountForwards(Callback):
+        def on_train_begin(self, net, **kwargs):
+            net.module_.register_forward_pre_hook(lambda m, args: seen.append(len(args[0])))
+
+    watched = _quick(train_split=None, patience=None, callbacks=[CountForwards()])
+    watched.fit(X_fit, Y_fit, X_val=X_val, y_val=Y_val)
+    # one validation pass per epoch: the validation scores reuse its logits
+    assert sum(seen) == 2 * (72 + 24)
+    assert watched.history[-1]["valid_f1_tuned"] == valid_macro_f1_tuned(watched, X_val, Y_val)
     assert "valid_loss" not in plain.history[-1]
     for row in watched.history:
         assert {"valid_loss", "valid_f1", "valid_f1_tuned"} <= set(row)

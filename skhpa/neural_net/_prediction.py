@@ -38,10 +38,15 @@ class StreamedPredictionMixin:
         n = len(dataset)
         out = None
         pos = 0
-        for batch in self.get_iterator(dataset, training=False):
+        if len(transforms) == 1:
+            # skorch's forward_iter: during an epoch's validation scores (EpochScoring) it
+            # yields the logits the validation pass already computed, instead of a new pass
+            batches = self.forward_iter(dataset, training=False)
+        else:
+            batches = self.get_iterator(dataset, training=False)
+        for batch in batches:
             if len(transforms) == 1:
-                with torch.no_grad():
-                    probs = torch.sigmoid(self.evaluation_step(batch, training=False))
+                probs = torch.sigmoid(batch)  # the batch's logits
             else:
                 self._set_training(False)
                 Xi = self._to_device(unpack_data(batch)[0])

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 from skorch.callbacks import EarlyStopping
 
-from ..utils import check_multilabel_target
+from ..utils import check_multilabel_target, check_n_samples
 from ._checkpoint import checkpoint_key, checkpoint_path, read_checkpoint, restore_snapshot
 from ._seeding import seeded_run
 
@@ -117,8 +117,7 @@ class TrainingMixin:
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"X_val: {exc}") from None
         Y_val = check_multilabel_target(y_val, name="y_val", n_classes=self.n_classes_)
-        if len(X_val) != len(Y_val):
-            raise ValueError(f"X_val has {len(X_val)} samples but y_val has {len(Y_val)} rows")
+        check_n_samples(X_val, Y_val, y_name="y_val", x_name="X_val")
         return X_val, Y_val
 
     def _open_checkpoint(self, X, Y):

@@ -59,7 +59,7 @@ def check_multilabel_target(Y, *, name="Y", n_classes=None, allow_single_column=
     return Y
 
 
-def check_n_samples(X, y, *, y_name="y"):
+def check_n_samples(X, y, *, y_name="y", x_name="X"):
     """Check that ``X`` and the target ``y`` have the same number of samples; return it.
 
     Parameters
@@ -70,6 +70,8 @@ def check_n_samples(X, y, *, y_name="y"):
         The targets, one row per sample.
     y_name : str, default="y"
         Name of the target in the error message.
+    x_name : str, default="X"
+        Name of the samples in the error message.
 
     Returns
     -------
@@ -90,5 +92,5 @@ def check_n_samples(X, y, *, y_name="y"):
     n = num_samples(X)
     m = num_samples(y)
     if n != m:
-        raise ValueError(f"X has {n} samples but {y_name} has {m} rows")
+        raise ValueError(f"{x_name} has {n} samples but {y_name} has {m} rows")
     return n
