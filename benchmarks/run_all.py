@@ -37,6 +37,7 @@ OPTIONAL = [
     "kaggle_scale",
     "duplicates",
     "threshold_generalization",
+    "generator_versions",
 ]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {
