@@ -35,15 +35,20 @@ def machine():
     }
 
 
-def save(name, rows, notes=""):
-    """Write ``results/{name}.json`` (rows: list of dicts) and print it."""
+def save(name, rows, notes="", generator_version=None):
+    """Write ``results/{name}.json`` (rows: list of dicts) and print it.
+
+    ``generator_version`` is that of the synthetic data the rows were measured on: this
+    checkout's generator unless given (for tables kept from an older generator).
+    """
     from skhpa.datasets import GENERATOR_VERSION
     from skhpa.utils import atomic_write
 
     record = {
         "benchmark": name,
         "machine": machine(),
-        "generator_version": GENERATOR_VERSION,  # of the synthetic data, where a run uses it
+        # of the synthetic data, where a run uses it
+        "generator_version": generator_version or GENERATOR_VERSION,
         "rows": rows,
         "notes": notes,
     }

@@ -33,15 +33,19 @@ outside any range that code or configuration names), so nobody can have tuned on
 ``SKHPA_ABLATION_NETWORKS=green_seedcnn,features_4ch,...`` restricts a run to some networks
 (the headline rows) when time is short. The table reports the two kinds of seed separately.
 
-Every finished network's scores are appended to ``results/ablation_runs.json`` at once (keyed
-by seed, network and step id, with the generator version), so an interrupted run resumes where
-it stopped and a new step trains only its own networks (``python benchmarks/run_all.py
-ablation``). Takes about an hour and three quarters on 2 CPU cores from scratch.
+Every finished network's scores are appended to ``results/ablation_runs_gen{V}.json`` at once
+(one file per generator version ``V``, keyed by seed, network and step id), so an interrupted
+run resumes where it stopped, a new step trains only its own networks (``python
+benchmarks/run_all.py ablation``), and a new generator starts a table of its own instead of
+mixing its rows with the old generator's. The table of the current generator is saved as
+``ablation``, each older generator's as ``ablation_generator{V}``. Takes about an hour and
+three quarters on 2 CPU cores from scratch.
 
 **Blends.** Each network's tuning-part and test probabilities are cached in
-``results/ablation_probs/`` (not tracked); the blended rows (``BLENDS``: the feature model and
-the 12-epoch network recipe, as :func:`skhpa.recipes.blend_recipe` joins them, with learned,
-F1-chosen or equal weights) are computed from them without training anything. The rows of
+``results/ablation_probs/`` (not tracked, one file per seed, network and generator); the
+blended rows (``BLENDS``: the feature model and the 12-epoch network recipe, as
+:func:`skhpa.recipes.blend_recipe` joins them, with learned, F1-chosen or equal weights) are
+computed from them without training anything. The rows of
 the recipes (``recipe_default``, ``features_recipe_thresholds`` and the blends) use the
 recipe's own thresholds (per class, capped at 1.25x the training frequency, at least one
 label); the ablation's steps keep plain per-class thresholds.
@@ -79,7 +83,12 @@ CORRELATION_SCALES = (1, 2, 4)
 # the recipes at their own budgets: skhpa_recipe's default epochs (under 10 minutes here), and
 # the seed recipe given about the same fit time
 RECIPE_EPOCHS, SEED_LONG_EPOCHS = 12, 30
-RUNS = RESULTS / "ablation_runs.json"
+
+
+def runs_file(version=GENERATOR_VERSION):
+    return RESULTS / f"ablation_runs_gen{version}.json"
+
+
 # the tuning-part and test probabilities of each network's last tuned step (a cache, not
 # tracked): the blended rows are computed from them without training anything again
 PROBS = RESULTS / "ablation_probs"
@@ -298,15 +307,21 @@ def blend_scores(Pa, Pb, Yva, Yte, prior, weights):
     return out
 
 
-def _load_runs():
-    return json.loads(RUNS.read_text()) if RUNS.exists() else {}
+def _load_runs(version=GENERATOR_VERSION):
+    path = runs_file(version)
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _save_runs(runs):
     RESULTS.mkdir(exist_ok=True)
-    tmp = RUNS.with_suffix(".tmp")
+    path = runs_file()
+    tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(runs, indent=1))
-    os.replace(tmp, RUNS)
+    os.replace(tmp, path)
+
+
+def _probs_file(seed, name):
+    return PROBS / f"{seed}-{name}-gen{GENERATOR_VERSION}.npz"
 
 
 def run(seeds=None):
@@ -338,7 +353,7 @@ def run(seeds=None):
             if probs is not None:
                 PROBS.mkdir(parents=True, exist_ok=True)
                 np.savez_compressed(
-                    PROBS / f"{seed}-{name}.npz",
+                    _probs_file(seed, name),
                     valid=probs[0].astype(np.float32),
                     test=probs[1].astype(np.float32),
                 )
@@ -357,7 +372,7 @@ def run(seeds=None):
 def add_blends(runs, seed, kind, Yva, Yte, prior):
     """The blended rows of ``seed`` whose two networks' probabilities are cached."""
     for name, (a, b, weights) in BLENDS.items():
-        files = [PROBS / f"{seed}-{n}.npz" for n in (a, b)]
+        files = [_probs_file(seed, n) for n in (a, b)]
         if f"{seed}/{name}" in runs or not all(f.exists() for f in files):
             continue
         Pa, Pb = ((z["valid"], z["test"]) for z in map(np.load, files))
@@ -413,17 +428,27 @@ def table(runs):
     return rows
 
 
+def _notes(runs):
+    def seeds(kind):
+        found = {k.split("/")[0] for k, r in runs.items() if r.get("seeds", "dev") == kind}
+        return ", ".join(sorted(found)) or "none"
+
+    return (
+        f"{N_POOL} train ({N_POOL * 4 // 5} fit + {N_POOL // 5} thresholds) / {N_TEST} test at "
+        f"{SIZE} px, real HPA 2018 label distribution; development seeds {seeds('dev')}; "
+        f"held-out seeds {seeds('heldout')}; SeedCNN {CNN_EPOCHS} epochs, resnet18 "
+        f"{TIMM_EPOCHS} epochs; mean, std and per-seed macro-F1 over all 28 classes"
+    )
+
+
 def main():
     runs = run()
-    return save(
-        "ablation",
-        table(runs),
-        f"{N_POOL} train ({N_POOL * 4 // 5} fit + {N_POOL // 5} thresholds) / {N_TEST} test at "
-        f"{SIZE} px, real HPA 2018 label distribution; development seeds "
-        f"{', '.join(map(str, SEEDS))}, held-out seeds of today {heldout_seeds()}; "
-        f"SeedCNN {CNN_EPOCHS} epochs, resnet18 {TIMM_EPOCHS} epochs; mean, std and per-seed "
-        "macro-F1 over all 28 classes",
-    )
+    for path in sorted(RESULTS.glob("ablation_runs_gen*.json")):
+        version = int(path.stem.rsplit("gen", 1)[1])
+        if version != GENERATOR_VERSION:  # an older generator's table, kept beside the new one
+            old = _load_runs(version)
+            save(f"ablation_generator{version}", table(old), _notes(old), version)
+    return save("ablation", table(runs), _notes(runs))
 
 
 if __name__ == "__main__":
