@@ -11,7 +11,9 @@ can be read off:
    Pillow decode loop over the same files in the same process (the baseline); the cache's
    size on disk per sample at 512, 256 and 128 px, and for the full set;
 3. a cached pass through the training DataLoader of ``HPAClassifier`` at 512 px with
-   ``num_workers`` 0, 1 and 2 (samples/s);
+   ``num_workers`` 0, 1 and 2 (samples/s); and the real first epoch's input: the same
+   DataLoader over lazy inputs with an empty cache (decoding the PNGs and filling the cache
+   in the loader's workers, keeping nothing), next to the same inputs without a cache;
 4. one epoch of SeedCNN at 128 px on the CPU (from a 128 px cache);
 5. ``predict_submission`` over the 11,702 test Ids (SeedCNN at 128 px, from the PNGs);
    and over a third of them.
@@ -36,6 +38,7 @@ from _common import save
 HERE = Path(__file__).resolve().parent
 N_TRAIN, N_TEST = 31_072, 11_702
 SUBSET = 3_000  # samples for the throughput stages (their rate does not depend on n)
+FIRST_EPOCH_N = 1_000  # samples of each first-epoch (empty cache) DataLoader pass
 EPOCH_N = 2_000  # samples of the timed SeedCNN epoch (the full epoch is extrapolated)
 COLORS = ("red", "green", "blue", "yellow")
 SRC = HERE.parent / "tests" / "data" / "hpa_samples" / "train"
@@ -262,6 +265,25 @@ def main():
                 {"stage": f"cache on disk at {size} px", "n": n_all,
                  "bytes_per_sample": b, "full_set_gib": b * n_all / 2**30}
             )  # fmt: skip
+
+        for workers in (0, 1, 2):  # the real first epoch: an empty cache, filled by the loader
+            r = run_stage("dataloader", root=root, n=FIRST_EPOCH_N,
+                          cache=str(work / f"cold{workers}"), workers=workers)  # fmt: skip
+            procs = max(workers, 1)
+            rows.append(
+                {"stage": f"first epoch, training DataLoader, empty 512 px cache, "
+                          f"num_workers={workers}",
+                 "n": FIRST_EPOCH_N, "samples_per_s": r["samples_per_s"],
+                 "per_core": r["samples_per_s"] / procs,
+                 "ratio": r["samples_per_s"] / procs / bare, "peak_rss_mb": r["peak_rss_mb"]}
+            )  # fmt: skip
+        r = run_stage("dataloader", root=root, n=FIRST_EPOCH_N, cache=None, workers=cores)
+        rows.append(
+            {"stage": f"training DataLoader, no cache (decode every epoch), num_workers={cores}",
+             "n": FIRST_EPOCH_N, "samples_per_s": r["samples_per_s"],
+             "per_core": r["samples_per_s"] / cores,
+             "ratio": r["samples_per_s"] / cores / bare, "peak_rss_mb": r["peak_rss_mb"]}
+        )  # fmt: skip
 
         for workers in (0, 1, 2):
             r = run_stage("dataloader", root=root, n=SUBSET, cache=str(work / "c512"),
