@@ -25,7 +25,13 @@ Models fitted per recipe and seed (their probabilities are cached, see below):
   thresholds are those learned on the folds' out-of-fold probabilities). The CNN trains
   (K - 1) x 3 = 6 epochs on all images: the same image-passes, so the same total training and
   about the same wall time as the fold ensemble (each fold model's 3 epochs over (K - 1) / K
-  of the images count as (K - 1) full-data epochs).
+  of the images count as (K - 1) full-data epochs). That compares the models alone: the refit
+  path also trains the K fold models, whose out-of-fold probabilities give its thresholds;
+- ``equal folds`` (the CNN recipes): the fold ensemble at the refit *path's* cost, K members
+  each trained as many epochs as the refit model (K x 6 epochs over (K - 1) / K of the
+  images = 12 full-data epochs = the refit path's 6 for its folds + 6 for the refit), with
+  their own out-of-fold thresholds: what ``ThresholdOptimizer(cv=K, refit=False)`` buys for
+  what ``refit=True`` costs.
 
 Threshold strategies (all with ``min_labels=1``, as the recipes use): 0.5; ``global``;
 ``per_class``; ``per_class`` with ``shrinkage`` 3, 10 and 30; ``label_ratio`` (each class's
@@ -174,22 +180,51 @@ def fit_models(recipe, seed):
     out["holdout_valid"] = model.predict_proba(X[valid])
     out["holdout_test"] = model.predict_proba(Xte)
     print(f"  {recipe} seed {seed} holdout: {out['holdout_fit_s']:.0f} s", flush=True)
-    oof = np.full(Y.shape, np.nan)
-    fold_tests, fold_s = [], []
-    cv = MultilabelStratifiedKFold(K, shuffle=True, random_state=seed)
-    for train, test in cv.split(X, Y):
-        model = factory(seed, ep_fold)
-        fold_s.append(_timed_fit(model, _safe_indexing(X, train), Y[train]))
-        oof[test] = model.predict_proba(X[test])
-        fold_tests.append(model.predict_proba(Xte))
-    out["oof"] = oof
-    out["fold_test"] = np.stack(fold_tests)
-    out["folds_fit_s"] = np.array(fold_s)
-    print(f"  {recipe} seed {seed} {K} folds: {sum(fold_s):.0f} s", flush=True)
+    out.update(_fit_folds(factory, seed, K, ep_fold, X, Y, Xte))
+    print(f"  {recipe} seed {seed} {K} folds: {out['folds_fit_s'].sum():.0f} s", flush=True)
     model = factory(seed, ep_refit)
     out["refit_fit_s"] = _timed_fit(model, X, Y)
     out["refit_test"] = model.predict_proba(Xte)
     print(f"  {recipe} seed {seed} refit: {out['refit_fit_s']:.0f} s", flush=True)
+    _save(path, out)
+    return fit_models(recipe, seed)  # the cached (quantized) values, as a rerun sees them
+
+
+def _fit_folds(factory, seed, K, epochs, X, Y, Xte):
+    """K models of ``epochs`` epochs, one per multilabel-stratified fold."""
+    oof = np.full(Y.shape, np.nan)
+    fold_tests, fold_s = [], []
+    cv = MultilabelStratifiedKFold(K, shuffle=True, random_state=seed)
+    for train, test in cv.split(X, Y):
+        model = factory(seed, epochs)
+        fold_s.append(_timed_fit(model, _safe_indexing(X, train), Y[train]))
+        oof[test] = model.predict_proba(X[test])
+        fold_tests.append(model.predict_proba(Xte))
+    return {"oof": oof, "fold_test": np.stack(fold_tests), "folds_fit_s": np.array(fold_s)}
+
+
+def fit_equal_folds(recipe, seed):
+    """The fold ensemble at the refit path's cost (cached): K members of ``ep_refit`` epochs.
+
+    The refit path trains K fold models (their out-of-fold probabilities give its thresholds)
+    and then one model on all images; the fold ensemble trains only the K fold models. At
+    equal total training, each member trains as many epochs as the refit model: K x ep_refit
+    epochs over (K - 1) / K of the images = (K - 1) x ep_refit full-data epochs, which is the
+    refit path's (K - 1) x ep_fold + ep_refit with ep_refit = (K - 1) x ep_fold.
+    """
+    factory, n_train, n_test, K, _, ep_refit, _ = RECIPES[recipe]
+    path = RUNS / f"{recipe}-seed{seed}-gen{GENERATOR_VERSION}-folds{ep_refit}.npz"
+    if not path.exists():
+        X, Y, Xte, _ = dataset(seed, n_train, n_test)
+        out = _fit_folds(factory, seed, K, ep_refit, X, Y, Xte)
+        total = out["folds_fit_s"].sum()
+        print(f"  {recipe} seed {seed} {K} folds of {ep_refit} epochs: {total:.0f} s", flush=True)
+        _save(path, out)
+    z = np.load(path)
+    return {k: (_dequantize(v) if v.dtype == np.uint16 else v) for k, v in z.items()}
+
+
+def _save(path, out):
     RUNS.mkdir(parents=True, exist_ok=True)
     arrays = {
         k: (
@@ -202,7 +237,6 @@ def fit_models(recipe, seed):
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, path)
-    return fit_models(recipe, seed)  # the cached (quantized) values, as a rerun sees them
 
 
 def thresholds_for(strategy, P_tune, Y_tune, prior):
@@ -243,9 +277,20 @@ def evaluate(recipe, seed):
     valid = r["valid_idx"]
     prior = Y.mean(0)
     rare = Y[valid].sum(0) < RARE
+    # the fold sets: name -> (out-of-fold probabilities, the members' test probabilities)
+    fold_sets = {"oof_ensemble": (r["oof"], r["fold_test"])}
+    times = {
+        "holdout": float(r["holdout_fit_s"]),
+        "oof_ensemble": float(np.sum(r["folds_fit_s"])),
+        "oof_refit": float(r["refit_fit_s"]),
+    }
+    if RECIPES[recipe][5]:  # recipes trained in epochs: the ensemble at the refit path's cost
+        e = fit_equal_folds(recipe, seed)
+        fold_sets["oof_ensemble_equal"] = (e["oof"], e["fold_test"])
+        times["oof_ensemble_equal"] = float(np.sum(e["folds_fit_s"]))
     tuning = {
         "holdout": (r["holdout_valid"], Y[valid], r["holdout_test"]),
-        "oof_ensemble": (r["oof"], Y, r["fold_test"].mean(0)),
+        **{name: (oof, Y, tests.mean(0)) for name, (oof, tests) in fold_sets.items()},
         "oof_refit": (r["oof"], Y, r["refit_test"]),
     }
     rows = {}
@@ -253,35 +298,29 @@ def evaluate(recipe, seed):
         for strategy in STRATEGIES:
             thr = thresholds_for(strategy, P_tune, Y_tune, prior)
             rows[protocol, strategy] = score(P_tune, Y_tune, P_test, Yte, thr, rare)
-    times = {
-        "holdout": float(r["holdout_fit_s"]),
-        "oof_ensemble": float(np.sum(r["folds_fit_s"])),
-        "oof_refit": float(r["refit_fit_s"]),
-    }
     # threshold-free: how well each model ranks the test images (macro average precision)
-    ranking = {
-        "holdout": _macro_ap(Yte, r["holdout_test"]),
-        "oof_ensemble": _macro_ap(Yte, r["fold_test"].mean(0)),
-        "oof_refit": _macro_ap(Yte, r["refit_test"]),
-        "single": float(np.mean([_macro_ap(Yte, P) for P in r["fold_test"]])),
-    }
+    ranking = {protocol: _macro_ap(Yte, P_test) for protocol, (_, _, P_test) in tuning.items()}
     # the fold models one by one (each with the out-of-fold thresholds), for the spread, and
     # their majority vote (each member thresholded on the scale its thresholds were learned on)
-    singles, votes = {}, {}
-    for strategy in ENSEMBLE_STRATEGIES:
-        thr = thresholds_for(strategy, r["oof"], Y, prior)
-        singles[strategy] = float(
-            np.mean(
-                [
-                    f1_score(Yte, apply_thresholds(P, thr, 1), average="macro", zero_division=0)
-                    for P in r["fold_test"]
-                ]
+    members = {}
+    for name, (oof, tests) in fold_sets.items():
+        singles, votes = {}, {}
+        for strategy in ENSEMBLE_STRATEGIES:
+            thr = thresholds_for(strategy, oof, Y, prior)
+            singles[strategy] = float(
+                np.mean(
+                    [
+                        f1_score(Yte, apply_thresholds(P, thr, 1), average="macro", zero_division=0)
+                        for P in tests
+                    ]
+                )
             )
-        )
-        votes[strategy] = f1_score(
-            Yte, _majority_vote(r["fold_test"], thr), average="macro", zero_division=0
-        )
-    return rows, times, rare, singles, ranking, votes
+            votes[strategy] = f1_score(
+                Yte, _majority_vote(tests, thr), average="macro", zero_division=0
+            )
+        single_ap = float(np.mean([_macro_ap(Yte, P) for P in tests]))
+        members[name] = {"singles": singles, "votes": votes, "single_ap": single_ap}
+    return {"rows": rows, "times": times, "rare": rare, "ranking": ranking, "members": members}
 
 
 def _majority_vote(fold_probas, thr):
@@ -311,7 +350,7 @@ def tables():
         results = [evaluate(recipe, seed) for seed in SEEDS]
         for protocol, label in PROTOCOLS.items():
             for strategy in STRATEGIES:
-                runs = [res[0][protocol, strategy] for res in results]
+                runs = [res["rows"][protocol, strategy] for res in results]
                 f1, f1_std = _mean_std([x["macro_f1"] for x in runs])
                 study.append(
                     {
@@ -328,52 +367,91 @@ def tables():
                         "f1_gap_rare": float(np.nanmean([x["gap_rare"] for x in runs])),
                     }
                 )
-        epochs = {
-            "holdout": ep_holdout,
-            "oof_ensemble": ep_fold and K * ep_fold,
-            "oof_refit": ep_refit,
-        }
-        models = {
-            "holdout": "one model on 80 %, thresholds on 20 %",
-            "oof_ensemble": f"{K}-fold ensemble (refit=False), out-of-fold thresholds",
-            "oof_refit": "one model refit on all (refit=True), out-of-fold thresholds",
-        }
-        for protocol, label in models.items():
-            row = {"recipe": recipe, "model": label}
-            if epochs[protocol]:
-                share = {"holdout": 1 - VALID, "oof_ensemble": (K - 1) / K, "oof_refit": 1.0}
-                row["epochs"] = epochs[protocol]
-                row["full_data_epochs"] = epochs[protocol] * share[protocol]
-            row["fit_s"] = float(np.mean([res[1][protocol] for res in results]))
-            row["macro_ap"], row["macro_ap_std"] = _mean_std([res[4][protocol] for res in results])
-            for strategy in ENSEMBLE_STRATEGIES:
-                runs = [res[0][protocol, strategy]["macro_f1"] for res in results]
-                row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
-                row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
-            ensemble.append(row)
-        row = {"recipe": recipe, "model": "fold models' majority vote, out-of-fold thresholds"}
-        for strategy in ENSEMBLE_STRATEGIES:
-            runs = [res[5][strategy] for res in results]
-            row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
-            row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
-        ensemble.append(row)
-        row = {"recipe": recipe, "model": "one fold model alone (mean of the K)"}
-        row["macro_ap"], row["macro_ap_std"] = _mean_std([res[4]["single"] for res in results])
-        for strategy in ENSEMBLE_STRATEGIES:
-            runs = [res[3][strategy] for res in results]
-            row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
-            row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
-        ensemble.append(row)
+        ensemble.extend(_ensemble_rows(recipe, results, K, ep_holdout, ep_refit, ep_fold))
         if recipe == "cnn":  # the per-class gaps of the 3-epoch CNN (as on generator 1)
-            rare_any = np.mean([res[2] for res in results], axis=0)
+            rare_any = np.mean([res["rare"] for res in results], axis=0)
             for k, name in enumerate(CLASS_NAMES):
                 row = {"class": name, "rare_share": float(rare_any[k])}
                 for protocol in ("holdout", "oof_ensemble"):
                     for strategy in ("per_class", "shrunk_10", "label_ratio", "capped_1.25"):
-                        gaps = [res[0][protocol, strategy]["gap_per_class"][k] for res in results]
+                        gaps = [
+                            res["rows"][protocol, strategy]["gap_per_class"][k] for res in results
+                        ]
                         row[f"{protocol}_{strategy}"] = float(np.mean(gaps))
                 per_class.append(row)
     return study, ensemble, per_class
+
+
+def _ensemble_rows(recipe, results, K, ep_holdout, ep_refit, ep_fold):
+    """The fold-ensemble table's rows of one recipe.
+
+    ``epochs`` and ``full_data_epochs`` are the model's own training; ``path_*`` the whole
+    path's: the refit path also trains the K fold models whose out-of-fold probabilities give
+    its thresholds.
+    """
+    # protocol -> (label, epochs, share of the images each epoch sees)
+    models = {
+        "holdout": ("one model on 80 %, thresholds on 20 %", ep_holdout, 1 - VALID),
+        "oof_ensemble": (
+            f"{K}-fold ensemble (refit=False), out-of-fold thresholds",
+            ep_fold and K * ep_fold,
+            (K - 1) / K,
+        ),
+        "oof_refit": (
+            "one model refit on all (refit=True), out-of-fold thresholds",
+            ep_refit,
+            1.0,
+        ),
+    }
+    if "oof_ensemble_equal" in results[0]["times"]:
+        models["oof_ensemble_equal"] = (
+            f"{K}-fold ensemble, members as long as the refit model (the refit path's cost)",
+            K * ep_refit,
+            (K - 1) / K,
+        )
+    rows = []
+
+    def add_f1(row, values):  # values: strategy -> one macro-F1 per seed
+        for strategy in ENSEMBLE_STRATEGIES:
+            runs = values(strategy)
+            row[f"f1_{strategy}"], row[f"std_{strategy}"] = _mean_std(runs)
+            row[f"per_seed_{strategy}"] = " / ".join(f"{x:.3f}" for x in runs)
+
+    for protocol, (label, epochs, share) in models.items():
+        row = {"recipe": recipe, "model": label}
+        fit_s = float(np.mean([res["times"][protocol] for res in results]))
+        path_s = fit_s
+        if protocol == "oof_refit":
+            path_s += float(np.mean([res["times"]["oof_ensemble"] for res in results]))
+        if epochs:
+            row["epochs"] = epochs
+            row["full_data_epochs"] = epochs * share
+            extra = K * ep_fold * (K - 1) / K if protocol == "oof_refit" else 0.0
+            row["path_full_data_epochs"] = epochs * share + extra
+        row["fit_s"], row["path_fit_s"] = fit_s, path_s
+        row["macro_ap"], row["macro_ap_std"] = _mean_std(
+            [res["ranking"][protocol] for res in results]
+        )
+        add_f1(row, lambda st, p=protocol: [res["rows"][p, st]["macro_f1"] for res in results])
+        row["labels_per_image"] = float(
+            np.mean([res["rows"][protocol, "capped_1.25"]["labels_per_image"] for res in results])
+        )
+        rows.append(row)
+    for name in results[0]["members"]:
+        which = "" if name == "oof_ensemble" else " (members as long as the refit model)"
+        row = {
+            "recipe": recipe,
+            "model": f"fold models' majority vote{which}, out-of-fold thresholds",
+        }
+        add_f1(row, lambda st, n=name: [res["members"][n]["votes"][st] for res in results])
+        rows.append(row)
+        row = {"recipe": recipe, "model": f"one fold model alone{which} (mean of the K)"}
+        row["macro_ap"], row["macro_ap_std"] = _mean_std(
+            [res["members"][name]["single_ap"] for res in results]
+        )
+        add_f1(row, lambda st, n=name: [res["members"][n]["singles"][st] for res in results])
+        rows.append(row)
+    return rows
 
 
 def main():
