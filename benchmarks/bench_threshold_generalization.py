@@ -167,8 +167,7 @@ def fit_models(recipe, seed):
     # one file per generator version: a new generator never reuses an older one's probabilities
     path = RUNS / f"{recipe}-seed{seed}-gen{GENERATOR_VERSION}.npz"
     if path.exists():
-        z = np.load(path)
-        return {k: (_dequantize(v) if v.dtype == np.uint16 else v) for k, v in z.items()}
+        return _load(path)
     factory, n_train, n_test, K, ep_holdout, ep_refit, ep_fold = RECIPES[recipe]
     X, Y, Xte, Yte = dataset(seed, n_train, n_test)
     out = {"Y": Y, "Yte": Yte}
@@ -220,6 +219,11 @@ def fit_equal_folds(recipe, seed):
         total = out["folds_fit_s"].sum()
         print(f"  {recipe} seed {seed} {K} folds of {ep_refit} epochs: {total:.0f} s", flush=True)
         _save(path, out)
+    return _load(path)
+
+
+def _load(path):
+    """A cached run's arrays, probabilities dequantized."""
     z = np.load(path)
     return {k: (_dequantize(v) if v.dtype == np.uint16 else v) for k, v in z.items()}
 

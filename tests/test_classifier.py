@@ -246,13 +246,13 @@ def _valid_rows(history_row):
 
 
 def test_validation_data_is_scored_each_epoch_and_only_watches(images):
+    from skorch.callbacks import Callback
+
     from skhpa.neural_net._callbacks import valid_macro_f1_tuned
 
     X, Y = images
     X_fit, Y_fit, X_val, Y_val = X[:72], Y[:72], X[72:], Y[72:]
     plain = _quick(train_split=None, patience=None).fit(X_fit, Y_fit)
-    from skorch.callbacks import Callback
-
     seen = []  # samples through the network's forward
 
     class CountForwards(Callback):
