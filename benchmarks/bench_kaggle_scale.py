@@ -8,8 +8,10 @@ can be read off:
 
 1. ``load_hpa`` of train.csv + sample_submission.csv (all Ids; and a third of them);
 2. a first decoding pass that fills the cache at 512 px (samples/s per core), next to a bare
-   Pillow decode loop over the same files in the same process (the baseline); the cache's
-   size on disk per sample at 512, 256 and 128 px, and for the full set;
+   Pillow decode loop over the same files in the same process (the baseline: on one core,
+   and on as many threads as the loader, per core); the same first pass resizing to 256 and
+   128 px on the way; the cache's size on disk per sample at 512, 256 and 128 px, and for
+   the full set;
 3. a cached pass through the training DataLoader of ``HPAClassifier`` at 512 px with
    ``num_workers`` 0, 1 and 2 (samples/s); and the real first epoch's input: the same
    DataLoader over lazy inputs with an empty cache (decoding the PNGs and filling the cache
@@ -92,40 +94,54 @@ test = load_hpa(root, "test", labels_file=prefix + "sample_submission.csv")
 done(seconds=time.perf_counter() - t, ids=len(train.ids) + len(test.ids))
 """,
     "decode": r"""
+from concurrent.futures import ThreadPoolExecutor
 from PIL import Image
 from skhpa.datasets import load_hpa
 from skhpa.preprocessing import ImageLoader
 stems = load_hpa(root, "train").stems[: args["n"]]
 colors = ("red", "green", "blue", "yellow")
+jobs = args["jobs"]
 k = min(500, len(stems))
 warm = np.ones((k, 4, 512, 512), np.uint8)  # the first touch of fresh VM memory is not decoding
 del warm
-def bare():  # the issue's baseline: decode, stack, discard
-    t = time.perf_counter()
-    for s in stems[:k]:
+def bare_part(part):  # the issue's baseline: decode, stack, discard
+    for s in part:
         np.stack([np.asarray(Image.open(f"{s}_{c}.png")) for c in colors])
+def bare():  # on one core
+    t = time.perf_counter()
+    bare_part(stems[:k])
     return k / (time.perf_counter() - t)
+def bare_threads():  # the same loop on as many threads as the loader (Pillow frees the GIL)
+    t = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as ex:
+        list(ex.map(bare_part, [stems[i:k:jobs] for i in range(jobs)]))
+    return k / (time.perf_counter() - t) / jobs  # per core
 def bare_into_array():  # the same loop keeping every sample, as transform does
     t = time.perf_counter()
     out = np.empty((k, 4, 512, 512), np.uint8)
     for i, s in enumerate(stems[:k]):
         out[i] = np.stack([np.asarray(Image.open(f"{s}_{c}.png")) for c in colors])
     return k / (time.perf_counter() - t)
-def loader(cache, jobs):
-    L = ImageLoader(cache=cache, n_jobs=jobs).fit(stems[:1])
+def loader(cache, size=None):
+    L = ImageLoader(image_size=size, cache=cache, n_jobs=jobs).fit(stems[:1])
     t = time.perf_counter()
     for start in range(0, len(stems), 500):  # chunks: memory does not grow with n
         L.transform(stems[start : start + 500])
     return len(stems) / (time.perf_counter() - t)
+def baselines():
+    return bare(), bare_into_array(), bare_threads()
 # interleaved, so that a change of machine load hits the baseline and the loader alike
-b1, a1 = bare(), bare_into_array()
-nocache = loader(None, args["jobs"])
-b2, a2 = bare(), bare_into_array()
-fill = loader(args["cache"], args["jobs"])
-b3, a3 = bare(), bare_into_array()
-done(bare_per_core=float(np.median([b1, b2, b3])),
-     bare_array_per_core=float(np.median([a1, a2, a3])),
-     loader_decode=nocache, loader_samples_per_s=fill, jobs=args["jobs"])
+base = [baselines()]
+nocache = loader(None)
+base.append(baselines())
+fill = loader(args["cache"])
+base.append(baselines())
+fill_small = {size: loader(args["cache"] + f"_{size}", size) for size in (256, 128)}
+base.append(baselines())
+b, a, th = np.median(base, axis=0)
+done(bare_per_core=float(b), bare_array_per_core=float(a), bare_threads_per_core=float(th),
+     loader_decode=nocache, loader_samples_per_s=fill, jobs=jobs,
+     fill_256=fill_small[256], fill_128=fill_small[128])
 """,
     "cache_size": r"""
 from skhpa.datasets import load_hpa
@@ -246,6 +262,11 @@ def main():
             {"stage": "bare Pillow decode loop into one output array (1 core)", "n": 500,
              "samples_per_s": bare_array, "per_core": bare_array, "ratio": bare_array / bare}
         )  # fmt: skip
+        threads = dec["bare_threads_per_core"]
+        rows.append(
+            {"stage": f"bare Pillow decode loop on {cores} threads (per core)", "n": 500,
+             "samples_per_s": threads * cores, "per_core": threads, "ratio": threads / bare}
+        )  # fmt: skip
         rows.append(
             {"stage": f"ImageLoader decode, no cache (n_jobs={cores})", "n": SUBSET,
              "samples_per_s": dec["loader_decode"], "per_core": dec["loader_decode"] / cores,
@@ -255,8 +276,17 @@ def main():
             {"stage": f"first pass: decode + fill the 512 px cache (n_jobs={cores})",
              "n": SUBSET, "samples_per_s": dec["loader_samples_per_s"], "per_core": per_core,
              "ratio": per_core / bare, "peak_rss_mb": dec["peak_rss_mb"],
-             "growth": f"RSS {dec['peak_rss_mb'] / dec_small['peak_rss_mb']:.2f}x for 2x n"}
+             "growth": f"RSS {dec['peak_rss_mb'] / dec_small['peak_rss_mb']:.2f}x for 2x n",
+             "ratio_vs_threads": per_core / threads}
         )  # fmt: skip
+        for size in (256, 128):  # the same first pass, resized to a training size on the way
+            fill = dec[f"fill_{size}"] / cores
+            rows.append(
+                {"stage": f"first pass: decode, resize + fill the {size} px cache "
+                          f"(n_jobs={cores})",
+                 "n": SUBSET, "samples_per_s": dec[f"fill_{size}"], "per_core": fill,
+                 "ratio": fill / bare, "ratio_vs_threads": fill / threads}
+            )  # fmt: skip
 
         sizes = run_stage("cache_size", root=root, n=200, cache=str(work / "sizes"))
         n_all = N_TRAIN + N_TEST

@@ -1,6 +1,8 @@
 import os
 import pickle
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -224,6 +226,36 @@ def test_lazy_array_in_pipeline_and_gridsearch(synthetic_root):
 
 def _write(path, arr, mode=None):
     Image.fromarray(arr, mode=mode).save(path) if mode else Image.fromarray(arr).save(path)
+
+
+def test_greyscale_pngs_decode_through_libpng_with_pillows_pixels(data_dir, monkeypatch):
+    from skhpa.preprocessing import _decode
+
+    files = sorted((data_dir / "hpa_samples").rglob("*.png"))
+    assert len(files) >= 6  # 8-bit Kaggle files and one 16-bit field
+    fast = [read_channel(p, "green") for p in files]
+    assert all(_decode._read_grey_png(p) is not None for p in files)  # the fast path ran
+    monkeypatch.setattr(_decode, "imagecodecs", None)  # Pillow only
+    for path, plane in zip(files, fast):
+        slow = read_channel(path, "green")
+        assert plane.dtype == slow.dtype == np.uint8, path.name
+        assert np.array_equal(plane, slow), path.name
+
+
+def test_png_libpng_rejects_goes_to_pillow_quietly(tmp_path, data_dir, caplog):
+    from skhpa.preprocessing import _decode
+
+    rgb = tmp_path / "x_green.png"
+    _write(rgb, np.zeros((8, 8, 3), np.uint8))
+    assert _decode._read_grey_png(rgb) is None  # not greyscale: Pillow's path
+    bad = bytearray(next((data_dir / "hpa_samples" / "train").glob("*_green.png")).read_bytes())
+    bad[20:24] = struct.pack(">I", 0)  # height 0: libpng warns, then fails
+    bad[29:33] = struct.pack(">I", zlib.crc32(bytes(bad[12:29])))  # a valid IHDR checksum
+    (tmp_path / "y_green.png").write_bytes(bytes(bad))
+    with caplog.at_level("DEBUG"):
+        with pytest.raises(ImageReadError, match=r"y_green.png: corrupt or truncated"):
+            read_channel(tmp_path / "y_green.png", "green", sample_id="y")
+    assert not [r for r in caplog.records if r.name == "imagecodecs"]  # libpng's warnings
 
 
 def test_bad_inputs(real_dir, tmp_path):
