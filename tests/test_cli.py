@@ -129,6 +129,26 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     assert f"training set: {Y.sum(1).mean():.2f} labels per image" in out
 
 
+def test_absent_classes_are_named_once(tmp_path, capsys):
+    import warnings
+
+    data = tmp_path / "d"
+    assert main(["make-data", "--out", str(data), "--n-train", "40", "--n-test", "4",
+                 "--image-size", "32"]) == 0  # fmt: skip
+    _, Y = read_labels_csv(data / "train.csv")
+    absent = np.flatnonzero(Y.sum(axis=0) == 0)
+    assert len(absent) > 0  # the real label distribution: 40 images miss the rare classes
+    argv = ["train", "--data", str(data), "--out", str(tmp_path / "f.skhpa"), "--recipe",
+            "features", "--thresholds", "global"]  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(argv) == 0
+    assert not [w for w in caught if "Label not" in str(w.message)]  # one per class and fit
+    out = capsys.readouterr().out
+    assert f"note: {len(absent)} of 28 classes have no positive training image" in out
+    assert f"{absent[-1]} " in out.split("note:")[1].splitlines()[0]
+
+
 def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "missing")]) == 1
     err = capsys.readouterr().err.strip()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from skhpa.datasets import read_submission
 
@@ -58,12 +59,15 @@ def trained(tmp_path_factory):
         "--device", "cpu", "--tta", "none", "--batch-size", 16,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    return data, model, proc.stdout
+    return data, model, proc.stdout + proc.stderr
 
 
 def test_train_reports_device_and_threshold_table(trained):
     _, model, out = trained
     assert "device cpu" in out
+    # 60 images, 20 % held out: per-class thresholds on 12 images are said to be noise
+    assert "per-class thresholds are learned on 12 images" in out
+    assert "Label not" not in out  # sklearn's warning per absent class, not repeated
     assert "  0 Nucleoplasm" in out and " 27 Rods & rings" in out  # thresholds by class name
     assert not Path(f"{model}.checkpoints").exists()  # a finished run leaves no checkpoint
 
@@ -190,6 +194,13 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     for flag, value in (("--epochs", "0"), ("--valid-size", "1.5"), ("--lr", "-1")):
         proc = skhpa("train", "--data", data, flag, value)
         assert proc.returncode == 2 and f"argument {flag}" in proc.stderr
+    for command in ("train", "predict"):  # before any work, in the CLI's words
+        extra = ("--model", trained[1]) if command == "predict" else ()
+        proc = skhpa(command, "--data", data, "--device", "gpu", *extra)
+        assert_one_line_error(proc, "--device gpu: expected auto, cpu, cuda or cuda:N")
+        if not torch.cuda.is_available():
+            proc = skhpa(command, "--data", data, "--device", "cuda", *extra)
+            assert_one_line_error(proc, "--device cuda: no CUDA GPU is visible")
     proc = skhpa("train", "--data", data, "--backbone", "resnet999")
     assert_one_line_error(proc, "--backbone resnet999")
     proc = skhpa("train", "--data", data, "--weights", tmp_path / "none.pth")
@@ -233,9 +244,17 @@ def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path)
     assert not model.exists()
     command = err.strip().splitlines()[-1].strip()
     assert command.startswith("skhpa train") and command.endswith("--resume")
+    assert "fit was interrupted" not in err  # the library's advice to API users
     # the same command without --resume refuses to silently start over
     proc = skhpa(*argv)
     assert_one_line_error(proc, "--resume")
+    # --resume with other arguments has no checkpoint to continue: it says so, starts over,
+    # and names the other run's checkpoint it leaves behind
+    changed = [v if v != "10" else "1" for v in argv] + ["--resume"]  # --epochs 1
+    proc = skhpa(*changed, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "checkpoint(s) of other runs" in proc.stdout and "training from the first" in proc.stdout
+    assert "still holds 1 checkpoint(s) of other runs" in proc.stdout
     proc = skhpa(*command.split()[1:], timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "Resuming from" in proc.stdout

@@ -67,6 +67,16 @@ def test_load_hpa_missing_files_listed(tmp_path, data_dir, real_labels):
     data = load_hpa(root, check_files=False)
     assert len(data.ids) == 5
     assert load_hpa(root, channels=("red", "green")).paths.shape == (5, 2)
+    # the first Id lacks the channel: counted and named like any other missing file
+    os.remove(root / "train" / f"{chosen[0][0]}_green.png")
+    with pytest.raises(FileNotFoundError, match=r"1 channel file\(s\) missing") as exc:
+        load_hpa(root, channels=("green",))
+    assert f"{chosen[0][0]}_green.png (Id {chosen[0][0]})" in str(exc.value)
+    assert "np.str_" not in str(exc.value)
+    for i, _ in chosen[1:]:
+        os.remove(root / "train" / f"{i}_green.png")
+    with pytest.raises(FileNotFoundError, match=r"no green channel file for any of the 5 Ids"):
+        load_hpa(root, channels=("green",))
 
 
 def test_load_hpa_external_jpeg_layout(tmp_path):
@@ -187,6 +197,13 @@ def test_load_image_folder(tmp_path):
     with pytest.raises(ValueError, match=r"sample 'c'.*\['red', 'blue', 'yellow'\]"):
         load_image_folder(tmp_path)
     assert load_image_folder(tmp_path, channels=("green",)).ids.tolist() == ["a", "b", "c"]
+    # an Id with files, none of them green, is a sample the green model cannot read
+    (tmp_path / "d_red.png").write_bytes(b"")
+    (tmp_path / "e_blue.png").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"sample 'd'.*\['green'\] \(and 1 more of the 5 Ids\)"):
+        load_image_folder(tmp_path, channels=("green",))
+    (tmp_path / "d_red.png").unlink()
+    (tmp_path / "e_blue.png").unlink()
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no channel files"):
         load_image_folder(tmp_path / "empty")

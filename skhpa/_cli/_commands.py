@@ -8,11 +8,15 @@ import hashlib
 import os
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 # A prediction whose mean number of labels per image strays further than this factor from the
 # training set's is reported as suspicious (the threshold study in docs/benchmarks.rst).
 _LABEL_COUNT_FACTOR = 2.0
+# Below this many tuning images, per-class thresholds are mostly noise (the threshold study
+# tunes on 800); train says so.
+_FEW_TUNING_IMAGES = 200
 
 
 class UserError(Exception):
@@ -50,6 +54,7 @@ def cmd_make_data(args):
 def cmd_demo(args):
     from .._demo import run_demo
 
+    print(f"device {_device_in_use(args.device)}")
     run_demo(out=Path(args.out), small=args.small, device=args.device)
     return 0
 
@@ -70,11 +75,27 @@ def _criterion(name):
 
 
 def _device_in_use(device):
-    from ..neural_net import describe_device
+    """Check ``--device`` before any work and describe it; a bad value is a UserError."""
+    import torch
+
+    from ..neural_net import describe_device, resolve_device
 
     try:
+        dev = torch.device(resolve_device(device))
+    except RuntimeError:  # torch's message lists every device type it was built for
+        raise UserError(f"--device {device}: expected auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise UserError(
+                f"--device {device}: no CUDA GPU is visible on this machine; use --device cpu "
+                "(or auto, which picks the GPU when there is one)"
+            )
+        if dev.index is not None and dev.index >= count:
+            raise UserError(f"--device {device}: this machine has {count} CUDA GPU(s)")
+    try:
         return describe_device(device)
-    except RuntimeError as exc:  # e.g. "cuda" without a GPU
+    except RuntimeError as exc:
         raise UserError(f"--device {device}: {exc}") from None
 
 
@@ -219,25 +240,39 @@ def cmd_train(args):
         pipe = Pipeline([("load", loader), ("net", net)])
         net_fit_param = "net__groups"
     groups = _duplicate_groups(data, args) if args.group_duplicates else None
+    _say_absent_classes(data)
+    n_tune = len(data.ids) if args.folds else round(args.valid_size * len(data.ids))
+    if args.thresholds == "per_class" and n_tune < _FEW_TUNING_IMAGES:
+        print(
+            f"warning: the per-class thresholds are learned on {n_tune} images "
+            f"({'out of fold' if args.folds else f'--valid-size {args.valid_size}'}); with "
+            f"fewer than {_FEW_TUNING_IMAGES} a rare class's threshold follows a handful of "
+            "images: consider --thresholds label_ratio or global",
+            file=sys.stderr,
+        )
     try:
         if args.pretrained and args.weights is None:
             _check_weights_available(args.backbone)
-        if args.thresholds == "none":
-            if net_fit_param is not None:
-                fit_params[net_fit_param] = groups
-            model = pipe.fit(data.stems, data.target, **fit_params)
-        else:
-            model = fit_with_thresholds(
-                pipe,
-                data.stems,
-                data.target,
-                folds=args.folds,
-                max_label_ratio=args.max_label_ratio,
-                valid_size=args.valid_size,
-                strategy=args.thresholds,
-                random_state=args.seed,
-                groups=groups,
-            )
+        with warnings.catch_warnings():
+            # said once by _say_absent_classes / by the interruption message below
+            warnings.filterwarnings("ignore", "Label not .* is present in all", UserWarning)
+            warnings.filterwarnings("ignore", r".*\.fit was interrupted", UserWarning)
+            if args.thresholds == "none":
+                if net_fit_param is not None:
+                    fit_params[net_fit_param] = groups
+                model = pipe.fit(data.stems, data.target, **fit_params)
+            else:
+                model = fit_with_thresholds(
+                    pipe,
+                    data.stems,
+                    data.target,
+                    folds=args.folds,
+                    max_label_ratio=args.max_label_ratio,
+                    valid_size=args.valid_size,
+                    strategy=args.thresholds,
+                    random_state=args.seed,
+                    groups=groups,
+                )
         if any(getattr(net, "interrupted_", False) for net in _networks(model)):
             raise KeyboardInterrupt
     except KeyboardInterrupt:
@@ -248,7 +283,8 @@ def cmd_train(args):
             else "no epoch had completed, so nothing was kept"
         )
         print(
-            f"skhpa train: interrupted; no model was saved; {what}. Continue with:\n"
+            f"skhpa train: interrupted; no model was saved (the network in memory, whatever "
+            f"the lines above restored into it, is discarded); {what}. Continue with:\n"
             f"  {_continue_command(args.argv)}",
             file=sys.stderr,
         )
@@ -265,12 +301,33 @@ def cmd_train(args):
     path = save_model(model, out)
     if ckpt_dir.is_dir() and not any(ckpt_dir.iterdir()):
         ckpt_dir.rmdir()
+    elif stale := list(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []:
+        mb = sum(f.stat().st_size for f in stale) / 2**20
+        print(
+            f"{ckpt_dir} still holds {len(stale)} checkpoint(s) of other runs ({mb:.0f} MB; "
+            "other arguments or data): delete the folder if you will not resume them"
+        )
     size = path.stat().st_size / 2**20
     print(
         f"saved the model to {path} ({size:.1f} MB); predict with: "
         f"skhpa predict --model {path} --data FOLDER"
     )
     return 0
+
+
+def _say_absent_classes(data):
+    """Name the classes without a positive training image, once (not a warning per fit)."""
+    import numpy as np
+
+    from ..utils import CLASS_NAMES
+
+    absent = np.flatnonzero(np.asarray(data.target).sum(axis=0) == 0)
+    if len(absent):
+        names = ", ".join(f"{k} {CLASS_NAMES[k]}" for k in absent)
+        print(
+            f"note: {len(absent)} of {len(CLASS_NAMES)} classes have no positive training "
+            f"image, so the model never predicts them: {names}"
+        )
 
 
 def _duplicate_groups(data, args):

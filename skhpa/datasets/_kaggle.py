@@ -223,13 +223,28 @@ def load_hpa(
     if not directory.is_dir():
         raise FileNotFoundError(f"image folder not found: {directory}")
     if extension is None:
-        extension = find_extension(directory / ids[0], channels[0])
-        if extension is None:
-            raise FileNotFoundError(
-                f"no image file for the first Id {ids[0]!r} channel {channels[0]!r} in "
-                f"{directory} (tried {', '.join(IMAGE_EXTENSIONS)})"
-            )
+        extension = _detect_extension(directory, ids, channels[0])
     return _dataset_index(root, directory, ids, Y, channels, extension, check=check_files)
+
+
+def _detect_extension(directory, ids, channel):
+    """The extension of the first Id's ``channel`` file; of the first Id that has one if not.
+
+    When only some Ids lack their files, the file check that follows counts and names them.
+    """
+    extension = find_extension(directory / str(ids[0]), channel)
+    if extension is None:
+        present = set(os.listdir(directory))
+        extension = next(
+            (e for e in IMAGE_EXTENSIONS if any(f"{i}_{channel}{e}" in present for i in ids)),
+            None,
+        )
+    if extension is None:
+        raise FileNotFoundError(
+            f"no {channel} channel file for any of the {len(ids)} Ids in {directory} (first "
+            f"Id {str(ids[0])!r}; tried {', '.join(IMAGE_EXTENSIONS)})"
+        )
+    return extension
 
 
 def _dataset_index(root, directory, ids, Y, channels, extension, *, check):
@@ -252,7 +267,8 @@ def load_image_folder(folder, *, channels=CHANNELS):
 
     For images that come without ``train.csv`` or ``sample_submission.csv``
     (an HPA website download, a microscope export): every Id that has a file
-    for each requested channel, in sorted order.
+    named ``{Id}_{color}`` (any of the four colors), in sorted order; each must
+    have a file for every requested channel.
 
     Parameters
     ----------
@@ -271,7 +287,8 @@ def load_image_folder(folder, *, channels=CHANNELS):
     FileNotFoundError
         If the folder does not exist or holds no channel file.
     ValueError
-        If an Id lacks one of the channels, or the Ids use several extensions.
+        If an Id lacks one of the requested channels (an Id with only a red file,
+        when green is requested, too), or the Ids use several extensions.
 
     Examples
     --------
@@ -286,25 +303,31 @@ def load_image_folder(folder, *, channels=CHANNELS):
     channels = check_channels(channels)
     if not directory.is_dir():
         raise FileNotFoundError(f"image folder not found: {directory}")
-    found = {}
+    found = {}  # Id -> {color: extension}, for all four colors: a sample is any Id with one
     for name in os.listdir(directory):
         stem, ext = os.path.splitext(name)
         sample_id, _, color = stem.rpartition("_")
-        if sample_id and color in channels and ext.lower() in IMAGE_EXTENSIONS:
+        if sample_id and color in CHANNELS and ext.lower() in IMAGE_EXTENSIONS:
             found.setdefault(sample_id, {})[color] = ext
-    if not found:
+    if not any(c in colors for colors in found.values() for c in channels):
         raise FileNotFoundError(
             f"no channel files named {{Id}}_{{color}}{{ext}} in {directory} "
             f"(colors {', '.join(channels)}; extensions {', '.join(IMAGE_EXTENSIONS)})"
         )
     ids = sorted(found)
-    for sample_id in ids:
-        missing = [c for c in channels if c not in found[sample_id]]
-        if missing:
-            raise ValueError(
-                f"sample {sample_id!r} in {directory} has no file for channel(s) {missing}"
-            )
-    extensions = {ext for i in ids for ext in found[i].values()}
+    incomplete = [(i, [c for c in channels if c not in found[i]]) for i in ids]
+    incomplete = [(i, missing) for i, missing in incomplete if missing]
+    if incomplete:
+        sample_id, missing = incomplete[0]
+        more = (
+            f" (and {len(incomplete) - 1} more of the {len(ids)} Ids)"
+            if len(incomplete) > 1
+            else ""
+        )
+        raise ValueError(
+            f"sample {sample_id!r} in {directory} has no file for channel(s) {missing}{more}"
+        )
+    extensions = {found[i][c] for i in ids for c in channels}
     if len(extensions) > 1:
         raise ValueError(f"{directory} mixes image extensions {sorted(extensions)}")
     return _dataset_index(directory, directory, ids, None, channels, extensions.pop(), check=False)

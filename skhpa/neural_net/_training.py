@@ -128,6 +128,13 @@ class TrainingMixin:
         self._checkpoint_key = checkpoint_key(self, X, Y)
         self._checkpoint_file = checkpoint_path(self.checkpoint_dir, self._checkpoint_key)
         if not self._checkpoint_file.exists():
+            others = list(self._checkpoint_file.parent.glob("skhpa-*.ckpt"))
+            if others:  # e.g. a resume with other parameters: say why it starts over
+                self._print_if_verbose(
+                    f"{self.checkpoint_dir} holds {len(others)} checkpoint(s) of other runs "
+                    "(other parameters or training data), none of this one: training from the "
+                    "first epoch"
+                )
             return None
         return read_checkpoint(self._checkpoint_file, self._checkpoint_key)
 
