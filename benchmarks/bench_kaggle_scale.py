@@ -23,7 +23,8 @@ can be read off:
 Targets: decoding per core >= 0.9x the bare Pillow loop; a cached 512 px sample read
 >= 1,500 samples/s per core; peak RSS independent of the number of Ids; no stage growing
 faster than linearly. Opt-in (about 10 minutes on 2 cores):
-``python benchmarks/run_all.py kaggle_scale``.
+``python benchmarks/run_all.py kaggle_scale``; the decoding stage alone (2-3 minutes,
+``results/kaggle_scale_decode.json``): ``python benchmarks/bench_kaggle_scale.py --decode``.
 """
 
 import json
@@ -226,6 +227,50 @@ def run_stage(name, **args):
     return out
 
 
+def decode_rows(root, work, cores):
+    """The first decoding pass (512, 256, 128 px) next to the bare Pillow loops: table rows."""
+    rows = []
+    dec_small = run_stage("decode", root=root, n=SUBSET // 2, cache=str(work / "c1"),
+                          jobs=cores)  # fmt: skip
+    dec = run_stage("decode", root=root, n=SUBSET, cache=str(work / "c512"), jobs=cores)
+    per_core = dec["loader_samples_per_s"] / cores
+    bare, bare_array = dec["bare_per_core"], dec["bare_array_per_core"]
+    rows.append(
+        {"stage": "bare Pillow decode loop, outputs discarded (1 core)", "n": 500,
+         "samples_per_s": bare, "per_core": bare, "ratio": 1.0}
+    )  # fmt: skip
+    rows.append(
+        {"stage": "bare Pillow decode loop into one output array (1 core)", "n": 500,
+         "samples_per_s": bare_array, "per_core": bare_array, "ratio": bare_array / bare}
+    )  # fmt: skip
+    threads = dec["bare_threads_per_core"]
+    rows.append(
+        {"stage": f"bare Pillow decode loop on {cores} threads (per core)", "n": 500,
+         "samples_per_s": threads * cores, "per_core": threads, "ratio": threads / bare}
+    )  # fmt: skip
+    rows.append(
+        {"stage": f"ImageLoader decode, no cache (n_jobs={cores})", "n": SUBSET,
+         "samples_per_s": dec["loader_decode"], "per_core": dec["loader_decode"] / cores,
+         "ratio": dec["loader_decode"] / cores / bare}
+    )  # fmt: skip
+    rows.append(
+        {"stage": f"first pass: decode + fill the 512 px cache (n_jobs={cores})",
+         "n": SUBSET, "samples_per_s": dec["loader_samples_per_s"], "per_core": per_core,
+         "ratio": per_core / bare, "peak_rss_mb": dec["peak_rss_mb"],
+         "growth": f"RSS {dec['peak_rss_mb'] / dec_small['peak_rss_mb']:.2f}x for 2x n",
+         "ratio_vs_threads": per_core / threads}
+    )  # fmt: skip
+    for size in (256, 128):  # the same first pass, resized to a training size on the way
+        fill = dec[f"fill_{size}"] / cores
+        rows.append(
+            {"stage": f"first pass: decode, resize + fill the {size} px cache "
+                      f"(n_jobs={cores})",
+             "n": SUBSET, "samples_per_s": dec[f"fill_{size}"], "per_core": fill,
+             "ratio": fill / bare, "ratio_vs_threads": fill / threads}
+        )  # fmt: skip
+    return rows
+
+
 def main():
     cores = os.cpu_count()
     work = Path(tempfile.mkdtemp(prefix="skhpa_kaggle_scale_"))
@@ -249,44 +294,8 @@ def main():
                        f"{full['peak_rss_mb'] / small['peak_rss_mb']:.2f}x for 3x n"}
         )  # fmt: skip
 
-        dec_small = run_stage("decode", root=root, n=SUBSET // 2, cache=str(work / "c1"),
-                              jobs=cores)  # fmt: skip
-        dec = run_stage("decode", root=root, n=SUBSET, cache=str(work / "c512"), jobs=cores)
-        per_core = dec["loader_samples_per_s"] / cores
-        bare, bare_array = dec["bare_per_core"], dec["bare_array_per_core"]
-        rows.append(
-            {"stage": "bare Pillow decode loop, outputs discarded (1 core)", "n": 500,
-             "samples_per_s": bare, "per_core": bare, "ratio": 1.0}
-        )  # fmt: skip
-        rows.append(
-            {"stage": "bare Pillow decode loop into one output array (1 core)", "n": 500,
-             "samples_per_s": bare_array, "per_core": bare_array, "ratio": bare_array / bare}
-        )  # fmt: skip
-        threads = dec["bare_threads_per_core"]
-        rows.append(
-            {"stage": f"bare Pillow decode loop on {cores} threads (per core)", "n": 500,
-             "samples_per_s": threads * cores, "per_core": threads, "ratio": threads / bare}
-        )  # fmt: skip
-        rows.append(
-            {"stage": f"ImageLoader decode, no cache (n_jobs={cores})", "n": SUBSET,
-             "samples_per_s": dec["loader_decode"], "per_core": dec["loader_decode"] / cores,
-             "ratio": dec["loader_decode"] / cores / bare}
-        )  # fmt: skip
-        rows.append(
-            {"stage": f"first pass: decode + fill the 512 px cache (n_jobs={cores})",
-             "n": SUBSET, "samples_per_s": dec["loader_samples_per_s"], "per_core": per_core,
-             "ratio": per_core / bare, "peak_rss_mb": dec["peak_rss_mb"],
-             "growth": f"RSS {dec['peak_rss_mb'] / dec_small['peak_rss_mb']:.2f}x for 2x n",
-             "ratio_vs_threads": per_core / threads}
-        )  # fmt: skip
-        for size in (256, 128):  # the same first pass, resized to a training size on the way
-            fill = dec[f"fill_{size}"] / cores
-            rows.append(
-                {"stage": f"first pass: decode, resize + fill the {size} px cache "
-                          f"(n_jobs={cores})",
-                 "n": SUBSET, "samples_per_s": dec[f"fill_{size}"], "per_core": fill,
-                 "ratio": fill / bare, "ratio_vs_threads": fill / threads}
-            )  # fmt: skip
+        rows += decode_rows(root, work, cores)
+        bare = next(r["per_core"] for r in rows if r["stage"].startswith("bare Pillow"))
 
         sizes = run_stage("cache_size", root=root, n=200, cache=str(work / "sizes"))
         n_all = N_TRAIN + N_TEST
@@ -359,5 +368,22 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def decode_only():
+    """Only the decoding stage (a minute or two): ``python bench_kaggle_scale.py --decode``."""
+    work = Path(tempfile.mkdtemp(prefix="skhpa_kaggle_scale_"))
+    try:
+        build_folder(work / "data")
+        rows = decode_rows(str(work / "data"), work, os.cpu_count())
+        load = os.getloadavg()[0]
+        return save(
+            "kaggle_scale_decode",
+            rows,
+            f"the decode stage of kaggle_scale alone; {os.cpu_count()} cores; load average at "
+            f"the end {load:.1f}",
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    main()
+    decode_only() if "--decode" in sys.argv[1:] else main()
