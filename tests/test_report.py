@@ -19,6 +19,7 @@ def test_dict_values():
     assert r["labels_per_image"] == {"predicted": 1.75, "true": 1.25}
     assert r["per_label_accuracy"] == pytest.approx(8 / 12)
     assert r["subset_accuracy"] == 0.0
+    assert r["predict_nothing_accuracy"] == pytest.approx(7 / 12)  # 5 of 12 labels are 1
     assert r["per_class"]["b"] == {"precision": 1 / 3, "recall": 1.0, "f1": 0.5, "support": 1}
     assert r["macro"]["f1"] == pytest.approx((1.0 + 0.5 + 0.5) / 3)
     assert r["n_samples"] == 4
@@ -30,6 +31,7 @@ def test_text_shows_label_counts_next_to_macro_f1():
     lines = text.splitlines()
     summary = next(i for i, line in enumerate(lines) if line.startswith("macro-F1"))
     assert "macro-F1 0.667" in lines[summary] and "per-label accuracy 0.667" in lines[summary]
+    assert "(predicting nothing: 0.583)" in lines[summary]
     assert lines[summary + 1] == "labels per image: predicted 1.75, true 1.25"
 
 

@@ -38,7 +38,8 @@ def per_class_report(
     report : str or dict
         The dict holds ``"per_class"`` (a dict per class: precision, recall,
         f1, support), ``"macro"`` and ``"micro"`` (precision, recall, f1),
-        ``"per_label_accuracy"``, ``"subset_accuracy"``, ``"labels_per_image"``
+        ``"per_label_accuracy"``, ``"predict_nothing_accuracy"`` (the per-label
+        accuracy of predicting no label), ``"subset_accuracy"``, ``"labels_per_image"``
         (``{"predicted": ..., "true": ...}``, mean labels per image) and
         ``"n_samples"``.
 
@@ -82,6 +83,8 @@ def per_class_report(
         out[avg] = {"precision": float(pa), "recall": float(ra), "f1": float(fa)}
     out["per_label_accuracy"] = float(np.mean(np.asarray(Y_true) == np.asarray(Y_pred)))
     out["subset_accuracy"] = float(np.mean((np.asarray(Y_true) == np.asarray(Y_pred)).all(1)))
+    # what predicting no label at all would score: the baseline per-label accuracy must beat
+    out["predict_nothing_accuracy"] = float(1.0 - np.mean(np.asarray(Y_true)))
     out["labels_per_image"] = {
         "predicted": float(np.asarray(Y_pred).sum(1).mean()),
         "true": float(np.asarray(Y_true).sum(1).mean()),
@@ -110,7 +113,8 @@ def per_class_report(
     lines.append("")
     lines.append(
         f"macro-F1 {num.format(out['macro']['f1'])}   per-label accuracy "
-        f"{num.format(out['per_label_accuracy'])}   subset accuracy "
+        f"{num.format(out['per_label_accuracy'])} (predicting nothing: "
+        f"{num.format(out['predict_nothing_accuracy'])})   subset accuracy "
         f"{num.format(out['subset_accuracy'])}   ({len(Y_true)} samples)"
     )
     lpi = out["labels_per_image"]
