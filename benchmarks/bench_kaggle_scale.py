@@ -228,7 +228,10 @@ def run_stage(name, **args):
 
 
 def decode_rows(root, work, cores):
-    """The first decoding pass (512, 256, 128 px) next to the bare Pillow loops: table rows."""
+    """The first decoding pass (512, 256, 128 px) next to the bare Pillow loops.
+
+    Returns the table rows and the one-core bare loop's samples/s (the later stages' baseline).
+    """
     rows = []
     dec_small = run_stage("decode", root=root, n=SUBSET // 2, cache=str(work / "c1"),
                           jobs=cores)  # fmt: skip
@@ -268,7 +271,7 @@ def decode_rows(root, work, cores):
              "n": SUBSET, "samples_per_s": dec[f"fill_{size}"], "per_core": fill,
              "ratio": fill / bare, "ratio_vs_threads": fill / threads}
         )  # fmt: skip
-    return rows
+    return rows, bare
 
 
 def main():
@@ -294,8 +297,8 @@ def main():
                        f"{full['peak_rss_mb'] / small['peak_rss_mb']:.2f}x for 3x n"}
         )  # fmt: skip
 
-        rows += decode_rows(root, work, cores)
-        bare = next(r["per_core"] for r in rows if r["stage"].startswith("bare Pillow"))
+        decode, bare = decode_rows(root, work, cores)
+        rows += decode
 
         sizes = run_stage("cache_size", root=root, n=200, cache=str(work / "sizes"))
         n_all = N_TRAIN + N_TEST
@@ -373,7 +376,7 @@ def decode_only():
     work = Path(tempfile.mkdtemp(prefix="skhpa_kaggle_scale_"))
     try:
         build_folder(work / "data")
-        rows = decode_rows(str(work / "data"), work, os.cpu_count())
+        rows, _ = decode_rows(str(work / "data"), work, os.cpu_count())
         load = os.getloadavg()[0]
         return save(
             "kaggle_scale_decode",
