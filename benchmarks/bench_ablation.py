@@ -105,6 +105,7 @@ BLENDS = {
     "blend_recipe": (*_PAIR, "ap"),
     "blend": (*_PAIR, tuple(np.round(np.linspace(0, 1, 11), 2))),
     "blend_equal": (*_PAIR, (0.5,)),
+    "blend_unbalanced": ("features_4ch", "skhpa_recipe_unbalanced", "ap"),
 }
 
 # step id -> row label, in table order
@@ -120,6 +121,7 @@ STEPS = {
     "full": "full recipe (8 + at least one label)",
     "no_corr_full": "ref: full recipe without channel correlations",
     "recipe_default": f"ref: full recipe at skhpa_recipe's default {RECIPE_EPOCHS} epochs",
+    "recipe_unbalanced": f"ref: the same without balanced batches ({RECIPE_EPOCHS} epochs)",
     "seed_long": f"ref: seed recipe trained {SEED_LONG_EPOCHS} epochs (as long as that one)",
     "seed_long_thresholds": f"ref: the same + ThresholdOptimizer ({SEED_LONG_EPOCHS} epochs)",
     "features_4ch": "ref: no network, LocalizationFeatures + logistic regression, 4 channels",
@@ -128,6 +130,7 @@ STEPS = {
     "blend_recipe": "blend_recipe: features + full recipe (12 epochs), weights by avg. precision",
     "blend": "ref: the same blend, weight by macro-F1 after thresholds",
     "blend_equal": "ref: the same blend, equal weights",
+    "blend_unbalanced": "ref: blend_recipe with the network without balanced batches",
 }
 
 
@@ -178,6 +181,12 @@ NETWORKS = {
     "skhpa_recipe_default_epochs": (
         lambda s: skhpa_recipe(max_epochs=RECIPE_EPOCHS, device="cpu", random_state=s),
         [("recipe_default", "d4", 1, "recipe")],
+    ),
+    "skhpa_recipe_unbalanced": (
+        lambda s: skhpa_recipe(
+            max_epochs=RECIPE_EPOCHS, balanced_sampling=False, device="cpu", random_state=s
+        ),
+        [("recipe_unbalanced", "d4", 1, "recipe")],
     ),
     "green_seedcnn_long": (
         lambda s: seed_recipe(max_epochs=SEED_LONG_EPOCHS, device="cpu", random_state=s),
