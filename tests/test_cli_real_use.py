@@ -86,6 +86,8 @@ def test_predict_real_fields_of_mixed_native_sizes(trained, tmp_path):
                      "--chunk-size", chunk, "--device", "cpu")  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         assert "input 32x32 px; device cpu" in proc.stdout
+        # the second run writes over the first's file, and says so
+        assert ("sub.csv exists; the new submission replaces it" in proc.stdout) == (chunk == 2)
         sub = read_submission(out)
         assert sub.ids.tolist() == ["800_A6_1", "89_B5_1"]
         assert 1 <= sub.target.sum(1).max() <= 28
@@ -155,6 +157,7 @@ def test_resume_with_another_model_starts_over(trained, tmp_path):
 def test_fold_ensemble_with_duplicate_groups(trained, tmp_path):
     data, _, _ = trained
     model = tmp_path / "folds.skhpa"
+    model.write_text("an older model")
     proc = skhpa(
         "train", "--data", data, "--out", model, "--epochs", 1, "--image-size", 32,
         "--device", "cpu", "--tta", "none", "--batch-size", 16, "--folds", 2,
@@ -162,6 +165,7 @@ def test_fold_ensemble_with_duplicate_groups(trained, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "--group-duplicates:" in proc.stdout
+    assert "folds.skhpa exists; the model saved when training ends replaces it" in proc.stdout
     assert "out-of-fold probabilities of 2 fold models" in proc.stdout
     from skhpa import load_model
 

@@ -27,6 +27,12 @@ class Interrupted(Exception):
     """Ctrl-C, after the command has said what was kept: exit code 130."""
 
 
+def _say_replaced(path, when):
+    """Say that an existing output file will be replaced (train and predict write over it)."""
+    if Path(path).exists():
+        print(f"note: {path} exists; {when} replaces it")
+
+
 def cmd_make_data(args):
     from ..datasets import write_hpa_like
 
@@ -186,6 +192,7 @@ def cmd_train(args):
         raise UserError(f"--weights {args.weights}: file not found")
     data = load_hpa(args.data, "train", channels=args.channels)
     device = _device_in_use(args.device)
+    _say_replaced(out, "the model saved when training ends")
     print(
         f"{len(data.ids)} training images in {data.image_dir}; channels "
         f"{','.join(args.channels)}; device {device}; recipe {args.recipe}"
@@ -454,6 +461,7 @@ def cmd_predict(args):
     shape = getattr(loader, "image_shape_", None)
     size = f"{shape[0]}x{shape[1]} px" if shape else "native size"
     print(f"{len(data.ids)} test images in {data.image_dir}; input {size}; device {device}")
+    _say_replaced(args.out, "the new submission")
     path = predict_submission(
         model,
         data.ids,

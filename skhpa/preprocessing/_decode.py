@@ -194,11 +194,18 @@ def read_channel(path, channel, *, sample_id=None):
 def resize_plane(plane, size):
     """Resize a uint8 plane to ``size`` (an int for a square, or ``(height, width)``).
 
-    Box (area) filter when shrinking, bilinear when enlarging.
+    Box (area) filter when shrinking, bilinear when enlarging. A shrink by
+    whole factors (512 -> 256, 128, 64 px) averages each block of pixels
+    exactly (rounded to the nearest integer) with :meth:`PIL.Image.Image.reduce`:
+    about 4x faster than Pillow's box resize, which is off by up to one grey
+    level from the exact mean.
     """
     h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
     if plane.shape == (h, w):
         return plane
+    H, W = plane.shape
+    if H % h == 0 and W % w == 0:  # whole factors (here H >= h and W >= w)
+        return np.asarray(Image.fromarray(plane).reduce((W // w, H // h)))
     shrinking = plane.shape[0] >= h and plane.shape[1] >= w
     resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
     return np.asarray(Image.fromarray(plane).resize((w, h), resample=resample))

@@ -23,7 +23,8 @@ from ..utils import (
 from ..utils import fit_context as _fit_context
 from ._decode import ImageReadError, native_shape, read_sample
 
-_CACHE_FORMAT = 2
+# 3: shrinks by whole factors average exactly (resize_plane); entries of 2 are misses
+_CACHE_FORMAT = 3
 
 
 class _Source:
@@ -295,7 +296,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Channels to read, in order; ``("green",)`` is the seed's input.
     image_size : int, optional
         Resize every channel to ``image_size`` x ``image_size`` (box/area
-        filter when shrinking, bilinear when enlarging). When None, the
+        filter when shrinking, each block's exact mean for whole factors;
+        bilinear when enlarging). When None, the
         geometry is fixed by ``fit``: every sample is resized to the native
         size of the first training sample (``image_shape_``), so a fitted
         pipeline gives its network the size it was trained on, whatever the
