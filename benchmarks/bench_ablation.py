@@ -46,7 +46,8 @@ three quarters on 2 CPU cores from scratch.
 blended rows (``BLENDS``: the feature model and the 12-epoch network recipe, as
 :func:`skhpa.recipes.blend_recipe` joins them, with learned, F1-chosen or equal weights) are
 computed from them without training anything. The rows of
-the recipes (``recipe_default``, ``features_recipe_thresholds`` and the blends) use the
+the recipes (``recipe_default``, ``recipe_unbalanced``, ``features_recipe_thresholds`` and the
+blends) use the
 recipe's own thresholds (per class, capped at 1.25x the training frequency, at least one
 label); the ablation's steps keep plain per-class thresholds.
 """
@@ -99,7 +100,9 @@ RECIPE_THRESHOLDS = {"strategy": DEFAULT_STRATEGY, "max_label_ratio": DEFAULT_MA
 # blends of two networks' probabilities, derived rows: name -> (network a, network b, how the
 # weight of a is chosen on the tuning part): "ap" is blend_recipe as shipped (the weights with
 # the best macro average precision, skhpa.ensemble.best_blend_weights); a tuple: the weight
-# with the best macro-F1 after the recipe's thresholds, of those given
+# with the best macro-F1 after the recipe's thresholds, of those given. "blend_recipe" and its
+# two references blend the balanced-batch network (the default until session 11);
+# "blend_unbalanced" is blend_recipe as shipped now
 _PAIR = ("features_4ch", "skhpa_recipe_default_epochs")
 BLENDS = {
     "blend_recipe": (*_PAIR, "ap"),
@@ -120,17 +123,17 @@ STEPS = {
     "tta": "8 + D4 TTA",
     "full": "full recipe (8 + at least one label)",
     "no_corr_full": "ref: full recipe without channel correlations",
-    "recipe_default": f"ref: full recipe at skhpa_recipe's default {RECIPE_EPOCHS} epochs",
-    "recipe_unbalanced": f"ref: the same without balanced batches ({RECIPE_EPOCHS} epochs)",
+    "recipe_default": f"ref: full recipe, {RECIPE_EPOCHS} epochs, balanced batches (until s. 11)",
+    "recipe_unbalanced": f"skhpa_recipe: {RECIPE_EPOCHS} epochs, no balanced batches (default)",
     "seed_long": f"ref: seed recipe trained {SEED_LONG_EPOCHS} epochs (as long as that one)",
     "seed_long_thresholds": f"ref: the same + ThresholdOptimizer ({SEED_LONG_EPOCHS} epochs)",
     "features_4ch": "ref: no network, LocalizationFeatures + logistic regression, 4 channels",
     "features_green": "ref: no network, LocalizationFeatures + logistic regression, green only",
     "features_recipe_thresholds": "ref: the same 4-channel features, the recipe's thresholds",
-    "blend_recipe": "blend_recipe: features + full recipe (12 epochs), weights by avg. precision",
+    "blend_recipe": "ref: features + the balanced-batch network, weights by avg. precision",
     "blend": "ref: the same blend, weight by macro-F1 after thresholds",
     "blend_equal": "ref: the same blend, equal weights",
-    "blend_unbalanced": "ref: blend_recipe with the network without balanced batches",
+    "blend_unbalanced": "blend_recipe: features + skhpa_recipe (default), by avg. precision",
 }
 
 
@@ -178,8 +181,12 @@ NETWORKS = {
         ),
         [("correlations", None, 0, True), ("tta", "d4", 0, True), ("full", "d4", 1, True)],
     ),
+    # the recipe with balanced batches: skhpa_recipe's default until session 11 (the key and
+    # the step id "recipe_default" are kept for the recorded runs)
     "skhpa_recipe_default_epochs": (
-        lambda s: skhpa_recipe(max_epochs=RECIPE_EPOCHS, device="cpu", random_state=s),
+        lambda s: skhpa_recipe(
+            max_epochs=RECIPE_EPOCHS, balanced_sampling=True, device="cpu", random_state=s
+        ),
         [("recipe_default", "d4", 1, "recipe")],
     ),
     "skhpa_recipe_unbalanced": (

@@ -33,7 +33,6 @@ pipe = Pipeline(
                 batch_size=32,
                 lr=3e-4,
                 tta="d4",
-                balanced_sampling=True,
                 num_workers="auto",
                 device="cuda",
                 verbose=1,

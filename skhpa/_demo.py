@@ -86,7 +86,7 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     # 3. the skhpa recipe, with a small grid search
     _say(
         "[3/5] skhpa recipe: 4 channels, resnet18 + channel correlations, focal + soft-F1 loss, "
-        "balanced batches, D4 TTA, blended with a localization-feature model; per-class "
+        "D4 TTA, blended with a localization-feature model; per-class "
         "thresholds (capped at 1.25x the training frequency, min 1 label)"
     )
     rng = np.random.RandomState(random_state)
