@@ -206,8 +206,7 @@ def resize_plane(plane, size):
     H, W = plane.shape
     if H % h == 0 and W % w == 0:  # whole factors (here H >= h and W >= w)
         return np.asarray(Image.fromarray(plane).reduce((W // w, H // h)))
-    shrinking = plane.shape[0] >= h and plane.shape[1] >= w
-    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    resample = Image.Resampling.BOX if H >= h and W >= w else Image.Resampling.BILINEAR
     return np.asarray(Image.fromarray(plane).resize((w, h), resample=resample))
 
 
