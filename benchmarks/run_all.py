@@ -26,6 +26,7 @@ BENCHMARKS = [
     "learnability_features",
     "realism",
     "fuzz_decode",
+    "resize",
 ]
 # opt-in benchmarks: run only when named
 OPTIONAL = [

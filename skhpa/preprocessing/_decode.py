@@ -197,8 +197,8 @@ def resize_plane(plane, size):
     Box (area) filter when shrinking, bilinear when enlarging. A shrink by
     whole factors (512 -> 256, 128, 64 px) averages each block of pixels
     exactly (rounded to the nearest integer) with :meth:`PIL.Image.Image.reduce`:
-    about 4x faster than Pillow's box resize, which is off by up to one grey
-    level from the exact mean.
+    2-4x faster than Pillow's box resize, which is off by up to one grey
+    level from the exact mean (``python benchmarks/run_all.py resize``).
     """
     h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
     if plane.shape == (h, w):
