@@ -102,13 +102,16 @@ RECIPE_THRESHOLDS = {"strategy": DEFAULT_STRATEGY, "max_label_ratio": DEFAULT_MA
 # the best macro average precision, skhpa.ensemble.best_blend_weights); a tuple: the weight
 # with the best macro-F1 after the recipe's thresholds, of those given. "blend_recipe" and its
 # two references blend the balanced-batch network (the default until session 11);
-# "blend_unbalanced" is blend_recipe as shipped now
+# "blend_unbalanced" was blend_recipe until session 12; "blend_features_net" is it now
 _PAIR = ("features_4ch", "skhpa_recipe_default_epochs")
 BLENDS = {
     "blend_recipe": (*_PAIR, "ap"),
     "blend": (*_PAIR, tuple(np.round(np.linspace(0, 1, 11), 2))),
     "blend_equal": (*_PAIR, (0.5,)),
     "blend_unbalanced": ("features_4ch", "skhpa_recipe_unbalanced", "ap"),
+    # session 12: blend_recipe as shipped now (the feature model's network head)
+    "blend_features_net": ("features_net", "skhpa_recipe_unbalanced", "ap"),
+    "blend_features_net_equal": ("features_net", "skhpa_recipe_unbalanced", (0.5,)),
 }
 
 # step id -> row label, in table order
@@ -133,7 +136,11 @@ STEPS = {
     "blend_recipe": "ref: features + the balanced-batch network, weights by avg. precision",
     "blend": "ref: the same blend, weight by macro-F1 after thresholds",
     "blend_equal": "ref: the same blend, equal weights",
-    "blend_unbalanced": "blend_recipe: features + skhpa_recipe (default), by avg. precision",
+    "blend_unbalanced": "ref: features (logistic, C=0.1) + skhpa_recipe, by avg. precision",
+    "features_logistic_c10": "ref: the same features, logistic head at C=10 (recipe thresholds)",
+    "features_net": "features_recipe: the features' network head (recipe thresholds)",
+    "blend_features_net": "blend_recipe: features' network head + skhpa_recipe, by AP",
+    "blend_features_net_equal": "ref: the same blend, equal weights",
 }
 
 
@@ -199,13 +206,24 @@ NETWORKS = {
         lambda s: seed_recipe(max_epochs=SEED_LONG_EPOCHS, device="cpu", random_state=s),
         [("seed_long", None, 0, False), ("seed_long_thresholds", None, 0, True)],
     ),
+    # the issue's feature baseline: the logistic head at features_recipe's defaults until
+    # session 12 (C=0.1), kept so that its rows stay comparable
     "features_4ch": (
-        lambda s: features_recipe(),
+        lambda s: features_recipe(head="logistic", C=0.1, max_iter=2000),
         [("features_4ch", None, 0, True), ("features_recipe_thresholds", None, 1, "recipe")],
     ),
     "features_green": (
-        lambda s: features_recipe(green_only=True),
+        lambda s: features_recipe(head="logistic", green_only=True, C=0.1, max_iter=2000),
         [("features_green", None, 0, True)],
+    ),
+    # session 12: the logistic head at its new default C, and the network head (the default)
+    "features_logistic_c10": (
+        lambda s: features_recipe(head="logistic"),
+        [("features_logistic_c10", None, 1, "recipe")],
+    ),
+    "features_net": (
+        lambda s: features_recipe(device="cpu", random_state=s),
+        [("features_net", None, 1, "recipe")],
     ),
 }
 

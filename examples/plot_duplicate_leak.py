@@ -46,7 +46,7 @@ print(
 # %%
 # The features do not depend on the split: compute them once, cross-validate
 # the scaler + logistic regression on top.
-pipe = features_recipe(C=1.0)
+pipe = features_recipe(head="logistic", C=1.0)
 pipe.set_params(clf__estimator__solver="liblinear")  # fast on a few hundred samples
 features, model = pipe[:-2], pipe[-2:]
 F, F_test = features.fit_transform(X), features.transform(X_test)

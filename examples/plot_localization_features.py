@@ -4,8 +4,9 @@ A baseline without a network: where is the protein relative to the references?
 
 :class:`~skhpa.preprocessing.LocalizationFeatures` describes each image with about 50
 numbers: the protein (green) channel's intensity and texture statistics, and its overlap with
-the nucleus (blue), microtubule (red) and ER (yellow) channels. A logistic regression on them
-(:func:`~skhpa.recipes.features_recipe`), with per-class thresholds, fits in seconds.
+the nucleus (blue), microtubule (red) and ER (yellow) channels. A small network on them
+(:func:`~skhpa.recipes.features_recipe`; ``head="logistic"`` puts a logistic regression there
+instead), with per-class thresholds, fits in seconds.
 Comparing it with the same model on the green statistics alone shows what the reference
 channels are worth, class by class.
 """

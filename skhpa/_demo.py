@@ -268,7 +268,10 @@ def _figures(out, X_test, Y_test, pred_seed, pred_skhpa, model):
     names.append(_save(disp.figure_, out / "test_montage.png"))
     disp = ThresholdCurveDisplay.from_estimator(model)  # the curves it chose its thresholds on
     names.append(_save(disp.figure_, out / "threshold_curves.png"))
-    disp = TrainingCurveDisplay.from_estimator(model)  # finds the network inside
+    # the CNN's curves (the blend's feature model is a small network too)
+    blend = model.estimator.estimator  # ThresholdOptimizer(FrozenEstimator(ProbabilityBlend))
+    names_ = [name for name, _ in blend.estimators]
+    disp = TrainingCurveDisplay.from_estimator(blend.estimators_[names_.index("net")])
     names.append(_save(disp.figure_, out / "training_curves.png"))
     plt.close("all")
     return names

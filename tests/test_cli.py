@@ -114,7 +114,7 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     argv = ["train", "--data", str(data), "--out", str(model), "--recipe", "features"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "recipe features (localization features + logistic regression, no network)" in out
+    assert "recipe features (localization features + a small network on them, no CNN)" in out
     assert "blend weights" not in out and "thresholds (per_class" in out
     from skhpa import load_model
 
@@ -193,7 +193,10 @@ def test_demo_small(tmp_path):
     from skhpa.utils import iter_estimators
 
     nets = [e for e in iter_estimators(load_model(model_file)) if hasattr(e, "module_")]
-    weights = sum(t.numel() * t.element_size() for t in nets[0].module_.state_dict().values())
+    assert len(nets) == 2  # the CNN and the feature model's network head
+    weights = sum(
+        t.numel() * t.element_size() for net in nets for t in net.module_.state_dict().values()
+    )
     assert model_file.stat().st_size <= 1.2 * weights
     data = next((tmp_path / "out").glob("data_*"))
     assert main(["predict", "--model", str(model_file), "--data", str(data),

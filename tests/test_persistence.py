@@ -278,7 +278,18 @@ def features_model():
     X, Y = make_hpa_like(60, image_size=16, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # OneVsRest: a label present in every row
-        return features_recipe().fit(X, Y), X
+        return features_recipe(head="logistic").fit(X, Y), X
+
+
+def test_round_trip_features_recipe_network_head(tmp_path):
+    """The default head: LocalizationFeatures, StandardScaler, HPAClassifier(MLPNet)."""
+    X, Y = make_hpa_like(40, image_size=16, label_distribution="flat", random_state=0)
+    model = features_recipe(max_epochs=2, device="cpu").fit(X, Y)
+    loaded = load_model(save_model(model, tmp_path / "n.skhpa"))
+    assert type(loaded.named_steps["clf"].module_).__name__ == "MLPNet"
+    P = model.predict_proba(X)
+    assert P.shape == (40, 28) and np.ptp(P) > 0
+    np.testing.assert_array_equal(loaded.predict_proba(X), P)
 
 
 def test_round_trip_features_recipe(features_model, tmp_path):

@@ -101,6 +101,45 @@ def test_features_recipe_uses_the_reference_channels():
     assert scores[False] > scores[True] + 0.05
 
 
+def test_features_recipe_heads():
+    import pytest
+
+    from skhpa import HPAClassifier
+    from skhpa.datasets import make_hpa_like
+    from skhpa.recipes import blend_recipe, features_recipe
+
+    net = features_recipe(device="cpu", random_state=3).named_steps["clf"]
+    assert isinstance(net, HPAClassifier) and net.module.__name__ == "MLPNet"
+    assert net.criterion.__name__ == "CombinedLoss" and not net.augment
+    assert (net.module__hidden, net.max_epochs, net.optimizer__weight_decay) == (256, 60, 0.01)
+    assert (net.device, net.random_state, net.train_split) == ("cpu", 3, None)
+    small = features_recipe(hidden=8, max_epochs=2).named_steps["clf"]
+    assert (small.module__hidden, small.max_epochs) == (8, 2)
+    lr = features_recipe(head="logistic").named_steps["clf"].estimator
+    assert (lr.C, lr.max_iter) == (10.0, 5000)
+    assert features_recipe(head="logistic", C=0.1).named_steps["clf"].estimator.C == 0.1
+    with pytest.raises(ValueError, match=r"head='network'\) got C, which only the logistic"):
+        features_recipe(C=1.0)
+    with pytest.raises(ValueError, match=r"head='logistic'\) got max_epochs, which only the net"):
+        features_recipe(head="logistic", max_epochs=3)
+    with pytest.raises(ValueError, match="head must be"):
+        features_recipe(head="mlp")
+    # the network head fits on the features, standardized, and predicts probabilities
+    X, Y = make_hpa_like(60, image_size=16, label_distribution="flat", random_state=0)
+    model = features_recipe(max_epochs=3, device="cpu").fit(X, Y)
+    P = model.predict_proba(X)
+    assert P.shape == (60, 28) and ((P > 0) & (P < 1)).all()
+    assert model.named_steps["clf"].module_.net[0].in_features == X_features(model, X)
+    # blend_recipe's feature model trains where its network does, seeded alike
+    blend = blend_recipe(max_epochs=1, device="cpu", random_state=7)
+    feat = blend.get_params()["features"].named_steps["clf"]
+    assert (feat.device, feat.random_state) == ("cpu", 7)
+
+
+def X_features(model, X):
+    return model[:-1].transform(X).shape[1]
+
+
 def test_features_recipe_follows_the_input_channels():
     import pytest
 

@@ -198,7 +198,7 @@ def cmd_train(args):
         f"{','.join(args.channels)}; device {device}; recipe {args.recipe}"
         + {
             "blend": " (network + localization features)",
-            "features": " (localization features + logistic regression, no network)",
+            "features": " (localization features + a small network on them, no CNN)",
             "network": "",
         }[args.recipe]
     )
@@ -240,7 +240,15 @@ def cmd_train(args):
         net_fit_param = "blend__net__groups"
     elif args.recipe == "features":
         pipe = Pipeline(
-            [("load", loader), ("features", features_recipe(input_channels=args.channels))]
+            [
+                ("load", loader),
+                (
+                    "features",
+                    features_recipe(
+                        input_channels=args.channels, device=args.device, random_state=args.seed
+                    ),
+                ),
+            ]
         )
         net_fit_param = None
     else:

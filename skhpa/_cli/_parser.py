@@ -123,8 +123,8 @@ def build_parser():
         default="blend",
         help="blend: the network and the localization-feature model, their probabilities "
         "averaged with weights learned on the held-out part (skhpa.recipes.blend_recipe); "
-        "network: the network alone; features: the feature model alone (no network, "
-        "minutes on a CPU)",
+        "network: the network alone; features: the feature model alone (a small "
+        "network on the localization features, no CNN; minutes on a CPU)",
     )
     tr.add_argument("--backbone", default="resnet18", help="timm backbone")
     tr.add_argument("--pretrained", action="store_true", help="ImageNet weights (needs network)")

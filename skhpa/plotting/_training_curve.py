@@ -207,7 +207,7 @@ class TrainingCurveDisplay:
         if len(nets) > 1:
             raise ValueError(
                 f"{type(estimator).__name__} holds {len(nets)} fitted networks (a fold "
-                "ensemble?); pass one of them, e.g. optimizer.estimators_[0]"
+                "ensemble, a blend?); pass one of them, e.g. optimizer.estimators_[0]"
             )
         return cls.from_history(nets[0], keys=keys, monitor=monitor, ax=ax)
 
