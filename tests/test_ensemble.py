@@ -216,3 +216,33 @@ def test_blend_recipe_defaults():
     assert type(params["features"]) is type(features_recipe())
     with pytest.raises(TypeError, match="network= and \\['max_epochs'\\]"):
         blend_recipe(network=_tiny_net(), max_epochs=3)
+
+
+def test_blend_stops_after_a_member_caught_ctrl_c():
+    """A network that caught a Ctrl-C returns from fit; the blend must not go on training."""
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Interrupted(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            self.interrupted_ = True  # what HPAClassifier sets after a Ctrl-C
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    class Records(LogisticRegression):
+        fitted = []
+
+        def fit(self, X, y):
+            Records.fitted.append(len(X))
+            return super().fit(X, y)
+
+    X, y = np.arange(20.0)[:, None], np.arange(20) % 2
+    blend = ProbabilityBlend([("a", Interrupted()), ("b", Records())])
+    with pytest.raises(KeyboardInterrupt, match="fitting 'a' was interrupted"):
+        blend.fit(X, y)
+    assert Records.fitted == []  # the second member never trained
+    # an interrupted last member: nothing left to skip, the blend returns as before
+    blend = ProbabilityBlend([("b", Records()), ("a", Interrupted())]).fit(X, y)
+    assert Records.fitted == [20] and blend.estimators_[1].interrupted_

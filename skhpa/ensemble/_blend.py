@@ -16,6 +16,7 @@ from ..utils import (
     check_n_samples,
     fit_context,
     fitted_attributes,
+    iter_estimators,
     set_fitted_attributes,
     set_multilabel_tags,
 )
@@ -216,6 +217,13 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         Returns
         -------
         self : ProbabilityBlend
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When a network in a member caught a Ctrl-C (it returns from its
+            ``fit`` with ``interrupted_`` set, see :class:`~skhpa.HPAClassifier`)
+            and members remain: they are not trained.
         """
         for attr in ("tuned_weights_", "tuned_scores_"):  # a refit drops an old tuning
             self.__dict__.pop(attr, None)
@@ -253,11 +261,16 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
                     f"fit parameter {key!r}: expected <name>__<parameter> with name in {names}"
                 )
         self.estimators_ = []
-        for name, est in self._named():
+        named = self._named()
+        for i, (name, est) in enumerate(named):
             own = {
                 k.partition("__")[2]: v for k, v in fit_params.items() if k.startswith(name + "__")
             }
             self.estimators_.append(clone(est).fit(X, y_arr, **own))
+            if i + 1 < len(named) and _interrupted(self.estimators_[-1]):
+                # a network caught a Ctrl-C and returned (interrupted_): do not train the
+                # next members as if nothing had happened
+                raise KeyboardInterrupt(f"ProbabilityBlend: fitting {name!r} was interrupted")
         first = self.estimators_[0]
         if hasattr(first, "n_features_in_"):
             self.n_features_in_ = first.n_features_in_
@@ -441,3 +454,8 @@ def best_blend_weights(probas, Y, *, step=0.1):
 
 
 __all__ = ["ProbabilityBlend", "best_blend_weights"]
+
+
+def _interrupted(estimator):
+    """Whether a network inside ``estimator`` stopped its last fit on a Ctrl-C."""
+    return any(getattr(e, "interrupted_", False) is True for e in iter_estimators(estimator))
