@@ -330,8 +330,8 @@ def blend_recipe(
     and ER (what the networks trained from scratch extract least); the network
     sees the texture. With the default ``weights="tuned"`` a member that adds
     nothing gets a weight near 0: on the synthetic benchmark on 2 CPU cores
-    (64 px, 12 epochs from scratch) the feature model gets all the weight on
-    every held-out data seed (:doc:`/benchmarks`, "Quality"); a stronger
+    (64 px, 12 epochs from scratch) the feature model gets all or nearly all
+    the weight on every held-out data seed (:doc:`/benchmarks`, "Quality"); a stronger
     network (a GPU, larger images, pretrained weights) gets its share. The
     feature model adds seconds to the network's training (one decoding pass
     over the images, cached when the loader caches; its network head trains

@@ -453,9 +453,9 @@ def best_blend_weights(probas, Y, *, step=0.1):
     return grid[best], grid, scores
 
 
-__all__ = ["ProbabilityBlend", "best_blend_weights"]
-
-
 def _interrupted(estimator):
     """Whether a network inside ``estimator`` stopped its last fit on a Ctrl-C."""
     return any(getattr(e, "interrupted_", False) is True for e in iter_estimators(estimator))
+
+
+__all__ = ["ProbabilityBlend", "best_blend_weights"]
