@@ -2,11 +2,14 @@
 
 Synthetic HPA-like data (real HPA 2018 label distribution, 48 px), 3 data seeds not used by the
 other benchmarks (``make_hpa_like(random_state=2000 + seed)``); the test images are never used
-for tuning. Two recipes:
+for tuning. Three recipes:
 
 - ``features``: :func:`skhpa.recipes.features_recipe` (LocalizationFeatures + logistic
   regression, C=0.1: the recipe's head until session 12), 3,600 training / 2,000 test
   images, K = 5 folds;
+- ``features_net``: the same features with :func:`~skhpa.recipes.features_recipe`'s network
+  head (its default since session 12), the same images, K = 5 folds of 15 epochs, refit 60
+  epochs (the head's default), holdout 75, the members as long as the refit 60;
 - ``cnn``: :func:`skhpa.recipes.skhpa_recipe` with a :class:`~skhpa.nn.SeedCNN` backbone
   (focal + soft-F1 loss, balanced batches, cosine schedule; no TTA to save time), 1,800
   training / 1,000 test images (the first ones of the same draws), K = 3 folds of 3 epochs;
@@ -82,6 +85,7 @@ CNN_TRAIN, CNN_TEST = 1800, 1000
 VALID = 0.2
 FOLD_EPOCHS = 3
 LONG_FOLD_EPOCHS = 10
+NET_FOLD_EPOCHS = 15  # features_net: 4 x 15 = 60 full-data epochs, its default
 RARE = 10  # "rare": fewer positives than this in the held-out 20 %
 SHRINKAGES = (3, 10, 30)
 CAPS = (1.25, 1.5)
@@ -116,6 +120,17 @@ RECIPES = {
         None,
         None,
         None,
+    ),
+    # session 12: features_recipe's network head (its default); K = 5 folds of 15 epochs,
+    # refit 60 (its default), holdout 75, members as long as the refit 60
+    "features_net": (
+        lambda s, e: features_recipe(max_epochs=e, device="cpu", random_state=s),
+        N_TRAIN,
+        N_TEST,
+        5,
+        int(round(4 * NET_FOLD_EPOCHS / (1 - VALID))),
+        4 * NET_FOLD_EPOCHS,
+        NET_FOLD_EPOCHS,
     ),
     "cnn": _cnn(FOLD_EPOCHS),
     # the same at a budget where each fold model is closer to trained: does the ensemble
@@ -473,8 +488,10 @@ def main():
     load = os.getloadavg()[0]
     common = (
         f"synthetic HPA-like {SIZE} px, real 2018 label distribution, data seeds "
-        f"{', '.join(str(2000 + s) for s in SEEDS)}; features: {N_TRAIN} train / {N_TEST} test, "
-        f"K=5; cnn: skhpa_recipe(SeedCNN, no TTA) {CNN_TRAIN} train / {CNN_TEST} test, K=3 "
+        f"{', '.join(str(2000 + s) for s in SEEDS)}; features (logistic, C=0.1) and "
+        f"features_net (network head): {N_TRAIN} train / {N_TEST} test, K=5 (features_net: "
+        f"folds of {NET_FOLD_EPOCHS} epochs, refit {4 * NET_FOLD_EPOCHS}); "
+        f"cnn: skhpa_recipe(SeedCNN, no TTA) {CNN_TRAIN} train / {CNN_TEST} test, K=3 "
         f"folds of {FOLD_EPOCHS} epochs (cnn_long: {LONG_FOLD_EPOCHS}); "
         f"min_labels=1; load average {load:.1f} at the end"
     )
