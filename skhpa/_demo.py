@@ -270,8 +270,7 @@ def _figures(out, X_test, Y_test, pred_seed, pred_skhpa, model):
     names.append(_save(disp.figure_, out / "threshold_curves.png"))
     # the CNN's curves (the blend's feature model is a small network too)
     blend = model.estimator.estimator  # ThresholdOptimizer(FrozenEstimator(ProbabilityBlend))
-    names_ = [name for name, _ in blend.estimators]
-    disp = TrainingCurveDisplay.from_estimator(blend.estimators_[names_.index("net")])
+    disp = TrainingCurveDisplay.from_estimator(blend.named_estimators_["net"])
     names.append(_save(disp.figure_, out / "training_curves.png"))
     plt.close("all")
     return names

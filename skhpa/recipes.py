@@ -271,19 +271,19 @@ def features_recipe(
             f"input_channels {input_channels} has no green channel: the features describe the "
             "protein (green) and its overlap with the other channels"
         )
-    own = {
-        "network": {"hidden": hidden, "max_epochs": max_epochs},
-        "logistic": {"C": C, "max_iter": max_iter},
+    # the parameters of the head not chosen, which must stay unset
+    unused = {
+        "network": ("logistic", {"C": C, "max_iter": max_iter}),
+        "logistic": ("network", {"hidden": hidden, "max_epochs": max_epochs}),
     }
-    if head not in own:
+    if head not in unused:
         raise ValueError(f'head must be "network" or "logistic", got {head!r}')
-    other = [
-        k for h, params in own.items() if h != head for k, v in params.items() if v is not None
-    ]
-    if other:
+    other, params = unused[head]
+    given = [name for name, value in params.items() if value is not None]
+    if given:
         raise ValueError(
-            f"features_recipe(head={head!r}) got {', '.join(other)}, which only the "
-            f"{'logistic' if head == 'network' else 'network'} head uses"
+            f"features_recipe(head={head!r}) got {', '.join(given)}, which only the {other} "
+            "head uses"
         )
     if head == "network":
         clf = HPAClassifier(

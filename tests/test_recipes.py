@@ -129,15 +129,11 @@ def test_features_recipe_heads():
     model = features_recipe(max_epochs=3, device="cpu").fit(X, Y)
     P = model.predict_proba(X)
     assert P.shape == (60, 28) and ((P > 0) & (P < 1)).all()
-    assert model.named_steps["clf"].module_.net[0].in_features == X_features(model, X)
+    assert model.named_steps["clf"].module_.net[0].in_features == model[:-1].transform(X).shape[1]
     # blend_recipe's feature model trains where its network does, seeded alike
     blend = blend_recipe(max_epochs=1, device="cpu", random_state=7)
     feat = blend.get_params()["features"].named_steps["clf"]
     assert (feat.device, feat.random_state) == ("cpu", 7)
-
-
-def X_features(model, X):
-    return model[:-1].transform(X).shape[1]
 
 
 def test_features_recipe_follows_the_input_channels():
