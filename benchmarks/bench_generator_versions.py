@@ -9,7 +9,8 @@ Absolute samples/s vary from host to host (the target of ``bench_generator.py`` 
 the same host at the same time: ``REV`` (default: the commit before generator version 2) is
 checked out in a temporary git worktree, and the two generators run alternately in fresh
 processes, 3 rounds, each the best of 5 calls of ``make_hpa_like(200, image_size=128)`` on one
-thread. Writes ``results/generator_versions.json``.
+thread. Writes ``results/generator_versions.json`` (``generator_versions_vs_<commit>.json``
+for another ``REV``).
 """
 
 import json
@@ -51,6 +52,16 @@ def _speed(source):
     return result["samples_per_s"]
 
 
+def _short(rev):
+    """The abbreviated commit of ``rev`` (a stable file name for a moving ref like HEAD)."""
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--short", rev],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.strip()
+
+
 def main(rev=GENERATOR_1):
     repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,15 +80,17 @@ def main(rev=GENERATOR_1):
                 ["git", "-C", str(repo), "worktree", "remove", "--force", str(old)], check=True
             )
     rows = [
-        {"generator": f"{name} ({rev if name == 'old' else 'this checkout'})",
+        {"generator": f"{name} ({_short(rev) if name == 'old' else 'this checkout'})",
          "samples_per_s_per_round": " / ".join(f"{v:.0f}" for v in values),
          "best": max(values)}
         for name, values in runs.items()
     ]  # fmt: skip
     ratio = max(runs["new"]) / max(runs["old"])
     rows.append({"generator": "ratio new / old (best)", "best": ratio})
+    # the default comparison (generator 1 vs 2) keeps its file; any other REV gets its own
+    name = "generator_versions" if rev == GENERATOR_1 else f"generator_versions_vs_{_short(rev)}"
     return save(
-        "generator_versions",
+        name,
         rows,
         f"128 px, one thread, best of 5 per round, {ROUNDS} rounds alternating, fresh processes",
     )
