@@ -135,11 +135,17 @@ def baselines():
 base = [baselines()]
 nocache = loader(None)
 base.append(baselines())
-fill = loader(args["cache"])
-base.append(baselines())
-# the same pass with the cache in memory (tmpfs): what the writes to the disk cost
+# the same pass with the cache in memory (tmpfs) first, then on the disk: what the writes to
+# the disk cost. Each pass's writeback is flushed (untimed) before the next one starts, so
+# that a pass pays for its own writes only.
 fill_tmpfs = loader(args["cache_tmpfs"]) if args.get("cache_tmpfs") else None
-fill_small = {size: loader(args["cache"] + f"_{size}", size) for size in (256, 128)}
+fill = loader(args["cache"])
+os.sync()
+base.append(baselines())
+fill_small = {}
+for size in (256, 128):
+    fill_small[size] = loader(args["cache"] + f"_{size}", size)
+    os.sync()
 base.append(baselines())
 b, a, th = np.median(base, axis=0)
 done(bare_per_core=float(b), bare_array_per_core=float(a), bare_threads_per_core=float(th),
