@@ -39,6 +39,7 @@ OPTIONAL = [
     "duplicates",
     "threshold_generalization",
     "generator_versions",
+    "residual_cnn",
 ]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {
