@@ -87,8 +87,7 @@ def test_accelerate_data_parallel_two_processes(tmp_path):
         torchrun,
         "--nproc_per_node",
         "2",
-        "--master_port",
-        "29533",
+        "--standalone",  # a free port on localhost, not a fixed one another run may hold
         str(ROOT / "benchmarks" / "ddp_train.py"),
         "--out",
         str(out),
@@ -97,7 +96,8 @@ def test_accelerate_data_parallel_two_processes(tmp_path):
         "--epochs",
         "2",
     ]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, f"torchrun exited {run.returncode}:\n{run.stderr[-3000:]}"
     rec = json.loads(out.read_text())
     assert rec["processes"] == 2
     assert rec["train_batches_per_process"] == [2, 2]  # 4 batches of 32, sharded

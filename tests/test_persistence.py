@@ -224,7 +224,11 @@ def test_version_1_files_still_load(tmp_path):
     model = load_model(DATA / "model_v1.skhpa")
     expected = np.load(DATA / "model_v1_expected.npz")
     assert model_file_info(DATA / "model_v1.skhpa")["format_version"] == 1
-    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected["proba"])
+    # to float32 precision: the same weights give probabilities that differ by an ulp or so
+    # between CPUs (AVX2 / AVX-512 kernels; the expected values came from another machine)
+    np.testing.assert_allclose(
+        model.predict_proba(expected["X"]), expected["proba"], rtol=1e-6, atol=1e-7
+    )
     np.testing.assert_array_equal(model.predict(expected["X"]), expected["pred"])
     assert model.predict(expected["X"]).dtype == expected["pred"].dtype
     # saved again, it is a current-version file that loads to the same predictions
