@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from .datasets import CLASS_NAMES, load_hpa, read_labels_csv, write_hpa_like, write_submission
+from .ensemble._blend import tuned_scores_text
 from .metrics import per_class_report
 from .model_selection import MultilabelStratifiedKFold
 from .persistence import load_model, save_model
@@ -135,6 +136,7 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
             else ""
         )
     )
+    _say(f"      {tuned_scores_text(blend)}")
 
     # 4. the table
     _say("[4/5] results on the held-out test images")

@@ -503,10 +503,31 @@ def fit_with_thresholds(
         cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
         tr, va = next(cv.split(idx, Y, groups))
     X_va = safe_indexing(X, va)
-    estimator.fit(safe_indexing(X, tr), Y[tr], **_validation_fit_params(estimator, X_va, Y[va]))
+    _fit_with_validation(estimator, safe_indexing(X, tr), Y[tr], X_va, Y[va])
     _tune_blend_weights(estimator, X_va, Y[va])
     opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
     return opt.fit(X_va, Y[va])
+
+
+def _fit_with_validation(estimator, X, Y, X_val, Y_val):
+    """``estimator.fit(X, Y)``, its networks scoring ``(X_val, Y_val)`` after every epoch.
+
+    A Pipeline (without ``memory``) whose final step takes validation data is fitted as
+    ``Pipeline.fit`` would, step by step, so that the held-out part can go through the
+    fitted earlier steps (e.g. an :class:`~skhpa.preprocessing.ImageLoader`) to the network.
+    """
+    if (
+        isinstance(estimator, Pipeline)
+        and len(estimator) > 1
+        and estimator.memory is None  # with memory, Pipeline.fit fits clones of the steps
+        and _validation_fit_params(estimator[-1], X_val, Y_val)
+    ):
+        head = estimator[:-1]  # the same step objects: fitting it fits them in the pipeline
+        Xt = head.fit_transform(X, Y)
+        Xt_val = head.transform(X_val)
+        estimator[-1].fit(Xt, Y, **_validation_fit_params(estimator[-1], Xt_val, Y_val))
+        return estimator
+    return estimator.fit(X, Y, **_validation_fit_params(estimator, X_val, Y_val))
 
 
 def _validation_fit_params(estimator, X_val, Y_val):
@@ -516,9 +537,10 @@ def _validation_fit_params(estimator, X_val, Y_val):
     only scores them with ``patience=None``); a ProbabilityBlend routes them to
     its members (``<name>__X_val``); a Pipeline only to a final step with
     nothing before it that would have to transform them (its earlier steps are
-    not fitted yet). Other estimators get nothing, also those whose ``fit``
-    takes ``X_val`` for another purpose (scikit-learn's HistGradientBoosting
-    models would switch on early stopping).
+    not fitted yet; :func:`_fit_with_validation` fits them first). Other
+    estimators get nothing, also those whose ``fit`` takes ``X_val`` for
+    another purpose (scikit-learn's HistGradientBoosting models would switch on
+    early stopping).
     """
     if isinstance(estimator, Pipeline):
         steps = [(n, s) for n, s in estimator.steps if s not in (None, "passthrough")]

@@ -89,12 +89,25 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
     assert re.search(
         r"blend weights: features \d\.\d\d, net \d\.\d\d \(learned on a held-out 20%\)", out
     )
+    scores = re.search(
+        r"held-out macro average precision: features alone (\S+), net alone (\S+), blend (\S+)",
+        out,
+    )
+    alone_f, alone_n, both = map(float, scores.groups())
+    assert both >= max(alone_f, alone_n)  # the corners are on the grid the best is taken from
     from skhpa import load_model
     from skhpa.ensemble import ProbabilityBlend
 
     blend = load_model(model).estimator.estimator.named_steps["blend"]
     assert isinstance(blend, ProbabilityBlend)
     assert [type(e).__name__ for e in blend.estimators_] == ["Pipeline", "HPAClassifier"]
+    # the network is skhpa_recipe's (its defaults where no flag is given), and it scored the
+    # held-out part after each epoch
+    net = blend.estimators_[1]
+    assert net.module__correlation_scales == (1, 2, 4) and net.patience is None
+    assert (net.max_epochs, net.batch_size, net.lr) == (1, 64, 2e-3)
+    assert np.isfinite(net.history[-1, "valid_loss"])
+    assert "network: skhpa_recipe, resnet18 + channel correlations, 1 epochs, batch 64" in out
     sub = tmp_path / "sub.csv"
     assert main(["predict", "--model", str(model), "--data", str(data), "--out", str(sub)]) == 0
     out = capsys.readouterr().out
@@ -112,7 +125,12 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
                  "--image-size", "32", "--label-distribution", "flat"]) == 0  # fmt: skip
     model = tmp_path / "f.skhpa"
     argv = ["train", "--data", str(data), "--out", str(model), "--recipe", "features"]
-    assert main(argv) == 0
+    # a flag of the CNN with the recipe that trains none: an error before any work
+    assert main([*argv, "--lr", "0.1", "--tta", "none"]) == 1
+    err = capsys.readouterr().err
+    assert "--lr, --tta: set the CNN, and --recipe features trains none" in err
+    assert not model.exists()
+    assert main([*argv, "--epochs", "7"]) == 0
     out = capsys.readouterr().out
     assert "recipe features (localization features + a small network on them, no CNN)" in out
     assert "blend weights" not in out and "thresholds (per_class" in out
@@ -120,6 +138,7 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
 
     pipe = load_model(model).estimator.estimator
     assert list(pipe.named_steps) == ["load", "features"]
+    assert pipe["features"][-1].max_epochs == 7  # --epochs: the feature network's epochs
     assert main(["predict", "--model", str(model), "--data", str(data),
                  "--out", str(tmp_path / "s.csv")]) == 0  # fmt: skip
     assert len(read_submission(tmp_path / "s.csv").ids) == 10

@@ -184,10 +184,17 @@ def test_help_shows_every_default():
     for name, p in sub.choices.items():
         text = p.format_help()
         for action in p._actions:
-            if action.dest in ("help",) or action.required:
+            if action.dest in ("help",):
                 continue
             assert action.help and "%(default)s" not in action.help
-            assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
+            shown = " ".join(text.split())
+            if action.required:  # no "(default: None)" for what has to be given
+                assert " ".join(action.help.split()) + " (default" not in shown, action.dest
+                continue
+            if "(default: " in action.help:  # says it in its own words (e.g. None: the recipe's)
+                assert " ".join(action.help.split()) in shown, (name, action.dest)
+            else:
+                assert f"(default: {action.default})" in shown, (name, action.dest)
 
 
 def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
@@ -216,6 +223,19 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     (bad / "train.csv").write_text("\n".join(lines) + "\n")
     proc = skhpa("train", "--data", bad)
     assert_one_line_error(proc, "train.csv, line 6", "'x'")
+    # folders where files are meant, and folders without images: said before any work
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    proc = skhpa("train", "--data", data, "--out", folder)
+    assert_one_line_error(proc, f"--out {folder}: a folder; name the file to write")
+    proc = skhpa("predict", "--model", trained[1], "--data", data, "--out", folder)
+    assert_one_line_error(proc, f"--out {folder}: a folder")
+    proc = skhpa("predict", "--model", folder, "--data", data)
+    assert_one_line_error(proc, f"--model {folder}: a folder, not a model file")
+    proc = skhpa("predict", "--model", trained[1], "--data", folder, cwd=tmp_path)
+    assert_one_line_error(proc, f"--data {folder}: no images to predict")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_folder", "bad"]  # nothing written
+    assert list(folder.iterdir()) == []
 
 
 @pytest.mark.slow

@@ -188,6 +188,19 @@ def test_tuned_weights_follow_the_held_out_data(tabular):
     assert blend.weights_[0] > 0.5  # the informative model carries the blend
     assert blend.tuned_weights_.shape == (11, 2) and blend.tuned_scores_.shape == (11,)
     assert blend.tuned_scores_.max() == blend.tuned_scores_[np.argmax(blend.tuned_weights_[:, 0])]
+    # the CLI's and the demo's line: each member alone and the blend, on the tuning data
+    from sklearn.metrics import average_precision_score
+
+    from skhpa.ensemble._blend import tuned_scores_text
+
+    ap = [
+        average_precision_score(Y[100:], est.predict_proba(X[100:]), average="macro")
+        for est in blend.estimators_
+    ]
+    assert tuned_scores_text(blend) == (
+        f"held-out macro average precision: good alone {ap[0]:.3f}, noise alone {ap[1]:.3f}, "
+        f"blend {blend.tuned_scores_.max():.3f}"
+    )
     # fit_with_thresholds tunes them on its held-out part, through a Pipeline
     pipe = Pipeline([("scale", StandardScaler()), ("blend", clone(blend))])
     model = fit_with_thresholds(pipe, X, Y)
@@ -204,7 +217,7 @@ def test_tuned_weights_follow_the_held_out_data(tabular):
         blend.tune_weights(X, Y, step=0.3)
     blend.fit(X, Y)  # a refit starts from equal weights and forgets the old tuning
     np.testing.assert_allclose(blend.weights_, [0.5, 0.5])
-    assert not hasattr(blend, "tuned_scores_")
+    assert not hasattr(blend, "tuned_scores_") and tuned_scores_text(blend) == ""
 
 
 def test_blend_recipe_defaults():

@@ -171,6 +171,30 @@ def test_atomic_write_failure_leaves_old_file(tmp_path):
     assert os.listdir(tmp_path) == ["out.csv"]  # no temporary left behind
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_written_files_and_folders_get_the_usual_permissions(tmp_path):
+    # outputs renamed into place are the user's files, not private temporaries (0o600 / 0o700)
+    from skhpa.datasets import write_hpa_like
+
+    old = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "a.csv") as fh:
+            fh.write("x")
+        with atomic_write(tmp_path / "b.bin", "wb", durable=False) as fh:
+            fh.write(b"x")
+        root = write_hpa_like(tmp_path / "d", 2, 1, image_size=16, random_state=0)
+    finally:
+        os.umask(old)
+    assert oct((tmp_path / "a.csv").stat().st_mode & 0o777) == oct(0o644)
+    assert oct((tmp_path / "b.bin").stat().st_mode & 0o777) == oct(0o644)
+    assert oct(root.stat().st_mode & 0o777) == oct(0o755)
+    assert oct((root / "train.csv").stat().st_mode & 0o777) == oct(0o644)
+    with pytest.raises(IsADirectoryError, match="is a folder, not a file"):
+        with atomic_write(root) as fh:
+            fh.write("x")
+    assert (root / "train.csv").is_file()  # the folder is untouched
+
+
 def test_submission_failure_mid_write_leaves_no_file(tmp_path, monkeypatch):
     import skhpa.datasets._kaggle as kaggle
 

@@ -220,3 +220,43 @@ def test_fit_with_thresholds_gives_the_held_out_part_to_the_network_as_validatio
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     assert _validation_fit_params(HistGradientBoostingClassifier(), X_va, Y_va) == {}
+
+
+def test_fit_with_thresholds_validation_through_a_pipelines_transforms(tmp_path):
+    # the CLI's layout: ImageLoader, then the blend; the held-out stems go through the loader
+    # fitted on the training part, and the network scores them after each epoch
+    from sklearn.pipeline import Pipeline
+
+    from skhpa.datasets import load_hpa, write_hpa_like
+    from skhpa.model_selection import multilabel_train_test_split
+    from skhpa.nn import SeedCNN
+    from skhpa.preprocessing import ImageLoader
+    from skhpa.recipes import blend_recipe
+
+    root = write_hpa_like(tmp_path / "d", 100, 2, image_size=32, random_state=0,
+                          label_distribution="flat")  # fmt: skip
+    data = load_hpa(root, "train")
+
+    def pipeline():
+        net = skhpa_recipe(backbone=SeedCNN, max_epochs=2, batch_size=16, tta=None, device="cpu")
+        return Pipeline([("load", ImageLoader(image_size=24, lazy=True)),
+                         ("blend", blend_recipe(network=net))])  # fmt: skip
+
+    pipe = pipeline()
+    model = fit_with_thresholds(pipe, data.stems, data.target)
+    assert model.estimator.estimator is pipe  # fitted in place, as Pipeline.fit does
+    assert pipe["load"].image_shape_ == (24, 24)
+    history = pipe["blend"].named_estimators_["net"].history
+    for row in history:  # the 20 held-out images, read by the fitted loader, every epoch
+        assert sum(b.get("valid_batch_size", 0) for b in row["batches"]) == 20
+        assert np.isfinite(row["valid_loss"])
+    # the validation data only score: the network trains as with Pipeline.fit on the same part
+    tr, _ = multilabel_train_test_split(
+        np.arange(100), test_size=0.2, random_state=0, stratify=data.target
+    )
+    plain = pipeline()
+    plain["blend"].set_params(weights=(0.5, 0.5))  # no tuning part here: fixed weights
+    plain.fit(data.stems[tr], data.target[tr])
+    assert (
+        plain["blend"].named_estimators_["net"].history[:, "train_loss"] == history[:, "train_loss"]
+    )

@@ -135,6 +135,7 @@ def _threshold_table(thresholds):
 
 def _print_blend_weights(model, args):
     from ..ensemble import ProbabilityBlend
+    from ..ensemble._blend import tuned_scores_text
     from ..utils import iter_estimators
 
     blends = [e for e in iter_estimators(model) if isinstance(e, ProbabilityBlend)]
@@ -150,6 +151,41 @@ def _print_blend_weights(model, args):
         "other than none)"
     )
     print(f"blend weights: {weights} ({how})")
+    if tuned_scores_text(blend):
+        print(f"  {tuned_scores_text(blend)}")
+
+
+#: train's flags that set the CNN, with their defaults (--recipe features trains none)
+_NETWORK_FLAGS = {
+    "backbone": "resnet18",
+    "pretrained": False,
+    "weights": None,
+    "batch_size": None,
+    "lr": None,
+    "loss": "combined",
+    "balanced": False,
+    "tta": "d4",
+}
+
+
+def _check_no_network_flags(args):
+    """--recipe features has no CNN: a CNN flag given with it is a mistake, not a no-op."""
+    given = [k for k, default in _NETWORK_FLAGS.items() if getattr(args, k) != default]
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise UserError(
+            f"{flags}: set{'s' if len(given) == 1 else ''} the CNN, and --recipe features "
+            "trains none (a small network on the localization features; --epochs sets its "
+            "epochs); use --recipe blend or network"
+        )
+
+
+def _check_out_is_a_file(out, example):
+    """--out names the file to write: a folder there would fail only after all the work."""
+    if Path(out).is_dir():
+        raise UserError(
+            f"--out {out}: a folder; name the file to write, e.g. {Path(out) / example}"
+        )
 
 
 def _continue_command(argv):
@@ -163,12 +199,12 @@ def cmd_train(args):
     from sklearn.pipeline import Pipeline
 
     from ..datasets import load_hpa
-    from ..neural_net import HPAClassifier
     from ..persistence import save_model
     from ..preprocessing import ImageLoader
-    from ..recipes import blend_recipe, features_recipe, fit_with_thresholds
+    from ..recipes import blend_recipe, features_recipe, fit_with_thresholds, skhpa_recipe
 
     out = Path(args.out)
+    _check_out_is_a_file(out, "model.skhpa")
     if out.suffix in (".joblib", ".pkl"):
         raise UserError(
             f"--out {args.out}: train writes .skhpa model files (they load without running code "
@@ -186,6 +222,8 @@ def cmd_train(args):
             f"{','.join(args.channels)}): its feature model describes where the protein lies; "
             "use --recipe network"
         )
+    if args.recipe == "features":
+        _check_no_network_flags(args)
     if not timm.is_model(args.backbone):
         raise UserError(f"--backbone {args.backbone}: not a timm model name (e.g. resnet18)")
     if args.weights is not None and not Path(args.weights).is_file():
@@ -213,9 +251,6 @@ def cmd_train(args):
         print(f"--resume: no checkpoint in {ckpt_dir}; training from the first epoch")
     net_params = dict(
         criterion=_criterion(args.loss),
-        max_epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
         balanced_sampling=args.balanced,
         tta=None if args.tta == "none" else args.tta,
         device=args.device,
@@ -225,6 +260,9 @@ def cmd_train(args):
         random_state=args.seed,
         verbose=1,
     )
+    for flag, param in (("epochs", "max_epochs"), ("batch_size", "batch_size"), ("lr", "lr")):
+        if getattr(args, flag) is not None:  # None: skhpa_recipe's default
+            net_params[param] = getattr(args, flag)
     if args.weights is not None:
         net_params["module__weights"] = args.weights
     if args.thresholds == "none":
@@ -232,7 +270,13 @@ def cmd_train(args):
     loader = ImageLoader(
         channels=args.channels, image_size=args.image_size, cache=args.cache_dir, lazy=True
     )
-    net = HPAClassifier(args.backbone, **net_params)
+    net = skhpa_recipe(backbone=args.backbone, **net_params)
+    if args.recipe != "features":
+        print(
+            f"network: skhpa_recipe, {args.backbone} + channel correlations, "
+            f"{net.max_epochs} epochs, batch {net.batch_size}, lr {net.lr:g} (cosine), "
+            f"TTA {args.tta}"
+        )
     fit_params = {}
     if args.recipe == "blend":
         blend = blend_recipe(network=net, input_channels=args.channels)
@@ -245,7 +289,10 @@ def cmd_train(args):
                 (
                     "features",
                     features_recipe(
-                        input_channels=args.channels, device=args.device, random_state=args.seed
+                        input_channels=args.channels,
+                        max_epochs=args.epochs,  # None: the recipe's default
+                        device=args.device,
+                        random_state=args.seed,
                     ),
                 ),
             ]
@@ -393,6 +440,8 @@ def _load_model_file(path, device):
     from ..persistence import ModelFileError, load_model
 
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"--model {path}: a folder, not a model file (e.g. {path}/model.skhpa)")
     if not path.is_file():
         raise UserError(f"model file not found: {path}")
     if path.suffix in (".joblib", ".pkl"):
@@ -435,7 +484,11 @@ def _test_images(folder, channels):
         ):
             print(f"no sample_submission.csv in {folder}: predicting the images in {candidate}")
             return load_image_folder(candidate, channels=channels)
-    return load_hpa(folder, "test", channels=channels)  # its error names the missing file
+    raise UserError(
+        f"--data {folder}: no images to predict: neither sample_submission.csv with a test/ "
+        f"folder (the Kaggle layout) nor {{Id}}_{{color}} files of the model's channels "
+        f"({','.join(channels)}) in {folder} or {folder / 'test'}"
+    )
 
 
 def _training_labels_per_image(model):
@@ -457,6 +510,7 @@ def cmd_predict(args):
     from ..metrics import per_class_report
     from ..submission import predict_submission
 
+    _check_out_is_a_file(args.out, "submission.csv")
     device = _device_in_use(args.device)
     model, key = _load_model_file(args.model, args.device)
     loader = _loader_of(model)

@@ -45,7 +45,16 @@ def _channels(text):
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every option's default (argparse omits those of flags without help text)."""
+    """Shows every option's default (argparse omits those of flags without help text).
+
+    Not for required options, and not where the help text already says what the default is.
+    """
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.required or "default" in text:
+            return text
+        return super()._get_help_string(action)
 
 
 def _sub(sub, name, **kwargs):
@@ -108,7 +117,7 @@ def build_parser():
         "--channels",
         type=_channels,
         default=("red", "green", "blue", "yellow"),
-        help="comma-separated channels, e.g. red,green,blue,yellow",
+        help="comma-separated channels (default: red,green,blue,yellow)",
     )
     tr.add_argument(
         "--image-size",
@@ -126,22 +135,50 @@ def build_parser():
         "network: the network alone; features: the feature model alone (a small "
         "network on the localization features, no CNN; minutes on a CPU)",
     )
-    tr.add_argument("--backbone", default="resnet18", help="timm backbone")
+    tr.add_argument(
+        "--backbone",
+        default="resnet18",
+        help="timm backbone of the network (with the channel correlations of "
+        "skhpa.recipes.skhpa_recipe)",
+    )
     tr.add_argument("--pretrained", action="store_true", help="ImageNet weights (needs network)")
     tr.add_argument("--weights", default=None, help="local ImageNet weights file for the backbone")
-    tr.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
-    tr.add_argument("--batch-size", type=_positive_int, default=32, help="images per batch")
-    tr.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
+    tr.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        help="training epochs (default: the recipe's: 12 for the network, 60 for the small "
+        "network of --recipe features)",
+    )
+    tr.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        help="the network's images per batch (default: 64, skhpa_recipe's)",
+    )
+    tr.add_argument(
+        "--lr",
+        type=_positive_float,
+        default=None,
+        help="the network's starting learning rate, cosine schedule (default: 2e-3, "
+        "skhpa_recipe's)",
+    )
     tr.add_argument("--loss", choices=sorted(LOSSES), default="combined", help="loss")
     tr.add_argument("--balanced", action="store_true", help="class-balanced batch sampling")
     tr.add_argument(
-        "--tta", choices=("none", "flip", "d4"), default="flip", help="test-time augmentation"
+        "--tta",
+        choices=("none", "flip", "d4"),
+        default="d4",
+        help="the network's test-time augmentation (d4: the 8 flips and rotations)",
     )
     tr.add_argument(
         "--thresholds",
         choices=("per_class", "global", "label_ratio", "none"),
         default="per_class",
-        help="threshold strategy",
+        help="how the thresholds are learned on the held-out part (or out of fold): per_class "
+        "(one per class, within --max-label-ratio), global (one for all), label_ratio "
+        "(each class predicted at its training frequency), none (the model's own 0.5, "
+        "nothing held out)",
     )
     tr.add_argument(
         "--valid-size", type=_fraction, default=0.2, help="held-out share for the thresholds"

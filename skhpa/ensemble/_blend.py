@@ -453,6 +453,26 @@ def best_blend_weights(probas, Y, *, step=0.1):
     return grid[best], grid, scores
 
 
+def tuned_scores_text(blend):
+    """Each member's held-out score and the blend's, after ``tune_weights`` ("" before).
+
+    Weights multiply probabilities, so they are not each member's share of the
+    result: a member whose probabilities hardly vary changes the ranking little
+    even at a high weight. The macro average precision of each member alone and
+    of the blend on the tuning data (the grid's corners and its best point) say
+    what each adds.
+    """
+    if not hasattr(blend, "tuned_scores_"):
+        return ""
+    names = [name for name, _ in blend._named()]
+    corners = [np.flatnonzero(np.isclose(w, 1))[0] for w in blend.tuned_weights_.T]
+    return (
+        "held-out macro average precision: "
+        + ", ".join(f"{n} alone {blend.tuned_scores_[c]:.3f}" for n, c in zip(names, corners))
+        + f", blend {blend.tuned_scores_.max():.3f}"
+    )
+
+
 def _interrupted(estimator):
     """Whether a network inside ``estimator`` stopped its last fit on a Ctrl-C."""
     return any(getattr(e, "interrupted_", False) is True for e in iter_estimators(estimator))

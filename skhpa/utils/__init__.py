@@ -18,7 +18,7 @@ from ._hpa import (
     check_channels,
     find_extension,
 )
-from ._io import atomic_write, validate_sample_id
+from ._io import atomic_write, make_temp, validate_sample_id
 from ._label_sets import unique_label_sets
 from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags
 from ._sklearn_compat import *  # noqa: F403
@@ -38,6 +38,7 @@ __all__ = [
     "find_extension",
     "fitted_attributes",
     "iter_estimators",
+    "make_temp",
     "set_fitted_attributes",
     "set_multilabel_tags",
     "unique_label_sets",

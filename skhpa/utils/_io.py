@@ -2,8 +2,36 @@
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
+
+
+def make_temp(parent, prefix, suffix="", *, directory=False):
+    """Create a new file or folder named ``{prefix}{random}{suffix}`` in ``parent``.
+
+    Like :func:`tempfile.mkstemp` / :func:`tempfile.mkdtemp`, but with the
+    permissions of any new file (``0o666`` / ``0o777`` less the umask) instead
+    of private ones (``0o600`` / ``0o700``): what is renamed into place later is
+    the user's output, which others may need to read.
+
+    Returns
+    -------
+    fd : int or None
+        The open file descriptor (write-only) of the new file; None for a folder.
+    path : pathlib.Path
+        The new file or folder.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        path = Path(parent) / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            if directory:
+                path.mkdir(0o777)
+                return None, path
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name {prefix}...{suffix} in {parent}")
 
 
 @contextlib.contextmanager
@@ -49,7 +77,9 @@ def atomic_write(path, mode="w", *, durable=True, **open_kwargs):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a file")
+    fd, tmp = make_temp(path.parent, f".{path.name}.", ".tmp")
     try:
         if "b" not in mode:
             open_kwargs.setdefault("encoding", "utf-8")

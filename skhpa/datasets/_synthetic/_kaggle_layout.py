@@ -3,12 +3,11 @@
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ...utils import CHANNELS, N_CLASSES
+from ...utils import CHANNELS, N_CLASSES, make_temp
 from .._kaggle import write_kaggle_csv
 from ._generator import (
     GENERATOR_VERSION,
@@ -134,7 +133,7 @@ def write_hpa_like(
             )
     seeds = sample_seeds(random_state, n_train + n_test)
     root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    _, tmp = make_temp(root.parent, f".{root.name}.", directory=True)  # not private: 0o777 - umask
     try:
         train_ids, Y_train = _write_split(tmp / "train", seeds[:n_train], sets, p, image_size)
         test_ids, Y_test = _write_split(tmp / "test", seeds[n_train:], sets, p, image_size)
