@@ -367,3 +367,18 @@ def test_worker_batches_arrive_in_shared_memory_with_the_right_pixels(tmp_path):
     assert np.array_equal(np.concatenate([xb.numpy() for xb, _ in batches]), eager)
     with pytest.raises(ValueError, match="out must be a uint8 array of shape"):
         lazy.take([0, 1], out=np.empty((3, 4, 16, 16), np.uint8))
+
+
+def test_verbose_output_off_a_terminal_is_plain(images, capsys, monkeypatch):
+    # pytest captures the output (no terminal): the epoch table without colour codes, no
+    # progress bar; on a terminal, skorch's coloured table and its progress bar
+    X, Y = images
+    net = _quick(verbose=1, max_epochs=2, train_split="auto").fit(X, Y)
+    assert "progress_bar" not in dict(net.callbacks_)
+    out = capsys.readouterr()
+    assert "valid_f1_tuned" in out.out and "\x1b[" not in out.out
+    assert "it/s" not in out.err
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    net = _quick(verbose=1, max_epochs=1, train_split="auto").fit(X, Y)
+    assert "progress_bar" in dict(net.callbacks_)
+    assert "\x1b[" in capsys.readouterr().out  # the best scores are coloured

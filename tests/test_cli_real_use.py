@@ -216,6 +216,10 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     assert_one_line_error(proc, "--backbone resnet999")
     proc = skhpa("train", "--data", data, "--weights", tmp_path / "none.pth")
     assert_one_line_error(proc, "--weights", "file not found")
+    from skhpa._cli._commands import _shortened  # causes quoted in errors: whole words
+
+    assert _shortened("try again later", limit=12) == "try again ..."
+    assert _shortened("line one\nline two") == "line one"
     bad = tmp_path / "bad"
     shutil.copytree(data, bad)
     lines = (bad / "train.csv").read_text().splitlines()

@@ -345,8 +345,8 @@ def cmd_train(args):
             else "no epoch had completed, so nothing was kept"
         )
         print(
-            f"skhpa train: interrupted; no model was saved (the network in memory, whatever "
-            f"the lines above restored into it, is discarded); {what}. Continue with:\n"
+            ("\n" if sys.stderr.isatty() else "")  # off a progress bar's line
+            + f"skhpa train: interrupted; no model was saved; {what}. Continue with:\n"
             f"  {_continue_command(args.argv)}",
             file=sys.stderr,
         )
@@ -421,9 +421,15 @@ def _check_weights_available(backbone):
     except PretrainedWeightsError as exc:
         raise UserError(
             f"--pretrained: could not load ImageNet weights for {backbone!r} "
-            f"({str(exc.__cause__ or exc).splitlines()[0][:160]}); this machine may be offline: "
+            f"({_shortened(str(exc.__cause__ or exc))}); this machine may be offline: "
             "pass a local weights file with --weights FILE, or train without --pretrained"
         ) from None
+
+
+def _shortened(text, limit=160):
+    """The first line of ``text``, cut at a word boundary with "..." when longer than limit."""
+    line = (text.strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def _file_sha256(path):

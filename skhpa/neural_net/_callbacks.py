@@ -5,6 +5,9 @@ The history keys they write: ``train_loss`` and, with a validation split, ``vali
 class's best threshold, which early stopping monitors).
 """
 
+import re
+import sys
+
 import numpy as np
 import torch
 from sklearn.metrics import f1_score
@@ -43,6 +46,16 @@ def valid_macro_f1_tuned(net, X, y):
     return float(np.mean(scores)) if len(scores) else 0.0
 
 
+def _interactive():
+    """Output goes to a terminal or a notebook, where progress bars and colours render."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+def _print_plain(*args, **kwargs):
+    """The epoch table without skorch's colour codes (for logs and pipes)."""
+    print(*(re.sub(r"\x1b\[[0-9;]*m", "", str(a)) for a in args), **kwargs)
+
+
 def default_callbacks(net):
     """The (name, callback) list of ``net.get_default_callbacks()``, in calling order."""
     callbacks = [
@@ -77,6 +90,8 @@ def default_callbacks(net):
             sink=net._print_if_verbose,
         )
         callbacks.append(("early_stopping", stopping))
-    if net.verbose:
+    if net.verbose and _interactive():
         callbacks += [("print_log", PrintLog()), ("progress_bar", ProgressBar())]
+    elif net.verbose:  # a log file or a pipe: no colour codes, no progress bar's \r updates
+        callbacks.append(("print_log", PrintLog(sink=_print_plain)))
     return callbacks

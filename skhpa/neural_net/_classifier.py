@@ -152,7 +152,9 @@ class HPAClassifier(
         validation split; two CPU fits with the same int give identical
         predictions.
     verbose : int, default=0
-        0 is silent; 1 prints the epoch table and a progress bar.
+        0 is silent; 1 prints the epoch table and, on a terminal or in a
+        notebook, a progress bar (into a log file or a pipe: the table
+        without colour codes, no progress bar).
     **kwargs
         Any other :class:`skorch.NeuralNet` argument (``callbacks``,
         ``warm_start``, ``iterator_train__*``, ``optimizer__weight_decay``,
