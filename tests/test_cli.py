@@ -184,6 +184,8 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("skhpa train: error: --recipe blend needs the green (protein) channel")
     assert err.endswith("use --recipe network") and "\n" not in err
+    assert main(["train", "--data", str(tmp_path / "k"), "--channels", "Red,BLUE"]) == 1
+    assert "(got red,blue)" in capsys.readouterr().err  # channel names in any case
     with pytest.raises(SystemExit):
         main(["train", "--data", "x", "--channels", "purple"])
     assert "channels must be" in capsys.readouterr().err

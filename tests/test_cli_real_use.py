@@ -111,6 +111,19 @@ def test_predict_prints_labels_per_image(trained, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "labels per image" in proc.stdout and "training set:" in proc.stdout
     assert "predicted vs" in proc.stdout and "per-label accuracy" in proc.stdout
+    # a broken test_labels.csv: the submission is written, the scoring is skipped with a warning
+    broken = tmp_path / "broken"
+    shutil.copytree(data, broken)
+    lines = (broken / "test_labels.csv").read_text().splitlines()
+    lines[3] = lines[3].split(",")[0] + ",zz"
+    (broken / "test_labels.csv").write_text("\n".join(lines) + "\n")
+    proc = skhpa("predict", "--model", model, "--data", broken, "--out", tmp_path / "b.csv",
+                 "--device", "cpu")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: not scored:" in proc.stderr and "line 4" in proc.stderr
+    assert len(read_submission(tmp_path / "b.csv").ids) == len(
+        read_submission(tmp_path / "s.csv").ids
+    )
 
 
 def test_files_that_are_not_models(trained, tmp_path):

@@ -39,7 +39,7 @@ def _channels(text):
     from ..utils import check_channels
 
     try:
-        return check_channels(c.strip() for c in text.split(",") if c.strip())
+        return check_channels(c.strip().lower() for c in text.split(",") if c.strip())
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
