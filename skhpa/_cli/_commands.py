@@ -151,8 +151,9 @@ def _print_blend_weights(model, args):
         "other than none)"
     )
     print(f"blend weights: {weights} ({how})")
-    if tuned_scores_text(blend):
-        print(f"  {tuned_scores_text(blend)}")
+    scores = tuned_scores_text(blend)
+    if scores:
+        print(f"  {scores}")
 
 
 #: train's flags that set the CNN, with their defaults (--recipe features trains none)
