@@ -2,6 +2,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,6 +147,11 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     _, Y = read_labels_csv(data / "train.csv")
     out = capsys.readouterr().out
     assert f"training set: {Y.sum(1).mean():.2f} labels per image" in out
+    # fixed 0.5 thresholds: an image with no class at 0.5 still gets its most probable one
+    assert main([*argv, "--epochs", "20", "--thresholds", "none"]) == 0
+    assert main(["predict", "--model", str(model), "--data", str(data),
+                 "--out", str(tmp_path / "s.csv")]) == 0  # fmt: skip
+    assert (read_submission(tmp_path / "s.csv").target.sum(axis=1) >= 1).all()
 
 
 def test_absent_classes_are_named_once(tmp_path, capsys):
@@ -166,6 +172,13 @@ def test_absent_classes_are_named_once(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"note: {len(absent)} of 28 classes have no positive training image" in out
     assert f"{absent[-1]} " in out.split("note:")[1].splitlines()[0]
+    # --thresholds global, within --max-label-ratio: the table's thresholds above the global
+    # one are counted
+    g = float(re.search(r"the global threshold is (\S+);", out).group(1))
+    table = [float(line.split()[-1]) for line in out.splitlines() if re.match(r"  [ \d]\d ", line)]
+    assert len(table) == 28
+    n = sum(t > g for t in table)
+    assert f"--max-label-ratio 1.25 raised {n} classes above it" in out
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
@@ -189,6 +202,25 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--data", "x", "--channels", "purple"])
     assert "channels must be" in capsys.readouterr().err
+    # a place where nothing can be written: said before any work, naming the flag
+    k = str(tmp_path / "k")
+    (tmp_path / "a_file").write_text("")
+    for flag, value in [("--out", "a_file/m.skhpa"), ("--cache-dir", "a_file/c"),
+                        ("--checkpoint-dir", "a_file/sub/c")]:  # fmt: skip
+        value = str(tmp_path / value)
+        assert main(["train", "--data", k, flag, value]) == 1
+        err = capsys.readouterr().err.strip()
+        assert (
+            err
+            == f"skhpa train: error: {flag} {value}: {tmp_path / 'a_file'} is a file, not a folder"
+        )
+    unwritable = Path("/sys/skhpa-test/m.skhpa")  # read-only even for root, on Linux
+    if sys.platform == "linux":
+        for cmd in (["train", "--data", k], ["predict", "--model", "x.skhpa", "--data", k]):
+            assert main([*cmd, "--out", str(unwritable)]) == 1
+            err = capsys.readouterr().err.strip()
+            assert f"--out {unwritable}: cannot write in /sys (" in err and ".tmp" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "d", "k"]  # no probe left
 
 
 @pytest.mark.slow

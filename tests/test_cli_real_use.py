@@ -255,13 +255,8 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     assert list(folder.iterdir()) == []
 
 
-@pytest.mark.slow
-def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path):
-    data, _, _ = trained
-    model = tmp_path / "m.skhpa"
-    argv = ["train", "--data", str(data), "--out", str(model), "--epochs", "10",
-            "--image-size", "32", "--device", "cpu", "--tta", "none", "--batch-size", "16",
-            "--thresholds", "global"]  # fmt: skip
+def _interrupt_after_first_checkpoint(argv, ckpt, wait_after=0.0):
+    """Start ``skhpa *argv``, Ctrl-C it once a checkpoint is in ``ckpt``; (rc, out, err)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "skhpa", *argv],
         stdout=subprocess.PIPE,
@@ -273,14 +268,47 @@ def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path)
         # (what made this test fail "intermittently" in session 6)
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    ckpt = Path(f"{model}.checkpoints")
     deadline = time.time() + 240
     while not list(ckpt.glob("*.ckpt")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert list(ckpt.glob("*.ckpt")), "no checkpoint after the first epoch"
+    time.sleep(wait_after)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    return proc.returncode, out, err
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_the_feature_models_training_keeps_its_epochs(trained, tmp_path):
+    """--recipe features: its small network checkpoints every epoch like the CNN."""
+    data, _, _ = trained
+    model = tmp_path / "f.skhpa"
+    argv = ["train", "--data", str(data), "--out", str(model), "--recipe", "features",
+            "--epochs", "1500", "--image-size", "32", "--device", "cpu",
+            "--thresholds", "global"]  # fmt: skip
+    ckpt = Path(f"{model}.checkpoints")
+    rc, out, err = _interrupt_after_first_checkpoint(argv, ckpt, wait_after=0.5)
+    assert rc == 130, err
+    assert "no model was saved" in err and f"kept in {ckpt}" in err, err
+    assert not model.exists()
+    command = err.strip().splitlines()[-1].strip()
+    assert command.endswith("--resume")
+    proc = skhpa(*command.split()[1:], timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "no checkpoint in" not in proc.stdout
+    assert model.is_file() and not ckpt.exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path):
+    data, _, _ = trained
+    model = tmp_path / "m.skhpa"
+    argv = ["train", "--data", str(data), "--out", str(model), "--epochs", "10",
+            "--image-size", "32", "--device", "cpu", "--tta", "none", "--batch-size", "16",
+            "--thresholds", "global", "--recipe", "network"]  # fmt: skip
+    ckpt = Path(f"{model}.checkpoints")  # the CNN's only: the blend's feature model fits first
+    rc, out, err = _interrupt_after_first_checkpoint(argv, ckpt)
+    assert rc == 130, err
     assert "no model was saved" in err and "kept in" in err
     assert not model.exists()
     command = err.strip().splitlines()[-1].strip()

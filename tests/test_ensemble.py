@@ -47,6 +47,22 @@ def test_predict_proba_is_the_weighted_mean_of_the_members(tabular):
     assert not hasattr(blend.estimators[0][1], "estimators_")
 
 
+def test_min_labels_gives_an_empty_row_its_most_probable_class(tabular):
+    X, Y = tabular
+    blend = ProbabilityBlend([("lr", _ovr(0.01)), ("b", _ovr(0.02))]).fit(X, Y)
+    P = blend.predict_proba(X)
+    empty = ~(P >= 0.5).any(axis=1)
+    assert empty.any()  # strong regularization: some rows have no class at 0.5
+    Y0 = blend.predict(X)
+    assert not Y0[empty].any()
+    Y1 = blend.set_params(min_labels=1).predict(X)
+    assert Y1.sum(axis=1).min() == 1
+    np.testing.assert_array_equal(Y1[~empty], Y0[~empty])
+    np.testing.assert_array_equal(Y1[empty].argmax(axis=1), P[empty].argmax(axis=1))
+    with pytest.raises(ValueError, match="min_labels"):
+        ProbabilityBlend([("lr", _ovr())], min_labels=2).fit(X, Y)
+
+
 def test_equal_weights_by_default_and_weight_zero_drops_a_member(tabular):
     X, Y = tabular
     a, b = _ovr(1.0), _ovr(0.01)

@@ -181,12 +181,31 @@ def _check_no_network_flags(args):
         )
 
 
-def _check_out_is_a_file(out, example):
-    """--out names the file to write: a folder there would fail only after all the work."""
-    if Path(out).is_dir():
-        raise UserError(
-            f"--out {out}: a folder; name the file to write, e.g. {Path(out) / example}"
-        )
+def _check_out_is_a_file(out, example, flag="--out"):
+    """``out`` names a file we can write: found after all the work, the mistake costs it."""
+    out = Path(out)
+    if out.is_dir():
+        raise UserError(f"{flag} {out}: a folder; name the file to write, e.g. {out / example}")
+    _check_can_write_in(out.parent, f"{flag} {out}")
+
+
+def _check_can_write_in(folder, what):
+    """A new file can be created in ``folder`` (or in the folders to be made there)."""
+    import os
+
+    from ..utils import make_temp
+
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:  # made when the file is written
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UserError(f"{what}: {folder} is a file, not a folder")
+    try:  # what writing will do: a new file in that folder
+        fd, probe = make_temp(folder, ".skhpa-write-check.", ".tmp")
+        os.close(fd)
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"{what}: cannot write in {folder} ({exc.strerror})") from None
 
 
 def _continue_command(argv):
@@ -197,6 +216,7 @@ def _continue_command(argv):
 
 
 def cmd_train(args):
+    import numpy as np
     from sklearn.pipeline import Pipeline
 
     from ..datasets import load_hpa
@@ -206,6 +226,9 @@ def cmd_train(args):
 
     out = Path(args.out)
     _check_out_is_a_file(out, "model.skhpa")
+    for flag in ("cache_dir", "checkpoint_dir"):
+        if (folder := getattr(args, flag)) is not None:
+            _check_can_write_in(folder, f"--{flag.replace('_', '-')} {folder}")
     if out.suffix in (".joblib", ".pkl"):
         raise UserError(
             f"--out {args.out}: train writes .skhpa model files (they load without running code "
@@ -266,8 +289,6 @@ def cmd_train(args):
             net_params[param] = getattr(args, flag)
     if args.weights is not None:
         net_params["module__weights"] = args.weights
-    if args.thresholds == "none":
-        net_params["min_labels"] = 1
     loader = ImageLoader(
         channels=args.channels, image_size=args.image_size, cache=args.cache_dir, lazy=True
     )
@@ -302,6 +323,11 @@ def cmd_train(args):
     else:
         pipe = Pipeline([("load", loader), ("net", net)])
         net_fit_param = "net__groups"
+    for head in _networks(pipe):  # the feature model's network too: Ctrl-C keeps its epochs
+        head.set_params(checkpoint_dir=str(ckpt_dir))
+    if args.thresholds == "none":  # at 0.5, an image gets at least its most probable class
+        final = pipe[-1][-1] if isinstance(pipe[-1], Pipeline) else pipe[-1]
+        final.set_params(min_labels=1)
     groups = _duplicate_groups(data, args) if args.group_duplicates else None
     _say_absent_classes(data)
     n_tune = len(data.ids) if args.folds else round(args.valid_size * len(data.ids))
@@ -360,6 +386,14 @@ def cmd_train(args):
         )
         print(f"thresholds ({args.thresholds}, learned on {on}):")
         print(_threshold_table(model.thresholds_))
+        if args.thresholds == "global" and args.max_label_ratio is not None:
+            shown = np.round(model.thresholds_, 3)  # as in the table
+            raised = int((shown > round(model.global_threshold_, 3)).sum())
+            print(
+                f"the global threshold is {model.global_threshold_:.3f}; --max-label-ratio "
+                f"{args.max_label_ratio:g} raised {raised} classes above it (none keeps one "
+                "threshold for all)"
+            )
     _print_blend_weights(model, args)
     path = save_model(model, out)
     if ckpt_dir.is_dir() and not any(ckpt_dir.iterdir()):
@@ -389,7 +423,7 @@ def _say_absent_classes(data):
         names = ", ".join(f"{k} {CLASS_NAMES[k]}" for k in absent)
         print(
             f"note: {len(absent)} of {len(CLASS_NAMES)} classes have no positive training "
-            f"image, so the model never predicts them: {names}"
+            f"image, so the model cannot learn them: {names}"
         )
 
 

@@ -176,9 +176,10 @@ def build_parser():
         choices=("per_class", "global", "label_ratio", "none"),
         default="per_class",
         help="how the thresholds are learned on the held-out part (or out of fold): per_class "
-        "(one per class, within --max-label-ratio), global (one for all), label_ratio "
+        "(one per class), global (one for all), label_ratio "
         "(each class predicted at its training frequency), none (the model's own 0.5, "
-        "nothing held out)",
+        "nothing held out); --max-label-ratio then raises any class's threshold that would "
+        "predict it too often",
     )
     tr.add_argument(
         "--valid-size", type=_fraction, default=0.2, help="held-out share for the thresholds"

@@ -1,6 +1,7 @@
 """ProbabilityBlend: the weighted mean of several classifiers' probabilities."""
 
 import itertools
+import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
@@ -8,8 +9,9 @@ from sklearn.metrics import average_precision_score
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, indexable
 
-from ..thresholding import multilabel_proba
+from ..thresholding import apply_thresholds, multilabel_proba
 from ..utils import (
+    Interval,
     MacroF1ScoreMixin,
     StrOptions,
     check_multilabel_target,
@@ -48,6 +50,9 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         ``fit``, until :meth:`tune_weights` learns them on data the estimators
         did not train on (:func:`~skhpa.recipes.fit_with_thresholds` does, on
         its held-out part).
+    min_labels : {0, 1}, default=0
+        Multilabel ``predict``: with 1, an image with no class at 0.5 or above
+        gets its most probable class (every HPA image has at least one label).
 
     Attributes
     ----------
@@ -96,11 +101,13 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
     _parameter_constraints = {
         "estimators": [list],
         "weights": ["array-like", StrOptions({"tuned"}), None],
+        "min_labels": [Interval(numbers.Integral, 0, 1, closed="both")],
     }
 
-    def __init__(self, estimators, *, weights=None):
+    def __init__(self, estimators, *, weights=None, min_labels=0):
         self.estimators = estimators
         self.weights = weights
+        self.min_labels = min_labels
 
     # -- parameters of the named estimators, as in a Pipeline ------------------------
     def get_params(self, deep=True):
@@ -131,14 +138,15 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         Parameters
         ----------
         **params : dict
-            ``estimators``, ``weights``, ``<name>`` (replaces that estimator) or
+            ``estimators``, ``weights``, ``min_labels``, ``<name>`` (replaces that estimator) or
             ``<name>__<parameter>``.
 
         Returns
         -------
         self : ProbabilityBlend
         """
-        own = {k: params.pop(k) for k in list(params) if k in ("estimators", "weights")}
+        own_names = self._get_param_names()  # estimators, min_labels, weights
+        own = {k: params.pop(k) for k in list(params) if k in own_names}
         super().set_params(**own)
         names = dict(self._named())
         nested = {}
@@ -146,8 +154,8 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
             name, sep, sub = key.partition("__")
             if name not in names:
                 raise ValueError(
-                    f"invalid parameter {name!r} for ProbabilityBlend: not 'estimators', "
-                    f"'weights' or an estimator's name ({sorted(names)})"
+                    f"invalid parameter {name!r} for ProbabilityBlend: not one of "
+                    f"{own_names} or an estimator's name ({sorted(names)})"
                 )
             if sep:
                 nested.setdefault(name, {})[sub] = value
@@ -355,6 +363,9 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
     def predict(self, X):
         """Labels from the blended probabilities: each class at 0.5 (multilabel), else argmax.
 
+        Multilabel, ``min_labels=1`` gives an image with no class at 0.5 its
+        most probable one.
+
         Parameters
         ----------
         X : array-like or indexable of length n_samples
@@ -366,7 +377,7 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         """
         P = self.predict_proba(X)
         if self._multilabel:
-            return (P >= 0.5).astype(int)
+            return apply_thresholds(P, 0.5, self.min_labels, dtype=int)
         return self.classes_[P.argmax(axis=1)]
 
     # -- the skhpa persistence hook (see skhpa.persistence) --------------------------

@@ -38,7 +38,7 @@ def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
     >>> apply_thresholds(P, [0.5, 0.5], min_labels=1).tolist()
     [[0, 1], [1, 0]]
     """
-    Y = P >= np.asarray(thresholds)[None, :]
+    Y = P >= np.asarray(thresholds)
     if min_labels:
         empty = ~Y.any(axis=1)
         if empty.any():

@@ -76,10 +76,13 @@ def atomic_write(path, mode="w", *, durable=True, **open_kwargs):
     if mode not in ("w", "wb"):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not a file")
-    fd, tmp = make_temp(path.parent, f".{path.name}.", ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = make_temp(path.parent, f".{path.name}.", ".tmp")
+    except OSError as exc:  # name the file asked for, not a hidden temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
         if "b" not in mode:
             open_kwargs.setdefault("encoding", "utf-8")
