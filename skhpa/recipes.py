@@ -24,6 +24,8 @@ their defaults, which a ThresholdOptimizer does not use (it reads the
 network's probabilities only). A network used on its own decides with its own.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -501,7 +503,16 @@ def fit_with_thresholds(
     else:
         n_splits = max(2, int(round(1 / valid_size)))
         cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
-        tr, va = next(cv.split(idx, Y, groups))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tr, va = next(cv.split(idx, Y, groups))
+        for w in caught:  # the user set valid_size, not n_splits: say where it comes from
+            warnings.warn(
+                f"valid_size={valid_size} with groups holds out one of {n_splits} group "
+                f"folds: {w.message}",
+                w.category,
+                stacklevel=2,
+            )
     X_va = safe_indexing(X, va)
     _fit_with_validation(estimator, safe_indexing(X, tr), Y[tr], X_va, Y[va])
     _tune_blend_weights(estimator, X_va, Y[va])

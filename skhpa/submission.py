@@ -148,7 +148,8 @@ def predict_submission(
         Show a progress bar (tqdm).
     verbose : bool, default=False
         Print whether the run resumed ("resuming after N of M rows") or started
-        over, and why.
+        over, and why; without ``progress``, also a line after each chunk when
+        there are several.
 
     Returns
     -------
@@ -227,6 +228,8 @@ def predict_submission(
                 fh.flush()
                 os.fsync(fh.fileno())
                 written += e - s
+                if not progress and len(ids) > chunk_size:
+                    say(f"predicted {start + written} of {len(ids)} rows")
     except BaseException:
         if fresh and written == 0:  # nothing worth resuming: leave nothing behind
             partial.unlink(missing_ok=True)

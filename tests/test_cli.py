@@ -108,7 +108,7 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
     assert net.module__correlation_scales == (1, 2, 4) and net.patience is None
     assert (net.max_epochs, net.batch_size, net.lr) == (1, 64, 2e-3)
     assert np.isfinite(net.history[-1, "valid_loss"])
-    assert "network: skhpa_recipe, resnet18 + channel correlations, 1 epochs, batch 64" in out
+    assert "network: skhpa_recipe, resnet18 + channel correlations, 1 epoch, batch 64" in out
     sub = tmp_path / "sub.csv"
     assert main(["predict", "--model", str(model), "--data", str(data), "--out", str(sub)]) == 0
     out = capsys.readouterr().out
@@ -164,12 +164,15 @@ def test_absent_classes_are_named_once(tmp_path, capsys):
     absent = np.flatnonzero(Y.sum(axis=0) == 0)
     assert len(absent) > 0  # the real label distribution: 40 images miss the rare classes
     argv = ["train", "--data", str(data), "--out", str(tmp_path / "f.skhpa"), "--recipe",
-            "features", "--thresholds", "global"]  # fmt: skip
-    with warnings.catch_warnings(record=True) as caught:
+            "features", "--thresholds", "global", "--group-duplicates"]  # fmt: skip
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
         assert main(argv) == 0
-    assert not [w for w in caught if "Label not" in str(w.message)]  # one per class and fit
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "Label not" not in err  # said once by the note, not once per class and fit
+    # a library warning is one line like the command's own, and says what the user set
+    assert "warning: valid_size=0.2 with groups holds out one of 5 group folds" in err
+    assert all(line.startswith("warning: ") for line in err.strip().splitlines()), err
     assert f"note: {len(absent)} of 28 classes have no positive training image" in out
     assert f"{absent[-1]} " in out.split("note:")[1].splitlines()[0]
     # --thresholds global, within --max-label-ratio: the table's thresholds above the global

@@ -148,6 +148,40 @@ def test_files_that_are_not_models(trained, tmp_path):
         assert list(out.parent.iterdir()) == [], name  # nothing left behind
 
 
+def test_a_failed_predict_keeps_its_rows_and_the_same_command_continues(trained, tmp_path):
+    data, model, _ = trained
+    copy = tmp_path / "data"
+    shutil.copytree(data / "test", copy / "test")
+    shutil.copy(data / "sample_submission.csv", copy)
+    ids = read_submission(copy / "sample_submission.csv").ids
+    image = copy / "test" / f"{ids[9]}_green.png"
+    good = image.read_bytes()
+    image.write_bytes(good[: len(good) // 3])  # a truncated file in the third chunk
+    out = tmp_path / "sub.csv"
+    argv = ["predict", "--model", model, "--data", copy, "--out", out, "--chunk-size", 4]
+    proc = skhpa(*argv)
+    assert proc.returncode == 1
+    note, error = proc.stderr.strip().splitlines()
+    assert note == (
+        f"note: the 8 predictions written so far are kept in {out}.partial; the same command "
+        "continues after them"
+    )
+    assert error.startswith("skhpa predict: error:") and ids[9] in error
+    assert "predicted 8 of 12 rows" in proc.stdout  # off a terminal: a line per chunk, no bar
+    assert "predicting" not in proc.stderr
+    image.write_bytes(good)
+    proc = skhpa(*argv)
+    assert proc.returncode == 0, proc.stderr
+    assert "resuming after 8 of 12 rows" in proc.stdout
+    assert "predicted 12 of 12 rows" in proc.stdout
+    resumed = read_submission(out)
+    proc = skhpa("predict", "--model", model, "--data", copy, "--out", tmp_path / "all.csv")
+    assert proc.returncode == 0, proc.stderr
+    whole = read_submission(tmp_path / "all.csv")
+    assert resumed.ids.tolist() == whole.ids.tolist() == list(ids)
+    np.testing.assert_array_equal(resumed.target, whole.target)
+
+
 def test_resume_with_another_model_starts_over(trained, tmp_path):
     data, model, _ = trained
     out = tmp_path / "sub.csv"

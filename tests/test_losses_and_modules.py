@@ -129,11 +129,15 @@ def test_timm_net_with_channel_correlations():
 
 
 def test_pretrained_offline_fails_clearly(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when huggingface_hub is first imported
+    from huggingface_hub.utils import logging as hub_logging
+
+    before = hub_logging.get_verbosity()
     with pytest.raises(
         PretrainedWeightsError, match=r"could not load ImageNet weights for 'resnet18'.*weights="
     ):
         TimmNet("resnet18", in_chans=4, pretrained=True)
+    assert hub_logging.get_verbosity() == before  # its retry messages: silenced in the try only
 
 
 def test_local_weights_file_is_loaded_and_stem_adapted(tmp_path):

@@ -6,6 +6,7 @@ one-line error and exit code 1, Ctrl-C into exit code 130.
 """
 
 import sys
+import warnings
 
 from ._commands import Interrupted, UserError
 from ._parser import build_parser
@@ -22,7 +23,9 @@ def main(argv=None):
         return 2
     args.argv = argv
     try:
-        return args.func(args)
+        with warnings.catch_warnings():  # restores the default display afterwards
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except (UserError, OSError, ValueError, ImportError) as exc:
         print(f"skhpa {args.command}: error: {exc}", file=sys.stderr)
         return 1
@@ -31,3 +34,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"skhpa {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as the command's other messages: one line, no source file and line."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)

@@ -296,7 +296,8 @@ def cmd_train(args):
     if args.recipe != "features":
         print(
             f"network: skhpa_recipe, {args.backbone} + channel correlations, "
-            f"{net.max_epochs} epochs, batch {net.batch_size}, lr {net.lr:g} (cosine), "
+            f"{net.max_epochs} epoch{'s' if net.max_epochs != 1 else ''}, batch "
+            f"{net.batch_size}, lr {net.lr:g} (cosine), "
             f"TTA {args.tta}"
         )
     fit_params = {}
@@ -451,6 +452,10 @@ def _check_weights_available(backbone):
     """--pretrained without --weights downloads ImageNet weights: say which flag helps."""
     from ..nn import PretrainedWeightsError, create_backbone
 
+    print(
+        f"--pretrained: loading ImageNet weights for {backbone} (timm: its local cache or a "
+        "download; offline, it gives up after about a minute)"
+    )
     try:
         create_backbone(backbone, 4, pretrained=True)
     except PretrainedWeightsError as exc:
@@ -546,6 +551,28 @@ def _training_labels_per_image(model):
     return found
 
 
+def _say_partial_kept(out, *, interrupted):
+    """After a failed predict: the rows already written, and how to continue after them."""
+    partial = Path(f"{out}.partial")
+    rows = 0
+    if partial.is_file():
+        with open(partial, newline="") as fh:
+            rows = max(sum(1 for _ in fh) - 1, 0)  # less the header
+    if not rows and not interrupted:
+        return  # the error says it all
+    kept = (
+        f"the {rows} predictions written so far are kept in {partial}; the same command "
+        "continues after them"
+        if rows
+        else "no prediction was written"
+    )
+    print(
+        ("\n" if sys.stderr.isatty() else "")  # off a progress bar's line
+        + (f"skhpa predict: interrupted; {kept}" if interrupted else f"note: {kept}"),
+        file=sys.stderr,
+    )
+
+
 def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
@@ -565,16 +592,22 @@ def cmd_predict(args):
     size = f"{shape[0]}x{shape[1]} px" if shape else "native size"
     print(f"{len(data.ids)} test images in {data.image_dir}; input {size}; device {device}")
     _say_replaced(args.out, "the new submission")
-    path = predict_submission(
-        model,
-        data.ids,
-        args.out,
-        X=data.stems,
-        chunk_size=args.chunk_size,
-        model_key=key,
-        progress=True,
-        verbose=True,
-    )
+    try:
+        path = predict_submission(
+            model,
+            data.ids,
+            args.out,
+            X=data.stems,
+            chunk_size=args.chunk_size,
+            model_key=key,
+            progress=sys.stderr.isatty(),  # off a terminal: a line per chunk, not a bar
+            verbose=True,
+        )
+    except BaseException as exc:
+        _say_partial_kept(args.out, interrupted=isinstance(exc, KeyboardInterrupt))
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted from None
+        raise
     Y = read_submission(path).target
     per_image = float(Y.sum(axis=1).mean())
     print(f"wrote {len(data.ids)} predictions to {path}: {per_image:.2f} labels per image")

@@ -107,8 +107,9 @@ def build_parser():
         sub,
         "train",
         help="train a model on a folder in the Kaggle layout (train.csv + train/)",
-        description="Train an HPAClassifier (images read lazily, optionally cached) and learn "
-        "per-class thresholds on a multilabel-stratified held-out part; save a .skhpa model. "
+        description="Train a model (by default the network and the localization-feature model, "
+        "blended; see --recipe; images read lazily, optionally cached) and learn per-class "
+        "thresholds on a multilabel-stratified held-out part; save a .skhpa model. "
         "Ctrl-C keeps the last completed epoch in the checkpoint folder; --resume continues.",
     )
     tr.add_argument("--data", required=True, help="dataset folder (Kaggle layout)")
@@ -147,8 +148,9 @@ def build_parser():
         "--epochs",
         type=_positive_int,
         default=None,
-        help="training epochs (default: the recipe's: 12 for the network, 60 for the small "
-        "network of --recipe features)",
+        help="training epochs of the CNN (default: skhpa_recipe's 12); with --recipe "
+        "features, of its small network (default 60); the blend's small network always "
+        "trains its 60",
     )
     tr.add_argument(
         "--batch-size",

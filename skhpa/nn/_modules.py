@@ -362,6 +362,10 @@ def create_backbone(name, in_chans, *, pretrained=False, weights=None):
         )
     if not pretrained:
         return timm.create_model(name, pretrained=False, **kwargs)
+    from huggingface_hub.utils import logging as hub_logging  # a dependency of timm
+
+    verbosity = hub_logging.get_verbosity()
+    hub_logging.set_verbosity_error()  # offline, it says "Retrying in 8s" at each try
     try:
         return timm.create_model(name, pretrained=True, **kwargs)
     except Exception as exc:  # network errors come in many types (OSError, HTTP, hub errors)
@@ -371,6 +375,8 @@ def create_backbone(name, in_chans, *, pretrained=False, weights=None):
             f"timm.create_model({name!r}, pretrained=True) and torch.save its state_dict) and "
             "pass the file as weights=..., or use pretrained=False."
         ) from exc
+    finally:
+        hub_logging.set_verbosity(verbosity)
 
 
 class MLPNet(_Normalized):
