@@ -223,6 +223,11 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
             assert main([*cmd, "--out", str(unwritable)]) == 1
             err = capsys.readouterr().err.strip()
             assert f"--out {unwritable}: cannot write in /sys (" in err and ".tmp" not in err
+    # --weights that are not the backbone's: an error before the data are read
+    assert main(["train", "--data", k, "--weights", str(tmp_path / "a_file")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"skhpa train: error: --weights: weights file {tmp_path / 'a_file'}")
+    assert "\n" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "d", "k"]  # no probe left
 
 

@@ -129,15 +129,37 @@ def test_timm_net_with_channel_correlations():
 
 
 def test_pretrained_offline_fails_clearly(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when huggingface_hub is first imported
+    import huggingface_hub.constants
     from huggingface_hub.utils import logging as hub_logging
 
+    # offline: read from the environment when huggingface_hub is first imported (timm does)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     before = hub_logging.get_verbosity()
     with pytest.raises(
         PretrainedWeightsError, match=r"could not load ImageNet weights for 'resnet18'.*weights="
     ):
         TimmNet("resnet18", in_chans=4, pretrained=True)
     assert hub_logging.get_verbosity() == before  # its retry messages: silenced in the try only
+
+
+def test_a_weights_file_of_another_network_or_of_nothing_is_an_error(tmp_path):
+    import timm
+    from safetensors.torch import save_file
+
+    junk = tmp_path / "junk.safetensors"
+    save_file({"foo": torch.zeros(3)}, junk)
+    with pytest.raises(PretrainedWeightsError, match=r"120 of its 120 tensors missing"):
+        TimmNet("resnet18", in_chans=4, weights=junk)
+    other = tmp_path / "resnet34.pth"  # holds every resnet18 tensor, and more
+    torch.save(timm.create_model("resnet34", pretrained=False).state_dict(), other)
+    with pytest.raises(
+        PretrainedWeightsError, match=r"tensors it does not have \(e\.g\. layer1\.2"
+    ):
+        TimmNet("resnet18", in_chans=4, weights=other)
+    text = tmp_path / "labels.csv"
+    text.write_text("Id,Target\n")
+    with pytest.raises(PretrainedWeightsError, match=r"labels\.csv: not a state dict"):
+        TimmNet("resnet18", in_chans=4, weights=text)
 
 
 def test_local_weights_file_is_loaded_and_stem_adapted(tmp_path):

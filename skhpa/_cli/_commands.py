@@ -250,8 +250,8 @@ def cmd_train(args):
         _check_no_network_flags(args)
     if not timm.is_model(args.backbone):
         raise UserError(f"--backbone {args.backbone}: not a timm model name (e.g. resnet18)")
-    if args.weights is not None and not Path(args.weights).is_file():
-        raise UserError(f"--weights {args.weights}: file not found")
+    if args.weights is not None:
+        _check_weights_flag(args.backbone, args.weights)
     data = load_hpa(args.data, "train", channels=args.channels)
     device = _device_in_use(args.device)
     _say_replaced(out, "the model saved when training ends")
@@ -446,6 +446,19 @@ def _duplicate_groups(data, args):
         "training and threshold tuning"
     )
     return groups
+
+
+def _check_weights_flag(backbone, path):
+    """--weights holds the backbone's weights: found before the data are read."""
+    from ..nn import PretrainedWeightsError
+    from ..nn._modules import _check_weights_file
+
+    if not Path(path).is_file():
+        raise UserError(f"--weights {path}: file not found")
+    try:
+        _check_weights_file(backbone, path)
+    except PretrainedWeightsError as exc:
+        raise UserError(f"--weights: {exc}") from None
 
 
 def _check_weights_available(backbone):

@@ -357,6 +357,7 @@ def create_backbone(name, in_chans, *, pretrained=False, weights=None):
         weights = os.fspath(weights)
         if not os.path.isfile(weights):
             raise PretrainedWeightsError(f"weights file not found: {weights}")
+        _check_weights_file(name, weights)
         return timm.create_model(
             name, pretrained=True, pretrained_cfg_overlay={"file": weights}, **kwargs
         )
@@ -377,6 +378,71 @@ def create_backbone(name, in_chans, *, pretrained=False, weights=None):
         ) from exc
     finally:
         hub_logging.set_verbosity(verbosity)
+
+
+def _read_state_dict(path):
+    """The tensors of a safetensors or ``torch.save`` file (no unpickling of code)."""
+    try:
+        if str(path).endswith(".safetensors"):
+            from safetensors.torch import load_file
+
+            state = load_file(path)
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise PretrainedWeightsError(
+            f"weights file {path}: not a state dict saved by torch.save or safetensors "
+            f"({type(exc).__name__}: {reason})"
+        ) from None
+    for key in ("state_dict_ema", "model_ema", "state_dict", "model"):  # timm's nestings
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+            break
+    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
+        raise PretrainedWeightsError(
+            f"weights file {path}: holds a {type(state).__name__}, not a state dict of tensors"
+        )
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+def _check_weights_file(name, path):
+    """``path`` holds the weights of ``name`` (3-channel, any classifier), or a clear error.
+
+    timm loads a local file leniently: a file of another network, or of nothing, would leave
+    the backbone at its random initialization after one log line.
+    """
+    import timm
+
+    state = _read_state_dict(path)
+    model = timm.create_model(name, pretrained=False, in_chans=3)
+    reference = model.state_dict()
+    classifier = model.pretrained_cfg.get("classifier", "fc")
+    prefixes = (classifier,) if isinstance(classifier, str) else tuple(classifier)
+
+    def backbone_key(k):
+        return not any(k == p or k.startswith(p + ".") for p in prefixes)
+
+    wanted = {k: v.shape for k, v in reference.items() if backbone_key(k)}
+    given = {k: v.shape for k, v in state.items() if backbone_key(k)}
+    missing = [k for k in wanted if k not in given]
+    extra = [k for k in given if k not in wanted]
+    shapes = [k for k in wanted if k in given and tuple(given[k]) != tuple(wanted[k])]
+    if missing or extra or shapes:
+        problems = [
+            f"{what} (e.g. {keys[0]})"
+            for what, keys in (
+                (f"{len(missing)} of its {len(wanted)} tensors missing", missing),
+                (f"{len(extra)} tensors it does not have", extra),
+                (f"{len(shapes)} tensors of another shape", shapes),
+            )
+            if keys
+        ]
+        raise PretrainedWeightsError(
+            f"weights file {path} does not hold the weights of {name!r}: "
+            f"{'; '.join(problems)}. Save them with torch.save(timm.create_model({name!r}, "
+            "pretrained=True).state_dict(), FILE)"
+        )
 
 
 class MLPNet(_Normalized):
