@@ -130,6 +130,51 @@ def test_checkpoint_resume_is_bit_identical(data, tmp_path):
     assert list(tmp_path.iterdir()) == []  # removed once the fit completed
 
 
+def test_ctrl_c_inside_torch_save_is_an_interrupt(data, tmp_path, monkeypatch):
+    """torch's zip writer turns a Ctrl-C inside torch.save into a RuntimeError on closing."""
+    import torch
+
+    X, Y = data
+    real_save, calls = torch.save, []
+
+    def save(obj, f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second epoch's checkpoint
+            f.write(b"PK half a file")
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise RuntimeError("[enforce fail at inline_container.cc] unexpected pos") from None
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", save)
+    with pytest.warns(UserWarning, match="interrupted"):
+        net = HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, **KW).fit(X, Y)
+    assert net.interrupted_ and len(net.history) == 2  # the epoch had completed
+    (path,) = tmp_path.iterdir()  # the first epoch's file, whole; no half-written one
+    monkeypatch.setattr(torch, "save", real_save)
+    resumed = HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, **KW).fit(X, Y)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
+
+
+def test_keeping_checkpoints_keeps_a_completed_fits_file_to_resume(data, tmp_path, capsys):
+    from skhpa.neural_net._checkpoint import keeping_checkpoints
+
+    X, Y = data
+    kw = dict(KW, max_epochs=2, verbose=1)
+    with keeping_checkpoints() as kept:
+        first = HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, **kw).fit(X, Y)
+        assert list(tmp_path.iterdir()) == kept and len(kept) == 1
+        # another network of the same run: the first one's file is not "another run's"
+        HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, lr=5e-3, **kw).fit(X, Y)
+    assert "other runs" not in capsys.readouterr().out and len(kept) == 2
+    # fitting the first again (as after a Ctrl-C later in the run) takes its finished state
+    again = HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, **kw).fit(X, Y)
+    assert "after epoch 2 (0 to go)" in capsys.readouterr().out
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+    assert len(list(tmp_path.iterdir())) == 1  # outside keeping_checkpoints: removed
+
+
 def test_checkpoint_files_are_per_run(data, tmp_path):
     X, Y = data
     stop = InterruptAt(2)

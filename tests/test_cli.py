@@ -130,6 +130,8 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     assert main([*argv, "--lr", "0.1", "--tta", "none"]) == 1
     err = capsys.readouterr().err
     assert "--lr, --tta: set the CNN, and --recipe features trains none" in err
+    assert main([*argv, "--backbone=resnet18"]) == 1  # typed out, even at its default
+    assert "--backbone: sets the CNN" in capsys.readouterr().err
     assert not model.exists()
     assert main([*argv, "--epochs", "7"]) == 0
     out = capsys.readouterr().out
@@ -164,14 +166,17 @@ def test_absent_classes_are_named_once(tmp_path, capsys):
     absent = np.flatnonzero(Y.sum(axis=0) == 0)
     assert len(absent) > 0  # the real label distribution: 40 images miss the rare classes
     argv = ["train", "--data", str(data), "--out", str(tmp_path / "f.skhpa"), "--recipe",
-            "features", "--thresholds", "global", "--group-duplicates"]  # fmt: skip
+            "features", "--thresholds", "global", "--group-duplicates",
+            "--folds", "2"]  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         assert main(argv) == 0
     out, err = capsys.readouterr()
     assert "Label not" not in err  # said once by the note, not once per class and fit
-    # a library warning is one line like the command's own, and says what the user set
-    assert "warning: valid_size=0.2 with groups holds out one of 5 group folds" in err
+    # no near-duplicates: the plain split, and a library warning is one line like the
+    # command's own
+    assert "--group-duplicates: no near-duplicate fields among the 40 images" in out
+    assert "warning: The least populated label(s)" in err and "n_splits=2" in err
     assert all(line.startswith("warning: ") for line in err.strip().splitlines()), err
     assert f"note: {len(absent)} of 28 classes have no positive training image" in out
     assert f"{absent[-1]} " in out.split("note:")[1].splitlines()[0]
@@ -223,6 +228,14 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
             assert main([*cmd, "--out", str(unwritable)]) == 1
             err = capsys.readouterr().err.strip()
             assert f"--out {unwritable}: cannot write in /sys (" in err and ".tmp" not in err
+    assert main([*write, "--image-size", "24"]) == 1  # the same folder, another dataset
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("holds a dataset made with other settings; pass --overwrite to replace "
+                        "it, or choose another --out")  # fmt: skip
+    assert main(["make-data", "--out", str(tmp_path / "a_file" / "d")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "k" / "train")]) == 1  # one level too deep
+    assert f"pass the dataset folder that holds train.csv: --data {k}" in capsys.readouterr().err
     # --weights that are not the backbone's: an error before the data are read
     assert main(["train", "--data", k, "--weights", str(tmp_path / "a_file")]) == 1
     err = capsys.readouterr().err.strip()

@@ -85,7 +85,7 @@ def test_predict_real_fields_of_mixed_native_sizes(trained, tmp_path):
         proc = skhpa("predict", "--model", model, "--data", folder, "--out", out,
                      "--chunk-size", chunk, "--device", "cpu")  # fmt: skip
         assert proc.returncode == 0, proc.stderr
-        assert "input 32x32 px; device cpu" in proc.stdout
+        assert "input resized to 32x32 px (the model's size); device cpu" in proc.stdout
         # the second run writes over the first's file, and says so
         assert ("sub.csv exists; the new submission replaces it" in proc.stdout) == (chunk == 2)
         sub = read_submission(out)
@@ -214,6 +214,7 @@ def test_fold_ensemble_with_duplicate_groups(trained, tmp_path):
     assert "--group-duplicates:" in proc.stdout
     assert "folds.skhpa exists; the model saved when training ends replaces it" in proc.stdout
     assert "out-of-fold probabilities of 2 fold models" in proc.stdout
+    assert "blend weights: features 0.50, net 0.50 (equal, not learned: only a held" in proc.stdout
     from skhpa import load_model
 
     assert len(load_model(model).estimators_) == 2

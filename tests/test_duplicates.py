@@ -231,6 +231,16 @@ def test_fit_with_thresholds_keeps_groups_apart():
     assert model.thresholds_.shape == (3,)
 
 
+def test_fit_with_thresholds_says_where_a_group_splits_n_splits_comes_from():
+    from skhpa.recipes import fit_with_thresholds
+
+    X, Y, groups = _grouped_data()
+    Y[:, 2] = 0
+    Y[:3, 2] = 1  # 3 positives for 5 group folds
+    with pytest.warns(UserWarning, match=r"^valid_size=0.2 with groups holds out one of 5 group"):
+        fit_with_thresholds(_Recorder(), X, Y, groups=groups, random_state=3)
+
+
 def test_threshold_optimizer_cv_uses_groups():
     from skhpa import ThresholdOptimizer
 

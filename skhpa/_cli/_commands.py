@@ -36,6 +36,7 @@ def _say_replaced(path, when):
 def cmd_make_data(args):
     from ..datasets import write_hpa_like
 
+    _check_can_write_in(Path(args.out).parent, f"--out {args.out}")
     try:
         root = write_hpa_like(
             args.out,
@@ -47,9 +48,11 @@ def cmd_make_data(args):
             overwrite=args.overwrite,
         )
     except FileExistsError:
+        made = (Path(args.out) / "skhpa_synthetic.json").is_file()
         raise UserError(
-            f"{args.out} already exists and does not hold this dataset; pass --overwrite to "
-            "replace it"
+            f"{args.out} already exists and holds "
+            + ("a dataset made with other settings" if made else "something else")
+            + "; pass --overwrite to replace it, or choose another --out"
         ) from None
     print(
         f"wrote {args.n_train} train and {args.n_test} test images ({args.image_size} px) to {root}"
@@ -138,8 +141,12 @@ def _print_blend_weights(model, args):
     from ..ensemble._blend import tuned_scores_text
     from ..utils import iter_estimators
 
-    blends = [e for e in iter_estimators(model) if isinstance(e, ProbabilityBlend)]
-    if not blends or not hasattr(blends[0], "weights_"):
+    blends = [  # fitted ones: a fold ensemble also holds its unfitted template
+        e
+        for e in iter_estimators(model)
+        if isinstance(e, ProbabilityBlend) and hasattr(e, "weights_")
+    ]
+    if not blends:
         return
     blend = blends[0]
     names = [name for name, _ in blend.estimators]
@@ -147,8 +154,8 @@ def _print_blend_weights(model, args):
     how = (
         f"learned on a held-out {args.valid_size:.0%}"
         if hasattr(blend, "tuned_scores_")
-        else "equal (weights are learned only with one held-out part: no --folds, thresholds "
-        "other than none)"
+        else "equal, not learned: only a held-out part learns them, without --folds and "
+        "with thresholds"
     )
     print(f"blend weights: {weights} ({how})")
     scores = tuned_scores_text(blend)
@@ -171,7 +178,12 @@ _NETWORK_FLAGS = {
 
 def _check_no_network_flags(args):
     """--recipe features has no CNN: a CNN flag given with it is a mistake, not a no-op."""
-    given = [k for k, default in _NETWORK_FLAGS.items() if getattr(args, k) != default]
+    given = [
+        k
+        for k, default in _NETWORK_FLAGS.items()
+        if getattr(args, k) != default  # or typed out, even at its default value
+        or any(a.split("=")[0] == "--" + k.replace("_", "-") for a in args.argv)
+    ]
     if given:
         flags = ", ".join("--" + k.replace("_", "-") for k in given)
         raise UserError(
@@ -220,6 +232,7 @@ def cmd_train(args):
     from sklearn.pipeline import Pipeline
 
     from ..datasets import load_hpa
+    from ..neural_net._checkpoint import keeping_checkpoints
     from ..persistence import save_model
     from ..preprocessing import ImageLoader
     from ..recipes import blend_recipe, features_recipe, fit_with_thresholds, skhpa_recipe
@@ -252,6 +265,12 @@ def cmd_train(args):
         raise UserError(f"--backbone {args.backbone}: not a timm model name (e.g. resnet18)")
     if args.weights is not None:
         _check_weights_flag(args.backbone, args.weights)
+    root = Path(args.data)
+    if not (root / "train.csv").is_file() and (root.parent / "train.csv").is_file():
+        raise UserError(
+            f"--data {args.data}: the images' folder; pass the dataset folder that holds "
+            f"train.csv: --data {root.parent}"
+        )
     data = load_hpa(args.data, "train", channels=args.channels)
     device = _device_in_use(args.device)
     _say_replaced(out, "the model saved when training ends")
@@ -273,6 +292,8 @@ def cmd_train(args):
         )
     if args.resume and not kept:
         print(f"--resume: no checkpoint in {ckpt_dir}; training from the first epoch")
+    elif args.resume:
+        print(f"--resume: continuing from the {len(kept)} checkpoint(s) in {ckpt_dir}")
     net_params = dict(
         criterion=_criterion(args.loss),
         balanced_sampling=args.balanced,
@@ -340,45 +361,46 @@ def cmd_train(args):
             "images: consider --thresholds label_ratio or global",
             file=sys.stderr,
         )
-    try:
-        if args.pretrained and args.weights is None:
-            _check_weights_available(args.backbone)
-        with warnings.catch_warnings():
-            # said once by _say_absent_classes / by the interruption message below
-            warnings.filterwarnings("ignore", "Label not .* is present in all", UserWarning)
-            warnings.filterwarnings("ignore", r".*\.fit was interrupted", UserWarning)
-            if args.thresholds == "none":
-                if net_fit_param is not None:
-                    fit_params[net_fit_param] = groups
-                model = pipe.fit(data.stems, data.target, **fit_params)
-            else:
-                model = fit_with_thresholds(
-                    pipe,
-                    data.stems,
-                    data.target,
-                    folds=args.folds,
-                    max_label_ratio=args.max_label_ratio,
-                    valid_size=args.valid_size,
-                    strategy=args.thresholds,
-                    random_state=args.seed,
-                    groups=groups,
-                )
-        if any(getattr(net, "interrupted_", False) for net in _networks(model)):
-            raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
-        what = (
-            f"the state after the last completed epoch is kept in {ckpt_dir}"
-            if kept
-            else "no epoch had completed, so nothing was kept"
-        )
-        print(
-            ("\n" if sys.stderr.isatty() else "")  # off a progress bar's line
-            + f"skhpa train: interrupted; no model was saved; {what}. Continue with:\n"
-            f"  {_continue_command(args.argv)}",
-            file=sys.stderr,
-        )
-        raise Interrupted from None
+    with keeping_checkpoints() as finished:  # a network that completed stays resumable
+        try:
+            if args.pretrained and args.weights is None:
+                _check_weights_available(args.backbone)
+            with warnings.catch_warnings():
+                # said once by _say_absent_classes / by the interruption message below
+                warnings.filterwarnings("ignore", "Label not .* is present in all", UserWarning)
+                warnings.filterwarnings("ignore", r".*\.fit was interrupted", UserWarning)
+                if args.thresholds == "none":
+                    if net_fit_param is not None:
+                        fit_params[net_fit_param] = groups
+                    model = pipe.fit(data.stems, data.target, **fit_params)
+                else:
+                    model = fit_with_thresholds(
+                        pipe,
+                        data.stems,
+                        data.target,
+                        folds=args.folds,
+                        max_label_ratio=args.max_label_ratio,
+                        valid_size=args.valid_size,
+                        strategy=args.thresholds,
+                        random_state=args.seed,
+                        groups=groups,
+                    )
+            if any(getattr(net, "interrupted_", False) for net in _networks(model)):
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
+            what = (
+                f"the training up to the last completed epoch is kept in {ckpt_dir}. "
+                f"Continue with:\n  {_continue_command(args.argv)}"
+                if kept
+                else "no epoch had completed, so nothing was kept"
+            )
+            print(
+                ("\n" if sys.stderr.isatty() else "")  # off a progress bar's line
+                + f"skhpa train: interrupted; no model was saved; {what}",
+                file=sys.stderr,
+            )
+            raise Interrupted from None
     if hasattr(model, "thresholds_"):
         on = (
             f"the out-of-fold probabilities of {args.folds} fold models"
@@ -397,6 +419,8 @@ def cmd_train(args):
             )
     _print_blend_weights(model, args)
     path = save_model(model, out)
+    for f in finished:  # the completed networks' checkpoints: the model file has them now
+        f.unlink(missing_ok=True)
     if ckpt_dir.is_dir() and not any(ckpt_dir.iterdir()):
         ckpt_dir.rmdir()
     elif stale := list(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []:
@@ -440,6 +464,9 @@ def _duplicate_groups(data, args):
     ).fit_transform(data.stems)
     groups = duplicate_groups(thumbs, n_jobs=-1)
     _, sizes = np.unique(groups, return_counts=True)
+    if not (sizes > 1).any():
+        print(f"--group-duplicates: no near-duplicate fields among the {len(groups)} images")
+        return None  # the plain stratified split
     print(
         f"--group-duplicates: {int((sizes > 1).sum())} groups of near-duplicate fields hold "
         f"{int(sizes[sizes > 1].sum())} of {len(groups)} images; no group is split between "
@@ -602,7 +629,7 @@ def cmd_predict(args):
         )
     data = _test_images(args.data, tuple(loader.channels))
     shape = getattr(loader, "image_shape_", None)
-    size = f"{shape[0]}x{shape[1]} px" if shape else "native size"
+    size = f"resized to {shape[0]}x{shape[1]} px (the model's size)" if shape else "native size"
     print(f"{len(data.ids)} test images in {data.image_dir}; input {size}; device {device}")
     _say_replaced(args.out, "the new submission")
     try:

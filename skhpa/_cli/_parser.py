@@ -69,6 +69,9 @@ def build_parser():
             "images, the scikit-learn way."
         ),
     )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"skhpa {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = _sub(
@@ -142,7 +145,12 @@ def build_parser():
         help="timm backbone of the network (with the channel correlations of "
         "skhpa.recipes.skhpa_recipe)",
     )
-    tr.add_argument("--pretrained", action="store_true", help="ImageNet weights (needs network)")
+    tr.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="start from ImageNet weights (timm downloads them: needs internet access; "
+        "offline, use --weights)",
+    )
     tr.add_argument("--weights", default=None, help="local ImageNet weights file for the backbone")
     tr.add_argument(
         "--epochs",
@@ -213,7 +221,8 @@ def build_parser():
         "--num-workers",
         type=_workers,
         default="auto",
-        help="DataLoader worker processes; auto: one per core but one on CUDA, none on the CPU",
+        help="DataLoader worker processes decoding images; auto: on CUDA, the number of cores "
+        "less one (at most 16); on the CPU, none (the training process decodes)",
     )
     tr.add_argument("--cache-dir", default=None, help="cache decoded images in this folder")
     tr.add_argument(

@@ -10,6 +10,8 @@ write their own file. A resumed run ends as the uninterrupted one because every 
 seeded from the run's seed and its number (``_seeding.py``).
 """
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import os
@@ -80,6 +82,40 @@ def checkpoint_key(net, X, Y):
     return h.hexdigest()[:20]
 
 
+_KEPT = contextvars.ContextVar("skhpa_kept_checkpoints", default=None)
+
+
+@contextlib.contextmanager
+def keeping_checkpoints():
+    """Within: a fit that completes keeps its checkpoint file instead of removing it.
+
+    For a run that fits several networks in a row (``skhpa train``: the feature model's,
+    the CNN, fold models): an interruption after one of them completed keeps its work, and
+    fitting it again "resumes" with 0 epochs to go. Yields the list of the files kept this
+    way; the caller removes them once the run's result is saved.
+    """
+    kept = []
+    token = _KEPT.set(kept)
+    try:
+        yield kept
+    finally:
+        _KEPT.reset(token)
+
+
+def release_checkpoint(path):
+    """A completed fit's checkpoint: removed, or kept for :func:`keeping_checkpoints`."""
+    kept = _KEPT.get()
+    if kept is None:
+        path.unlink(missing_ok=True)
+    elif path not in kept:
+        kept.append(path)
+
+
+def kept_checkpoints():
+    """The files kept so far by the enclosing :func:`keeping_checkpoints` (else none)."""
+    return list(_KEPT.get() or [])
+
+
 def checkpoint_path(directory, key):
     return Path(os.fspath(directory)) / f"skhpa-{key}.ckpt"
 
@@ -109,8 +145,15 @@ def write_checkpoint(path, net, snap, key):
         "history": history_to_json(net.history),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "wb") as fh:
-        torch.save(state, fh)
+    try:
+        with atomic_write(path, "wb") as fh:
+            torch.save(state, fh)
+    except RuntimeError as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            # a Ctrl-C inside torch.save: its zip writer fails closing the half-written
+            # file ("unexpected pos") and hides the interruption, which is what happened
+            raise KeyboardInterrupt from None
+        raise
 
 
 def read_checkpoint(path, key):

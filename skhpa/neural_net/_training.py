@@ -9,7 +9,14 @@ import numpy as np
 from skorch.callbacks import EarlyStopping
 
 from ..utils import check_multilabel_target, check_n_samples
-from ._checkpoint import checkpoint_key, checkpoint_path, read_checkpoint, restore_snapshot
+from ._checkpoint import (
+    checkpoint_key,
+    checkpoint_path,
+    kept_checkpoints,
+    read_checkpoint,
+    release_checkpoint,
+    restore_snapshot,
+)
 from ._seeding import seeded_run
 
 
@@ -97,7 +104,7 @@ class TrainingMixin:
                 else:
                     self._resume(state, X, Y, **fit_params)
             if self._checkpoint_file is not None and not self.interrupted_:
-                self._checkpoint_file.unlink(missing_ok=True)
+                release_checkpoint(self._checkpoint_file)
         finally:
             self._groups = None
             self._validation = None
@@ -128,7 +135,8 @@ class TrainingMixin:
         self._checkpoint_key = checkpoint_key(self, X, Y)
         self._checkpoint_file = checkpoint_path(self.checkpoint_dir, self._checkpoint_key)
         if not self._checkpoint_file.exists():
-            others = list(self._checkpoint_file.parent.glob("skhpa-*.ckpt"))
+            ours = kept_checkpoints()  # those of the networks fitted before in this run
+            others = [f for f in self._checkpoint_file.parent.glob("skhpa-*.ckpt") if f not in ours]
             if others:  # e.g. a resume with other parameters: say why it starts over
                 self._print_if_verbose(
                     f"{self.checkpoint_dir} holds {len(others)} checkpoint(s) of other runs "
