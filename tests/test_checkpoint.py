@@ -175,6 +175,24 @@ def test_keeping_checkpoints_keeps_a_completed_fits_file_to_resume(data, tmp_pat
     assert len(list(tmp_path.iterdir())) == 1  # outside keeping_checkpoints: removed
 
 
+class CountFits(Callback):
+    fits = 0
+
+    def on_train_begin(self, net, **kwargs):
+        type(self).fits += 1
+
+
+def test_an_interrupted_fold_stops_the_fold_ensemble(data):
+    from skhpa import ThresholdOptimizer
+
+    X, Y = data
+    net = HPAClassifier(SeedCNN, callbacks=[InterruptAt(2), CountFits()], **KW)
+    CountFits.fits = 0
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        ThresholdOptimizer(net, cv=3, refit=False).fit(X, Y)
+    assert CountFits.fits == 1  # folds 2 and 3 were not trained
+
+
 def test_checkpoint_files_are_per_run(data, tmp_path):
     X, Y = data
     stop = InterruptAt(2)

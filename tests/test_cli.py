@@ -151,6 +151,7 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     assert f"training set: {Y.sum(1).mean():.2f} labels per image" in out
     # fixed 0.5 thresholds: an image with no class at 0.5 still gets its most probable one
     assert main([*argv, "--epochs", "20", "--thresholds", "none"]) == 0
+    assert "thresholds: none (each class at 0.5" in capsys.readouterr().out
     assert main(["predict", "--model", str(model), "--data", str(data),
                  "--out", str(tmp_path / "s.csv")]) == 0  # fmt: skip
     assert (read_submission(tmp_path / "s.csv").target.sum(axis=1) >= 1).all()
@@ -234,8 +235,20 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
                         "it, or choose another --out")  # fmt: skip
     assert main(["make-data", "--out", str(tmp_path / "a_file" / "d")]) == 1
     assert "is a file, not a folder" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "k" / "train.csv")]) == 1
+    assert (
+        f"{tmp_path / 'k' / 'train.csv'} is a file; pass the dataset folder"
+        in capsys.readouterr().err
+    )
     assert main(["train", "--data", str(tmp_path / "k" / "train")]) == 1  # one level too deep
     assert f"pass the dataset folder that holds train.csv: --data {k}" in capsys.readouterr().err
+    # flags that would do nothing with the others given
+    assert main(["train", "--data", k, "--thresholds", "none", "--max-label-ratio", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--max-label-ratio: --thresholds none learns no thresholds and holds "
+                        "nothing out")  # fmt: skip
+    assert main(["train", "--data", k, "--folds", "2", "--valid-size=0.2"]) == 1
+    assert "--valid-size: --folds learns the thresholds out of fold" in capsys.readouterr().err
     # --weights that are not the backbone's: an error before the data are read
     assert main(["train", "--data", k, "--weights", str(tmp_path / "a_file")]) == 1
     err = capsys.readouterr().err.strip()

@@ -176,13 +176,29 @@ _NETWORK_FLAGS = {
 }
 
 
+def _typed(args, flag):
+    """Whether ``flag`` is on the command line (even at its default value)."""
+    return any(a.split("=")[0] == flag for a in args.argv)
+
+
+def _check_threshold_flags_apply(args):
+    """--valid-size and --max-label-ratio where no threshold or no held-out part is learned."""
+    if args.thresholds == "none":
+        unused = [f for f in ("--valid-size", "--max-label-ratio") if _typed(args, f)]
+        why = "--thresholds none learns no thresholds and holds nothing out"
+    else:
+        unused = ["--valid-size"] if args.folds and _typed(args, "--valid-size") else []
+        why = "--folds learns the thresholds out of fold, with no held-out part"
+    if unused:
+        raise UserError(f"{', '.join(unused)}: {why}")
+
+
 def _check_no_network_flags(args):
     """--recipe features has no CNN: a CNN flag given with it is a mistake, not a no-op."""
     given = [
         k
         for k, default in _NETWORK_FLAGS.items()
-        if getattr(args, k) != default  # or typed out, even at its default value
-        or any(a.split("=")[0] == "--" + k.replace("_", "-") for a in args.argv)
+        if getattr(args, k) != default or _typed(args, "--" + k.replace("_", "-"))
     ]
     if given:
         flags = ", ".join("--" + k.replace("_", "-") for k in given)
@@ -259,6 +275,7 @@ def cmd_train(args):
             f"{','.join(args.channels)}): its feature model describes where the protein lies; "
             "use --recipe network"
         )
+    _check_threshold_flags_apply(args)
     if args.recipe == "features":
         _check_no_network_flags(args)
     if not timm.is_model(args.backbone):
@@ -266,7 +283,11 @@ def cmd_train(args):
     if args.weights is not None:
         _check_weights_flag(args.backbone, args.weights)
     root = Path(args.data)
-    if not (root / "train.csv").is_file() and (root.parent / "train.csv").is_file():
+    if (
+        root.is_dir()
+        and not (root / "train.csv").is_file()
+        and (root.parent / "train.csv").is_file()
+    ):
         raise UserError(
             f"--data {args.data}: the images' folder; pass the dataset folder that holds "
             f"train.csv: --data {root.parent}"
@@ -401,6 +422,9 @@ def cmd_train(args):
                 file=sys.stderr,
             )
             raise Interrupted from None
+    if args.thresholds == "none":
+        print("thresholds: none (each class at 0.5; an image with none there gets its most "
+              "probable class)")  # fmt: skip
     if hasattr(model, "thresholds_"):
         on = (
             f"the out-of-fold probabilities of {args.folds} fold models"

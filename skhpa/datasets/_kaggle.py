@@ -211,6 +211,8 @@ def load_hpa(
     if subset not in _DEFAULT_LABEL_FILES:
         raise ValueError(f"subset must be 'train' or 'test', got {subset!r}")
     root = Path(root)
+    if root.is_file():
+        raise NotADirectoryError(f"{root} is a file; pass the dataset folder")
     if not root.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {root}")
     channels = check_channels(channels)

@@ -17,8 +17,8 @@ from ..utils import (
     check_multilabel_target,
     check_n_samples,
     fit_context,
+    fit_was_interrupted,
     fitted_attributes,
-    iter_estimators,
     set_fitted_attributes,
     set_multilabel_tags,
 )
@@ -275,7 +275,7 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
                 k.partition("__")[2]: v for k, v in fit_params.items() if k.startswith(name + "__")
             }
             self.estimators_.append(clone(est).fit(X, y_arr, **own))
-            if i + 1 < len(named) and _interrupted(self.estimators_[-1]):
+            if i + 1 < len(named) and fit_was_interrupted(self.estimators_[-1]):
                 # a network caught a Ctrl-C and returned (interrupted_): do not train the
                 # next members as if nothing had happened
                 raise KeyboardInterrupt(f"ProbabilityBlend: fitting {name!r} was interrupted")
@@ -482,11 +482,6 @@ def tuned_scores_text(blend):
         + ", ".join(f"{n} alone {blend.tuned_scores_[c]:.3f}" for n, c in zip(names, corners))
         + f", blend {blend.tuned_scores_.max():.3f}"
     )
-
-
-def _interrupted(estimator):
-    """Whether a network inside ``estimator`` stopped its last fit on a Ctrl-C."""
-    return any(getattr(e, "interrupted_", False) is True for e in iter_estimators(estimator))
 
 
 __all__ = ["ProbabilityBlend", "best_blend_weights"]

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import clone
 
-from ..utils import safe_indexing
+from ..utils import fit_was_interrupted, safe_indexing
 
 
 def multilabel_proba(estimator, X, binary=False):
@@ -66,6 +66,8 @@ def multilabel_proba(estimator, X, binary=False):
 def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
     est = clone(estimator)
     est.fit(safe_indexing(X, train), Y[train], **fit_params)
+    if fit_was_interrupted(est):  # a network caught a Ctrl-C: do not go on to the next fold
+        raise KeyboardInterrupt("a fold's fit was interrupted")
     proba = multilabel_proba(est, safe_indexing(X, test), binary=Y.ndim == 1 or Y.shape[1] == 1)
     return test, proba, est if keep else None
 

@@ -8,7 +8,7 @@ Also the one door to scikit-learn's private helpers (``fit_context``, ``safe_ind
 
 from . import _sklearn_compat
 from ._channel_stats import channel_mean_std
-from ._estimator_tree import iter_estimators
+from ._estimator_tree import fit_was_interrupted, iter_estimators
 from ._fitted_state import fitted_attributes, set_fitted_attributes
 from ._hpa import (
     CHANNELS,
@@ -37,6 +37,7 @@ __all__ = [
     "check_n_samples",
     "find_extension",
     "fitted_attributes",
+    "fit_was_interrupted",
     "iter_estimators",
     "make_temp",
     "set_fitted_attributes",

@@ -45,3 +45,28 @@ def iter_estimators(estimator):
         if isinstance(members, (list, tuple)):
             children.extend(m[1] for m in members if isinstance(m, (list, tuple)) and len(m) == 2)
         stack.extend(reversed(children))
+
+
+def fit_was_interrupted(estimator):
+    """Whether a network inside ``estimator`` stopped its last fit on a Ctrl-C.
+
+    :class:`~skhpa.HPAClassifier` returns from an interrupted ``fit`` (with
+    ``interrupted_`` set), as skorch does; a meta-estimator that fits several
+    models in a row asks this to stop rather than train the next ones.
+
+    Parameters
+    ----------
+    estimator : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skhpa.utils import fit_was_interrupted
+    >>> fit_was_interrupted(LogisticRegression())
+    False
+    """
+    return any(getattr(e, "interrupted_", False) is True for e in iter_estimators(estimator))
