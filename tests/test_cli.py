@@ -190,6 +190,23 @@ def test_absent_classes_are_named_once(tmp_path, capsys):
     assert f"--max-label-ratio 1.25 raised {n} classes above it" in out
 
 
+def test_classes_a_threshold_never_predicts_are_named(capsys):
+    from skhpa._cli._commands import _say_never_predicted
+    from skhpa.utils import CLASS_NAMES
+
+    above = np.nextafter(1.0, 2.0)  # what the threshold search gives "never"
+    thresholds = np.full(28, 0.4)
+    thresholds[[3, 27]] = above
+    Y = np.ones((5, 28), dtype=int)
+    Y[:, 27] = 0  # absent: said by another note
+    _say_never_predicted(thresholds, Y)
+    out = capsys.readouterr().out
+    assert out.startswith("note: 1 class with positive training images got a threshold above")
+    assert f"never predicts them: 3 {CLASS_NAMES[3]}." in out and "27 " not in out
+    _say_never_predicted(np.full(28, 0.4), Y)
+    assert capsys.readouterr().out == ""
+
+
 def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "missing")]) == 1
     err = capsys.readouterr().err.strip()

@@ -341,6 +341,13 @@ def cmd_train(args):
             f"{net.max_epochs} epoch{'s' if net.max_epochs != 1 else ''}, batch "
             f"{net.batch_size}, lr {net.lr:g} (cosine), "
             f"TTA {args.tta}"
+            + (
+                f", ImageNet weights from {args.weights}"
+                if args.weights
+                else ", ImageNet weights"
+                if args.pretrained
+                else ", from scratch"
+            )
         )
     fit_params = {}
     if args.recipe == "blend":
@@ -433,6 +440,7 @@ def cmd_train(args):
         )
         print(f"thresholds ({args.thresholds}, learned on {on}):")
         print(_threshold_table(model.thresholds_))
+        _say_never_predicted(model.thresholds_, data.target)
         if args.thresholds == "global" and args.max_label_ratio is not None:
             shown = np.round(model.thresholds_, 3)  # as in the table
             raised = int((shown > round(model.global_threshold_, 3)).sum())
@@ -459,6 +467,24 @@ def cmd_train(args):
         f"skhpa predict --model {path} --data FOLDER"
     )
     return 0
+
+
+def _say_never_predicted(thresholds, Y):
+    """Classes with training positives whose learned threshold is above every probability."""
+    import numpy as np
+
+    from ..utils import CLASS_NAMES
+
+    never = np.flatnonzero((np.asarray(thresholds) > 1) & (np.asarray(Y).sum(axis=0) > 0))
+    if len(never):
+        names = ", ".join(f"{k} {CLASS_NAMES[k]}" for k in never)
+        print(
+            f"note: {len(never)} class{'es' if len(never) != 1 else ''} with positive training "
+            "images got a threshold above "
+            f"every probability (1.000), so the model never predicts them: {names}. Their "
+            "positives in the tuning data were too few or too poorly ranked; more images, "
+            "--folds or another --thresholds may help"
+        )
 
 
 def _say_absent_classes(data):
@@ -654,7 +680,7 @@ def cmd_predict(args):
     data = _test_images(args.data, tuple(loader.channels))
     shape = getattr(loader, "image_shape_", None)
     size = f"resized to {shape[0]}x{shape[1]} px (the model's size)" if shape else "native size"
-    print(f"{len(data.ids)} test images in {data.image_dir}; input {size}; device {device}")
+    print(f"{len(data.ids)} images to predict in {data.image_dir}; input {size}; device {device}")
     _say_replaced(args.out, "the new submission")
     try:
         path = predict_submission(
