@@ -257,6 +257,8 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
         f"{tmp_path / 'k' / 'train.csv'} is a file; pass the dataset folder"
         in capsys.readouterr().err
     )
+    assert main(["train", "--data", str(tmp_path)]) == 1  # one level too high
+    assert f"no train.csv there, but {k} has one: --data {k}" in capsys.readouterr().err
     assert main(["train", "--data", str(tmp_path / "k" / "train")]) == 1  # one level too deep
     assert f"pass the dataset folder that holds train.csv: --data {k}" in capsys.readouterr().err
     # flags that would do nothing with the others given

@@ -292,6 +292,11 @@ def cmd_train(args):
             f"--data {args.data}: the images' folder; pass the dataset folder that holds "
             f"train.csv: --data {root.parent}"
         )
+    inner = sorted(p.parent for p in root.glob("*/train.csv")) if root.is_dir() else []
+    if not (root / "train.csv").is_file() and len(inner) == 1:
+        raise UserError(
+            f"--data {args.data}: no train.csv there, but {inner[0]} has one: --data {inner[0]}"
+        )
     data = load_hpa(args.data, "train", channels=args.channels)
     device = _device_in_use(args.device)
     _say_replaced(out, "the model saved when training ends")
