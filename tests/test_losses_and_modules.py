@@ -168,7 +168,12 @@ def test_local_weights_file_is_loaded_and_stem_adapted(tmp_path):
     ref = timm.create_model("resnet18", pretrained=False, num_classes=1000)
     path = tmp_path / "resnet18.pth"
     torch.save(ref.state_dict(), path)
+    from skhpa.nn._modules import _check_weights_file_version
+
     net = TimmNet("resnet18", n_classes=28, in_chans=4, weights=path)
+    hits = _check_weights_file_version.cache_info().hits
+    TimmNet("resnet18", n_classes=28, in_chans=4, weights=path)  # as each fold's network
+    assert _check_weights_file_version.cache_info().hits == hits + 1  # checked once
     assert torch.equal(net.backbone.layer1[0].conv1.weight, ref.layer1[0].conv1.weight)
     stem = net.backbone.conv1.weight
     assert stem.shape[1] == 4

@@ -209,12 +209,12 @@ def _check_no_network_flags(args):
         )
 
 
-def _check_out_is_a_file(out, example, flag="--out"):
-    """``out`` names a file we can write: found after all the work, the mistake costs it."""
+def _check_out_is_a_file(out, example):
+    """--out names a file we can write: found after all the work, the mistake costs it."""
     out = Path(out)
     if out.is_dir():
-        raise UserError(f"{flag} {out}: a folder; name the file to write, e.g. {out / example}")
-    _check_can_write_in(out.parent, f"{flag} {out}")
+        raise UserError(f"--out {out}: a folder; name the file to write, e.g. {out / example}")
+    _check_can_write_in(out.parent, f"--out {out}")
 
 
 def _check_can_write_in(folder, what):
@@ -292,8 +292,12 @@ def cmd_train(args):
             f"--data {args.data}: the images' folder; pass the dataset folder that holds "
             f"train.csv: --data {root.parent}"
         )
-    inner = sorted(p.parent for p in root.glob("*/train.csv")) if root.is_dir() else []
-    if not (root / "train.csv").is_file() and len(inner) == 1:
+    inner = (
+        sorted(p.parent for p in root.glob("*/train.csv"))
+        if root.is_dir() and not (root / "train.csv").is_file()
+        else []
+    )
+    if len(inner) == 1:
         raise UserError(
             f"--data {args.data}: no train.csv there, but {inner[0]} has one: --data {inner[0]}"
         )

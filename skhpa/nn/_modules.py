@@ -7,6 +7,7 @@ normalization in the module lets uint8 batches travel to the GPU: 4x less
 host-to-device traffic than float32.
 """
 
+import functools
 import os
 
 import torch
@@ -410,8 +411,15 @@ def _check_weights_file(name, path):
     """``path`` holds the weights of ``name`` (3-channel, any classifier), or a clear error.
 
     timm loads a local file leniently: a file of another network, or of nothing, would leave
-    the backbone at its random initialization after one log line.
+    the backbone at its random initialization after one log line. Checked once per file
+    version and backbone in a process (every fold, clone and grid point builds the network).
     """
+    stat = os.stat(path)
+    _check_weights_file_version(name, os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _check_weights_file_version(name, path, mtime_ns, size):
     import timm
 
     state = _read_state_dict(path)
