@@ -400,6 +400,7 @@ def fit_with_thresholds(
     n_jobs=None,
     random_state=0,
     groups=None,
+    verbose=0,
 ):
     """Fit ``estimator`` and learn its decision thresholds on data it did not train on.
 
@@ -461,6 +462,9 @@ def fit_with_thresholds(
         :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold` with
         ``round(1 / valid_size)`` folds; with ``folds=K`` the K folds are
         group folds.
+    verbose : int, default=0
+        With ``folds=K``, one line before each fold's fit (see
+        :class:`~skhpa.ThresholdOptimizer`).
 
     Returns
     -------
@@ -492,7 +496,13 @@ def fit_with_thresholds(
     )
     if folds is not None:
         opt = ThresholdOptimizer(
-            estimator, cv=folds, refit=False, n_jobs=n_jobs, random_state=random_state, **params
+            estimator,
+            cv=folds,
+            refit=False,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            verbose=verbose,
+            **params,
         )
         return opt.fit(X, Y, groups=groups)
     idx = np.arange(len(Y))

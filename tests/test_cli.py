@@ -35,6 +35,27 @@ def test_help_for_each_subcommand(capsys):
     )
 
 
+def test_the_command_line_starts_without_the_heavy_imports():
+    # The entry point imports skhpa._cli before main() can catch Ctrl-C: torch, scikit-learn
+    # and numpy load inside the command, so Ctrl-C while they load is exit 130, not a
+    # traceback; and --help, --version answer at once.
+    code = (
+        "import sys, skhpa, skhpa._cli\n"
+        "skhpa._cli.build_parser()\n"
+        "print(sorted(m for m in ('torch', 'sklearn', 'numpy', 'skorch') if m in sys.modules))\n"
+        "skhpa.HPAClassifier, skhpa.save_model  # the public names still load on first use\n"
+        "print('torch' in sys.modules, 'HPAClassifier' in dir(skhpa))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "True True"]
+    with pytest.raises(AttributeError, match="no attribute 'HPAClasifier'"):
+        import skhpa
+
+        skhpa.HPAClasifier  # noqa: B018
+
+
 class _noop:
     def __enter__(self):
         return self
@@ -178,6 +199,7 @@ def test_absent_classes_are_named_once(tmp_path, capsys):
     # command's own
     assert "--group-duplicates: no near-duplicate fields among the 40 images" in out
     assert "warning: The least populated label(s)" in err and "n_splits=2" in err
+    assert "[ThresholdOptimizer] fold 2 of 2: fitting on" in out  # whose epoch table follows
     assert all(line.startswith("warning: ") for line in err.strip().splitlines()), err
     assert f"note: {len(absent)} of 28 classes have no positive training image" in out
     assert f"{absent[-1]} " in out.split("note:")[1].splitlines()[0]

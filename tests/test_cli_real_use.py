@@ -6,6 +6,7 @@ messages and the files left behind, as a user would see them.
 
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from skhpa.datasets import read_submission
+from skhpa.datasets import read_labels_csv, read_submission
 
 FIELDS = Path(__file__).parent / "data" / "hpa_fields"
 ENV = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="2")
@@ -111,6 +112,12 @@ def test_predict_prints_labels_per_image(trained, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "labels per image" in proc.stdout and "training set:" in proc.stdout
     assert "predicted vs" in proc.stdout and "per-label accuracy" in proc.stdout
+    # 12 test images cannot hold all 28 classes: the absent ones are named, and macro-F1
+    # over the others is given
+    n_absent = int((read_labels_csv(data / "test_labels.csv")[1].sum(0) == 0).sum())
+    assert n_absent > 0
+    assert f"  {n_absent} of 28 classes have no true label in test_labels.csv (" in proc.stdout
+    assert re.search(rf"the {28 - n_absent} others it is [01]\.\d{{3}}\n", proc.stdout)
     # a broken test_labels.csv: the submission is written, the scoring is skipped with a warning
     broken = tmp_path / "broken"
     shutil.copytree(data, broken)

@@ -141,6 +141,11 @@ def test_edge_cases():
     Y[0, 1] = 1
     with pytest.warns(UserWarning, match=r"least populated label\(s\) \[1\]"):
         list(MultilabelStratifiedKFold(3).split(X, Y))
+    Y28 = np.zeros((10, 28), int)
+    Y28[:, 0] = 1
+    Y28[0, 27] = 1
+    with pytest.warns(UserWarning, match=r"label\(s\) \[27\] \(Rods & rings\) have fewer"):
+        list(MultilabelStratifiedKFold(3).split(X, Y28))
     with pytest.raises(ValueError, match="binary"):
         list(MultilabelStratifiedKFold(2).split(X, Y * 2))
     with pytest.raises(ValueError, match="n_splits"):

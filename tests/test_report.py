@@ -41,3 +41,23 @@ def test_predicting_nothing():
     r = per_class_report(Y, np.zeros_like(Y), output_dict=True)
     assert r["labels_per_image"] == {"predicted": 0.0, "true": 1.0}
     assert r["macro"]["f1"] == 0.0
+
+
+def test_classes_without_true_labels_are_named():
+    # "c" has no true label: a perfect model still gets F1 0 for it, and the report says so
+    Y_true = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
+    r = per_class_report(Y_true, Y_true, target_names=["a", "b", "c"], output_dict=True)
+    assert r["classes_without_support"] == ["c"]
+    assert r["macro"]["f1"] == pytest.approx(2 / 3)
+    assert r["macro_f1_supported"] == 1.0
+    text = per_class_report(Y_true, Y_true, target_names=["a", "b", "c"])
+    assert text.splitlines()[-1] == (
+        "1 of 3 classes have no true label in these samples (c): macro-F1 counts each with "
+        "the F1 of its row; over the 2 others it is 1.000"
+    )
+    Y = np.zeros((4, 28), dtype=int)
+    Y[:, 0] = 1
+    text = per_class_report(Y, Y)
+    assert "27 of 28 classes" in text and "and 21 more" in text
+    # every class present: no such line
+    assert "no true label" not in per_class_report(*_example(), target_names=["a", "b", "c"])

@@ -149,6 +149,22 @@ def test_cross_validated_fit_and_refit():
     assert opt.predict(Xt).dtype == Y.dtype
 
 
+def test_verbose_says_which_fold_is_fitting(capsys):
+    X, Y = _data(90)
+    est = OneVsRestClassifier(LogisticRegression())
+    ThresholdOptimizer(est, cv=3, random_state=0).fit(X, Y)
+    assert capsys.readouterr().out == ""  # quiet by default
+    ThresholdOptimizer(est, cv=3, verbose=1, random_state=0).fit(X, Y)
+    assert capsys.readouterr().out.splitlines() == [
+        "[ThresholdOptimizer] fold 1 of 3: fitting on 60 samples",
+        "[ThresholdOptimizer] fold 2 of 3: fitting on 60 samples",
+        "[ThresholdOptimizer] fold 3 of 3: fitting on 60 samples",
+        "[ThresholdOptimizer] refit on all 90 samples",
+    ]
+    ThresholdOptimizer(est, cv=2, refit=False, verbose=True, random_state=0).fit(X, Y)
+    assert capsys.readouterr().out.count("fold ") == 2
+
+
 def test_strategies():
     X, Y = _data(800)
     est = OneVsRestClassifier(LogisticRegression())

@@ -421,6 +421,7 @@ def cmd_train(args):
                         strategy=args.thresholds,
                         random_state=args.seed,
                         groups=groups,
+                        verbose=1,  # which fold each epoch table belongs to
                     )
             if any(getattr(net, "interrupted_", False) for net in _networks(model)):
                 raise KeyboardInterrupt
@@ -676,6 +677,7 @@ def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
     from ..submission import predict_submission
+    from ..utils import list_some
 
     _check_out_is_a_file(args.out, "submission.csv")
     device = _device_in_use(args.device)
@@ -736,4 +738,12 @@ def cmd_predict(args):
                 f"{1 - float(Y_true.mean()):.3f}), labels per image {per_image:.2f} predicted vs "
                 f"{float(Y_true.sum(axis=1).mean()):.2f} true"
             )
+            absent = r["classes_without_support"]
+            if absent and len(absent) < Y.shape[1]:
+                print(
+                    f"  {len(absent)} of {Y.shape[1]} classes have no true label in "
+                    f"{labels.name} ({list_some(absent)}): each counts as F1 0 in macro-F1; over "
+                    f"the {Y.shape[1] - len(absent)} others it is {r['macro_f1_supported']:.3f}"
+                )
+    return 0
     return 0

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-from ..utils import CLASS_NAMES, check_multilabel_target
+from ..utils import CLASS_NAMES, check_multilabel_target, list_some
 
 
 def per_class_report(
@@ -40,8 +40,11 @@ def per_class_report(
         f1, support), ``"macro"`` and ``"micro"`` (precision, recall, f1),
         ``"per_label_accuracy"``, ``"predict_nothing_accuracy"`` (the per-label
         accuracy of predicting no label), ``"subset_accuracy"``, ``"labels_per_image"``
-        (``{"predicted": ..., "true": ...}``, mean labels per image) and
-        ``"n_samples"``.
+        (``{"predicted": ..., "true": ...}``, mean labels per image),
+        ``"classes_without_support"`` (the names of the classes with no true
+        label in ``Y_true``: macro-F1 counts each of them with the F1 of its row,
+        0 or ``zero_division``, however good the model), ``"macro_f1_supported"``
+        (macro-F1 over the other classes) and ``"n_samples"``.
 
     Examples
     --------
@@ -89,6 +92,9 @@ def per_class_report(
         "predicted": float(np.asarray(Y_pred).sum(1).mean()),
         "true": float(np.asarray(Y_true).sum(1).mean()),
     }
+    supported = s > 0
+    out["classes_without_support"] = [n for n, ok in zip(names, supported) if not ok]
+    out["macro_f1_supported"] = float(f[supported].mean()) if supported.any() else float("nan")
     out["n_samples"] = len(Y_true)
     if output_dict:
         return out
@@ -119,4 +125,11 @@ def per_class_report(
     )
     lpi = out["labels_per_image"]
     lines.append(f"labels per image: predicted {lpi['predicted']:.2f}, true {lpi['true']:.2f}")
+    absent = out["classes_without_support"]
+    if absent and supported.any():
+        lines.append(
+            f"{len(absent)} of {n_classes} classes have no true label in these samples "
+            f"({list_some(absent)}): macro-F1 counts each with the F1 of its row; over the "
+            f"{int(supported.sum())} others it is {num.format(out['macro_f1_supported'])}"
+        )
     return "\n".join(lines)

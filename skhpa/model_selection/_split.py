@@ -8,9 +8,11 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state, indexable
 
 from ..utils import (
+    CLASS_NAMES,
     Interval,
     check_multilabel_target,
     check_n_samples,
+    list_some,
     num_samples,
     safe_indexing,
     validate_params,
@@ -78,8 +80,11 @@ class _MultilabelKFoldBase(_NSplitsCV):
         pos = Y.sum(0)
         rare = np.flatnonzero((pos > 0) & (pos < self.n_splits))
         if rare.size:
+            named = ""
+            if Y.shape[1] == len(CLASS_NAMES):  # the HPA classes: say which they are
+                named = f" ({list_some(CLASS_NAMES[k] for k in rare)})"
             warnings.warn(
-                f"The least populated label(s) {rare.tolist()} have fewer positives "
+                f"The least populated label(s) {rare.tolist()}{named} have fewer positives "
                 f"({pos[rare].tolist()}) than n_splits={self.n_splits}; some test folds will "
                 "hold none of them.",
                 UserWarning,

@@ -144,6 +144,11 @@ class ThresholdOptimizer(
         Keep None for GPU estimators.
     random_state : int, RandomState instance or None, default=None
         Seed of the fold shuffling when ``cv`` is an int.
+    verbose : int, default=0
+        With 1 or more, one line before each fold's fit and before the refit
+        (``[ThresholdOptimizer] fold 2 of 5: fitting on 800 samples``), so that the
+        inner estimator's own output (a network's epoch table) says which model
+        it belongs to.
 
     Attributes
     ----------
@@ -224,6 +229,7 @@ class ThresholdOptimizer(
         "prior": ["array-like", None],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -242,6 +248,7 @@ class ThresholdOptimizer(
         prior=None,
         n_jobs=None,
         random_state=None,
+        verbose=0,
     ):
         self.estimator = estimator
         self.scoring = scoring
@@ -256,6 +263,7 @@ class ThresholdOptimizer(
         self.prior = prior
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None, **fit_params):
@@ -308,14 +316,25 @@ class ThresholdOptimizer(
             splits = list(cv.split(X, Y if cv is not self.cv else y_fit, groups))
             keep = not self.refit  # the fold models are the model
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_and_predict)(self.estimator, X, y_fit, train, test, fit_params, keep)
-                for train, test in splits
+                delayed(_fit_and_predict)(
+                    self.estimator,
+                    X,
+                    y_fit,
+                    train,
+                    test,
+                    fit_params,
+                    keep,
+                    f"fold {k} of {len(splits)}" if self.verbose else None,
+                )  # fmt: skip
+                for k, (train, test) in enumerate(splits, 1)
             )
             P = np.full((n, q), np.nan)
             for test, proba, _ in results:
                 P[test] = proba
             tuned = ~np.isnan(P).any(axis=1)
             if self.refit:
+                if self.verbose:
+                    print(f"[ThresholdOptimizer] refit on all {n} samples", flush=True)
                 self.estimator_ = clone(self.estimator).fit(X, y_fit, **fit_params)
             else:
                 self.estimators_ = [est for _, _, est in results]

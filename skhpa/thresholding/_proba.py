@@ -63,7 +63,9 @@ def multilabel_proba(estimator, X, binary=False):
     return P
 
 
-def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False):
+def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False, say=None):
+    if say:
+        print(f"[ThresholdOptimizer] {say}: fitting on {len(train)} samples", flush=True)
     est = clone(estimator)
     est.fit(safe_indexing(X, train), Y[train], **fit_params)
     if fit_was_interrupted(est):  # a network caught a Ctrl-C: do not go on to the next fold

@@ -22,6 +22,7 @@ from ._io import atomic_write, make_temp, validate_sample_id
 from ._label_sets import unique_label_sets
 from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags
 from ._sklearn_compat import *  # noqa: F403
+from ._text import list_some
 from ._validation import check_multilabel_target, check_n_samples
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "fitted_attributes",
     "fit_was_interrupted",
     "iter_estimators",
+    "list_some",
     "make_temp",
     "set_fitted_attributes",
     "set_multilabel_tags",
