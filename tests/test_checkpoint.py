@@ -220,3 +220,28 @@ def test_early_stopping_is_not_an_interrupt(data):
         SeedCNN, max_epochs=6, patience=1, train_split=0.25, device="cpu", random_state=0, lr=1e-6
     ).fit(X, Y)
     assert len(net.history) < 6 and not net.interrupted_
+
+
+def test_cosine_schedule_runs_one_cycle_per_training_call(data, tmp_path):
+    from skhpa import load_model, save_model
+
+    X, Y = data
+    X, Y = X[:32], Y[:32]
+    cycle = [0.001, 0.00075, 0.00025]  # cosine from lr over max_epochs=3, one value per epoch
+
+    def lrs(net):
+        return [round(v, 8) for v in net.history[:, "event_lr"]]
+
+    net = HPAClassifier(SeedCNN, **dict(KW, max_epochs=3, lr=0.001)).fit(X, Y)
+    assert lrs(net) == cycle
+    # partial_fit: max_epochs more epochs, a new cycle (not past the cosine's end, where
+    # the learning rate fell to 0 and climbed back)
+    net.partial_fit(X, Y)
+    assert lrs(net) == cycle * 2
+    # a loaded network has no optimizer state (no torch 'initial_lr'): it trains on too
+    save_model(net, tmp_path / "n.skhpa")
+    loaded = load_model(tmp_path / "n.skhpa").partial_fit(X, Y)
+    assert lrs(loaded) == cycle * 3
+    # a warm-started fit is a new cycle from the lr set now
+    net.set_params(warm_start=True, lr=0.01).fit(X, Y)
+    assert lrs(net) == cycle * 2 + [10 * v for v in cycle]

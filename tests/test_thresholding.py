@@ -203,6 +203,34 @@ def test_class_without_positives_falls_back_to_global():
     assert opt.fallback_[3] and opt.thresholds_[3] == opt.global_threshold_
 
 
+class _GivenProba(BaseEstimator):
+    """A prefit 'model' whose probabilities are X itself."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(X, dtype=float)
+
+
+def test_a_best_cut_that_predicts_everything_falls_back_to_global():
+    # class 1's only positive has the lowest probability (0): its F1-best cut is "predict
+    # every sample" (F1 2/(n+1) > 0), which used to give a threshold of -0.5
+    rng = np.random.RandomState(0)
+    P = rng.uniform(0.05, 1, size=(200, 2))
+    Y = np.zeros((200, 2), int)
+    Y[:, 0] = P[:, 0] > 0.6
+    P[5, 1], Y[5, 1] = 0.0, 1
+    opt = ThresholdOptimizer(FrozenEstimator(_GivenProba())).fit(P, Y)
+    assert opt.fallback_.tolist() == [False, True]
+    assert opt.thresholds_[1] == opt.global_threshold_ and 0 <= opt.thresholds_.min()
+    assert opt.predict(P)[:, 1].sum() < 200
+    # a class the ranking does separate keeps its own cut, and every cut lies in [0, 1]
+    assert opt.thresholds_[0] == pytest.approx(0.6, abs=0.02)
+    t, _ = fbeta_curve(Y[:, 1], P[:, 1])
+    assert t.min() == 0.0
+
+
 def test_frozen_estimator_and_other_conventions():
     X, Y = _data()
     fitted = MultiOutputClassifier(LogisticRegression()).fit(X, Y)  # list-of-(n, 2) proba

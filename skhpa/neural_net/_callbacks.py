@@ -46,6 +46,34 @@ def valid_macro_f1_tuned(net, X, y):
     return float(np.mean(scores)) if len(scores) else 0.0
 
 
+class CosineCycle(LRScheduler):
+    """Cosine annealing from ``lr`` over ``max_epochs``: one cycle per training call.
+
+    skorch's LRScheduler places the scheduler at the length of the history. After a
+    completed ``fit``, a ``partial_fit`` (or a ``warm_start`` fit) then runs past the end of
+    the cosine, whose learning rate falls to 0 and climbs back (a restart nobody asked
+    for), and a network loaded with :func:`skhpa.load_model` (no optimizer state) cannot
+    train at all (torch's ``initial_lr`` KeyError). Here the position is the number of
+    epochs of the current cycle (``net._cycle_start``: the history's length when the
+    call began): ``fit``, ``partial_fit`` and a ``warm_start`` fit each run a cosine over
+    ``max_epochs`` epochs from ``lr``; a fit resumed from its checkpoint continues its own.
+    """
+
+    def __init__(self):
+        super().__init__(policy=torch.optim.lr_scheduler.CosineAnnealingLR)
+
+    def _get_scheduler(self, net, policy, **kwargs):
+        done = max(len(net.history) - getattr(net, "_cycle_start", 0), 0)
+        groups = net.optimizer_.param_groups
+        for group in groups:
+            group.setdefault("initial_lr", group["lr"])  # a fresh optimizer: its lr
+            if done == 0:  # a new cycle starts from the top: ``lr`` as it is set now
+                if len(groups) == 1:
+                    group["initial_lr"] = net.lr
+                group["lr"] = group["initial_lr"]
+        return policy(net.optimizer_, T_max=net.max_epochs, last_epoch=done - 1)
+
+
 def _interactive():
     """Output goes to a terminal or a notebook, where progress bars and colours render."""
     return sys.stderr.isatty() or "ipykernel" in sys.modules
@@ -74,10 +102,7 @@ def default_callbacks(net):
             ),
         ]
     if net.lr_schedule == "cosine":
-        scheduler = LRScheduler(
-            policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=net.max_epochs
-        )
-        callbacks.append(("lr_scheduler", scheduler))
+        callbacks.append(("lr_scheduler", CosineCycle()))
     # after the scheduler (the state the next epoch starts from), before early stopping
     callbacks += [("epoch_seeding", EpochSeeding()), ("epoch_state", EpochState())]
     if validated and net.patience is not None:

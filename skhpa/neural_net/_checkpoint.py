@@ -143,6 +143,7 @@ def write_checkpoint(path, net, snap, key):
         "module": snap["module"],
         "optimizer": snap["optimizer"],
         "history": history_to_json(net.history),
+        "cycle_start": getattr(net, "_cycle_start", 0),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -118,7 +118,9 @@ class HPAClassifier(
         macro-F1 at ``threshold``), restoring the best epoch's weights. None
         disables it.
     lr_schedule : {"cosine", None}, default="cosine"
-        Cosine annealing over ``max_epochs``.
+        Cosine annealing from ``lr`` over ``max_epochs``: one cycle per ``fit``,
+        ``partial_fit`` or ``warm_start`` fit (a fit resumed from
+        ``checkpoint_dir`` continues its own).
     channel_mean, channel_std : "auto" or array-like of shape (n_channels,), default="auto"
         Normalization statistics in input units; ``"auto"`` measures them on
         the training data (streaming, so lazy arrays are not materialized).

@@ -87,6 +87,8 @@ class TrainingMixin:
             The fitted estimator.
         """
         X, Y = self._prepare_fit(X, y, reset=not self.warm_start or not self.initialized_)
+        # the cosine schedule's cycle starts with this call (a warm start keeps the history)
+        self._cycle_start = len(self.history_) if self.warm_start and self.initialized_ else 0
         self._groups = None if groups is None else np.asarray(groups)
         if self._groups is not None and len(self._groups) != len(Y):
             raise ValueError(f"groups has {len(self._groups)} entries but y has {len(Y)} rows")
@@ -151,6 +153,7 @@ class TrainingMixin:
         self.module_.load_state_dict(state["module"])
         self.optimizer_.load_state_dict(state["optimizer"])
         self.history_ = state["history"]
+        self._cycle_start = state.get("cycle_start", 0)  # the resumed run's own cosine
         remaining = self.max_epochs - state["epochs"]
         self._print_if_verbose(
             f"Resuming from {self._checkpoint_file} after epoch {state['epochs']} "
@@ -241,8 +244,9 @@ class TrainingMixin:
                 self._sigint_seen = False  # handled: the rest of fit (e.g. cleanup) runs
                 warnings.warn(
                     f"{type(self).__name__}.fit was interrupted; the network is the one of the "
-                    f"last completed epoch ({len(self.history)}). Continue with partial_fit, or "
-                    "fit again with the same checkpoint_dir to resume.",
+                    f"last completed epoch ({len(self.history)}). partial_fit trains max_epochs "
+                    "more epochs from there (a new learning-rate cycle); fit again with the "
+                    "same checkpoint_dir to finish this run exactly.",
                     UserWarning,
                     stacklevel=2,
                 )
@@ -277,6 +281,7 @@ class TrainingMixin:
         if getattr(self, "_fitting", False):  # called by skorch's fit, already prepared
             return super().partial_fit(X, y, classes=classes, **fit_params)
         X, Y = self._prepare_fit(X, y, reset=not self.initialized_)
+        self._cycle_start = len(self.history_) if self.initialized_ else 0
         self._validation = self._check_validation(X_val, y_val)
         self.interrupted_ = False
         try:

@@ -165,8 +165,10 @@ class ThresholdOptimizer(
         Each class's score at its threshold on the tuning data.
     fallback_ : ndarray of shape (n_classes,) of bool
         Classes that got the global threshold because the search could not
-        choose (no positive example in the tuning data, or no cut with a true
-        positive).
+        choose (no positive example in the tuning data, no cut with a true
+        positive, or a best cut that predicts every tuning sample: a ranking
+        that finds the positives only as "always" does, e.g. a class whose
+        positives all have the lowest probability).
     global_threshold_ : float
         The single threshold maximizing macro-F-beta (the fallback).
     cv_results_ : dict

@@ -14,7 +14,10 @@ _ABOVE = np.nextafter(1.0, 2.0)
 
 def _cut_points(values_desc):
     """Thresholds that realize each cut of a descending array of distinct values."""
-    nxt = np.append(values_desc[1:], values_desc[-1] / 2.0 if values_desc[-1] > 0 else -1.0)
+    low = values_desc[-1]
+    # below the lowest value: halfway to 0 (0 itself for a lowest probability of 0, so that a
+    # threshold stays in [0, 1]); one below it for negative scores
+    nxt = np.append(values_desc[1:], low / 2.0 if low > 0 else (0.0 if low == 0 else low - 2.0))
     return (values_desc + nxt) / 2.0
 
 

@@ -55,6 +55,12 @@ class ThresholdLearningMixin:
                     best[k] = self._score_threshold(y, p, g, beta, presorted[k])
                     continue
                 thr[k], best[k], fallback[k] = pick(cand, scores, g)
+                if not fallback[k] and thr[k] <= p.min() and not y.all():
+                    # its best cut predicts every tuning sample: the ranking finds the
+                    # positives only as "always" does, which is no choice to learn
+                    fallback[k] = True
+                    thr[k] = g
+                    best[k] = self._score_threshold(y, p, g, beta, presorted[k])
             elif self.strategy == "global":
                 best[k] = self._score_threshold(y, p, g, beta, presorted[k])
             else:  # label_ratio
