@@ -70,3 +70,49 @@ def test_wrong_width_and_channels_at_predict_time():
 def test_load_model_of_a_missing_file(tmp_path):
     with pytest.raises((FileNotFoundError, ValueError)):
         load_model(tmp_path / "nope.skhpa")
+
+
+def test_channels_last_and_single_channel_images_are_named_at_fit():
+    from skhpa.preprocessing import ChannelStandardizer, LocalizationFeatures
+
+    last = X.transpose(0, 2, 3, 1)  # (40, 16, 16, 4) as Pillow or TensorFlow give them
+    for fit in (
+        lambda: HPAClassifier(SeedCNN, max_epochs=1, train_split=None).fit(last, Y),
+        lambda: Resize(8).fit_transform(last),
+        lambda: ChannelStandardizer().fit(last),
+        lambda: LocalizationFeatures().fit(last),
+    ):
+        with pytest.raises(ValueError, match=r"\(40, 16, 16, 4\), channels last.*transpose"):
+            fit()
+    with pytest.raises(ValueError, match=r"shape \(40, 16, 16\): images are 4-D.*X\[:, None\]"):
+        HPAClassifier(SeedCNN, max_epochs=1, train_split=None).fit(X[:, 1], Y)
+
+
+def test_images_on_another_intensity_scale_warn_at_predict():
+    import warnings
+
+    on_255 = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X, Y)
+    with pytest.warns(
+        UserWarning, match=r"values in \[0, 1\], but .* fitted on images in \[0, 255"
+    ):
+        on_255.predict_proba(X[:4] / 255.0)
+    on_1 = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X / 255.0, Y)
+    with pytest.warns(UserWarning, match=r"values up to \d+, but .* fitted on images in \[0, 1\]"):
+        on_1.predict_proba(X[:4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the training scale: no warning
+        on_255.predict_proba(X[:4])
+        on_1.predict_proba(X[:4] / 255.0)
+
+
+def test_a_device_this_machine_lacks_is_named_before_any_work(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    for device, message in (
+        ("tpu", r"'device' parameter of HPAClassifier \('tpu'\): expected 'auto', 'cpu'"),
+        ("cuda", r"\('cuda'\): no CUDA GPU is visible on this machine; use device='cpu'"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device=device).fit(X, Y)

@@ -85,25 +85,13 @@ def _criterion(name):
 
 def _device_in_use(device):
     """Check ``--device`` before any work and describe it; a bad value is a UserError."""
-    import torch
-
-    from ..neural_net import describe_device, resolve_device
+    from ..neural_net import check_device, describe_device
 
     try:
-        dev = torch.device(resolve_device(device))
-    except RuntimeError:  # torch's message lists every device type it was built for
-        raise UserError(f"--device {device}: expected auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise UserError(
-                f"--device {device}: no CUDA GPU is visible on this machine; use --device cpu "
-                "(or auto, which picks the GPU when there is one)"
-            )
-        if dev.index is not None and dev.index >= count:
-            raise UserError(f"--device {device}: this machine has {count} CUDA GPU(s)")
-    try:
+        check_device(device, flag="--device")
         return describe_device(device)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     except RuntimeError as exc:
         raise UserError(f"--device {device}: {exc}") from None
 

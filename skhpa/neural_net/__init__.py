@@ -6,13 +6,14 @@ validation splits. The PyTorch networks it trains (``torch.nn.Module`` classes) 
 """
 
 from ._classifier import HPAClassifier
-from ._device import describe_device, move_to_device, resolve_device
+from ._device import check_device, describe_device, move_to_device, resolve_device
 from ._valid_split import MultilabelHoldout
 
 __all__ = [
     "AcceleratedHPAClassifier",
     "HPAClassifier",
     "MultilabelHoldout",
+    "check_device",
     "describe_device",
     "move_to_device",
     "resolve_device",

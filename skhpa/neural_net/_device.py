@@ -23,6 +23,64 @@ def resolve_device(device):
     return device
 
 
+def check_device(device, flag=None, owner=None):
+    """Check that ``device`` names a device this machine has; return it as a torch.device.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ...
+    flag : str, optional
+        The command-line flag that set it (``"--device"``): the error names it.
+    owner : str, optional
+        The estimator whose ``device`` parameter it is: the error names it.
+
+    Returns
+    -------
+    device : torch.device
+        ``"auto"`` resolved.
+
+    Raises
+    ------
+    ValueError
+        An unknown device, CUDA on a machine without a visible GPU, or a GPU index
+        it does not have.
+
+    Examples
+    --------
+    >>> from skhpa.neural_net import check_device
+    >>> check_device("cpu")
+    device(type='cpu')
+    >>> check_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='tpu': expected 'auto', 'cpu', 'cuda' or 'cuda:N'
+    """
+    if flag is not None:
+        label, q, use = f"{flag} {device}", "", f"{flag} "
+    else:
+        label = f"device={device!r}"
+        if owner is not None:
+            label = f"The 'device' parameter of {owner} ({device!r})"
+        q, use = "'", "device="
+    try:
+        dev = torch.device(resolve_device(device))
+    except (RuntimeError, TypeError):  # torch lists every device type it was built for
+        raise ValueError(
+            f"{label}: expected {q}auto{q}, {q}cpu{q}, {q}cuda{q} or {q}cuda:N{q}"
+        ) from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(
+                f"{label}: no CUDA GPU is visible on this machine; use {use}{q}cpu{q} (or "
+                f"{q}auto{q}, which picks the GPU when there is one)"
+            )
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(f"{label}: this machine has {count} CUDA GPU(s)")
+    return dev
+
+
 def describe_device(device):
     """The device that ``device`` resolves to, in words: ``"cpu"`` or ``"cuda:0 (NVIDIA H200)"``.
 

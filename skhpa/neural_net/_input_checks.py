@@ -1,13 +1,17 @@
 """HPAClassifier's input checks: parameters, images, targets and the channel statistics."""
 
+import warnings
+
 import numpy as np
 
 from ..utils import (
     channel_mean_std,
+    check_channels_first,
     check_multilabel_target,
     check_n_samples,
     validate_parameter_constraints,
 )
+from ._device import check_device
 
 # samples that "auto" channel statistics are measured on (a seeded subset above this)
 _STATS_MAX_SAMPLES = 2000
@@ -27,6 +31,9 @@ class InputChecksMixin:
             {k: getattr(self, k) for k in self._parameter_constraints},
             caller_name=type(self).__name__,
         )
+        raw = self.get_params(deep=False).get("device")
+        if raw is not None:  # None: skorch leaves the tensors where they are
+            check_device(raw, owner=type(self).__name__)
 
     def _check_X(self, X, *, fitting):
         import scipy.sparse
@@ -50,6 +57,12 @@ class InputChecksMixin:
             )
         if X.shape[0] == 0:
             raise ValueError(f"X is empty: 0 sample(s) (shape={tuple(X.shape)})")
+        if len(X.shape) == 3:
+            raise ValueError(
+                f"X has shape {tuple(X.shape)}: images are 4-D (n_samples, n_channels, height, "
+                "width); for one channel pass X[:, None]"
+            )
+        check_channels_first(X.shape)
         if X.shape[1] == 0:
             raise ValueError(
                 f"0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required."
@@ -76,7 +89,36 @@ class InputChecksMixin:
                 "resize the images to the training size (ImageLoader(image_size=...) or "
                 "skhpa.preprocessing.Resize)"
             )
+        if not fitting:
+            self._warn_if_other_scale(X)
         return X
+
+    def _warn_if_other_scale(self, X):
+        """Warn when ``X`` is on another intensity scale than the training images.
+
+        A network fitted on uint8 images (0-255) given images scaled to [0, 1], or the
+        reverse, predicts without an error and wrongly. The training images' channel means
+        (in input units) tell the scale; the first samples of ``X`` are compared with it.
+        """
+        mean = getattr(self, "channel_mean_", None)
+        if mean is None or len(X.shape) != 4:
+            return
+        first = np.asarray(X[: min(len(X), 16)])
+        top = float(first.max()) if first.size else 0.0
+        fitted_255 = float(np.max(mean)) > 2.0
+        if fitted_255 and 0.0 < top <= 1.0:
+            seen, fitted = "in [0, 1]", "in [0, 255] (channel means up to "
+        elif not fitted_255 and top > 2.0:
+            seen, fitted = f"up to {top:g}", "in [0, 1] (channel means up to "
+        else:
+            return
+        warnings.warn(
+            f"X's first images have values {seen}, but {type(self).__name__} was fitted on "
+            f"images {fitted}{float(np.max(mean)):.3g}): pass images on the training scale "
+            "(uint8 0-255 as ImageLoader gives them, or the same float scaling)",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _prepare_fit(self, X, y, *, reset):
         """Check the parameters, ``X`` and ``y``; with ``reset``, learn the data's shape."""

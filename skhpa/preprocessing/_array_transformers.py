@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import CHANNELS, Interval, channel_mean_std
+from ..utils import CHANNELS, Interval, channel_mean_std, check_channels_first
 from ..utils import fit_context as _fit_context
 from ._decode import resize_plane
 
@@ -30,6 +30,7 @@ def _check_images(X, name="X"):
             )
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty (0 samples)")
+    check_channels_first(X.shape, name)
     return X
 
 

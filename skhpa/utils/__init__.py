@@ -23,7 +23,7 @@ from ._label_sets import unique_label_sets
 from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags
 from ._sklearn_compat import *  # noqa: F403
 from ._text import list_some
-from ._validation import check_multilabel_target, check_n_samples
+from ._validation import check_channels_first, check_multilabel_target, check_n_samples
 
 __all__ = [
     "CHANNELS",
@@ -34,6 +34,7 @@ __all__ = [
     "atomic_write",
     "channel_mean_std",
     "check_channels",
+    "check_channels_first",
     "check_multilabel_target",
     "check_n_samples",
     "find_extension",

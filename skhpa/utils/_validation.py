@@ -5,6 +5,38 @@ import numpy as np
 from ._sklearn_compat import num_samples
 
 
+def check_channels_first(shape, name="X"):
+    """Raise a clear error for images that look channels-last, ``(n, H, W, C)``.
+
+    Images are ``(n_samples, n_channels, height, width)``. A square image with at most 4
+    values on the last axis and more than 4 on axis 1 is a ``(n, H, W, C)`` array (as
+    Pillow, matplotlib and TensorFlow give them), which would otherwise fail deep inside a
+    network, or be resized or standardized along the wrong axes, without a word.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The array's shape.
+    name : str, default="X"
+        Name used in the error message.
+
+    Examples
+    --------
+    >>> from skhpa.utils import check_channels_first
+    >>> check_channels_first((10, 4, 64, 64))
+    >>> check_channels_first((10, 64, 64, 4))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X has shape (10, 64, 64, 4), channels last; ... X.transpose(0, 3, 1, 2)
+    """
+    shape = tuple(int(d) for d in shape)
+    if len(shape) == 4 and shape[3] <= 4 < shape[1] and shape[1] == shape[2]:
+        raise ValueError(
+            f"{name} has shape {shape}, channels last; skhpa takes images as (n_samples, "
+            f"n_channels, height, width): pass {name}.transpose(0, 3, 1, 2)"
+        )
+
+
 def check_multilabel_target(Y, *, name="Y", n_classes=None, allow_single_column=True):
     """Validate a multilabel indicator matrix and return it as an ndarray.
 
