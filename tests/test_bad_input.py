@@ -116,3 +116,40 @@ def test_a_device_this_machine_lacks_is_named_before_any_work(monkeypatch):
     ):
         with pytest.raises(ValueError, match=message):
             HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device=device).fit(X, Y)
+
+
+def test_an_unfitted_network_asks_for_fit_not_initialize():
+    from sklearn.exceptions import NotFittedError
+
+    for net in (HPAClassifier(SeedCNN), HPAClassifier(SeedCNN).initialize()):
+        with pytest.raises(
+            NotFittedError, match=r"not fitted yet\. Call 'fit' \(or 'partial_fit'\)"
+        ):
+            net.predict(X)
+
+
+def test_sample_weight_in_fit_says_what_to_use_instead():
+    w = np.ones(len(Y))
+    for call in ("fit", "partial_fit"):
+        with pytest.raises(ValueError, match=r"does not take sample_weight.*balanced_sampling"):
+            getattr(HPAClassifier(SeedCNN, max_epochs=1, train_split=None), call)(
+                X, Y, sample_weight=w
+            )
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        ([[0, 16], [1]], r"indicator matrix \(n_samples, n_classes\); for lists of class"),
+        ([[0, 16], [1, 2]], r"row 0, column 1 holds 16; for lists of class numbers"),
+        (["16 0", "1"], r"got a str per sample; .*MultiLabelBinarizer.*parse_targets"),
+    ],
+)
+def test_labels_given_as_class_lists_or_strings_get_a_hint(y, message):
+    from skhpa.utils import check_multilabel_target
+
+    with pytest.raises(ValueError, match=message):
+        check_multilabel_target(y)
+    if not isinstance(y[0], str):  # two strings are a binary 1-D y to ThresholdOptimizer
+        with pytest.raises(ValueError, match="MultiLabelBinarizer"):
+            ThresholdOptimizer(HPAClassifier(SeedCNN), cv=2).fit(X[: len(y)], y)

@@ -53,6 +53,9 @@ def test_reads_real_kaggle_pngs(real_dir):
     assert green.shape == (1, 1, 512, 512) and np.array_equal(green[0, 0], X[0, 1])
     # path stems instead of Ids
     assert np.array_equal(ImageLoader().transform([str(d / "a")]), X[:1])
+    # the extension with or without its dot
+    for ext in (".png", "png"):
+        assert np.array_equal(ImageLoader(d, extension=ext).transform(["a"]), X[:1])
 
 
 def test_resize_is_area_average(real_dir):

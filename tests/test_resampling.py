@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import Pipeline as ImbPipeline
 from imblearn.under_sampling import RandomUnderSampler
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsRestClassifier
@@ -103,6 +104,13 @@ class _CountingSMOTE:
         )
 
 
+class _NewRows(BaseEstimator):
+    """A sampler that appends a copy of the first row as a new sample (no sample_indices_)."""
+
+    def fit_resample(self, X, y):
+        return np.r_[X, X[:1]], np.r_[y, y[:1]]
+
+
 def test_label_powerset_sampler_fits_the_wrapped_sampler_once():
     rng = np.random.RandomState(0)
     Y = np.array([[1, 0]] * 12 + [[1, 1]] * 5 + [[0, 1]] * 4)
@@ -114,10 +122,18 @@ def test_label_powerset_sampler_fits_the_wrapped_sampler_once():
     assert X_res.shape == (36, 3)
     assert np.unique(Y_res, axis=0, return_counts=True)[1].tolist() == [12, 12, 12]
     assert np.array_equal(X_res[: len(X)], X) and not hasattr(sampler, "sample_indices_")
-    # Ids cannot be interpolated: one fit, then a clear error
-    with pytest.raises(ValueError, match="creates new samples; it needs 2-D numeric X"):
+    # Ids have no distances: a clear error before any fit (imbalanced-learn's own error,
+    # "Expected n_neighbors <= n_samples_fit", named neither the sampler nor the cause)
+    with pytest.raises(ValueError, match="_CountingSMOTE measures distances.*2-D numeric X"):
         LabelPowersetSampler(_CountingSMOTE()).fit_resample(np.arange(len(Y)).astype(str), Y)
-    assert _CountingSMOTE.fits == 2
+    from imblearn.over_sampling import SMOTE
+
+    with pytest.raises(ValueError, match="SMOTE measures distances"):
+        LabelPowersetSampler(SMOTE()).fit_resample(np.arange(len(Y)).astype(str), Y)
+    assert _CountingSMOTE.fits == 1
+    # a sampler that makes new rows without distances: one fit, then a clear error
+    with pytest.raises(ValueError, match="creates new samples; it needs 2-D numeric X"):
+        LabelPowersetSampler(_NewRows()).fit_resample(np.arange(len(Y)).astype(str), Y)
     # a row-selecting sampler on features sees the features and keeps sample_indices_
     ros = LabelPowersetSampler(RandomOverSampler(random_state=0))
     X_ros, Y_ros = ros.fit_resample(X, Y)
@@ -201,3 +217,13 @@ def test_resampler_invariants(n, q, ratio, seed):
     assert _label_sets(Y_o) == _label_sets(Y)
     ids_u, Y_u = MLRUS(sampling_ratio=min(ratio, 0.9), random_state=seed).fit_resample(ids, Y)
     assert np.array_equal(Y[ids_u], Y_u) and len(set(ids_u)) == len(ids_u)
+
+
+def test_label_dataframes_stay_dataframes_like_x():
+    pd = pytest.importorskip("pandas")  # not a dependency: run where pandas is installed
+    Y = np.array([[1, 0]] * 6 + [[1, 1]] * 2 + [[0, 1]] * 2)
+    X = pd.DataFrame({"id": [f"s{i}" for i in range(10)]})
+    y = pd.DataFrame(Y, columns=["c0", "c1"])
+    X_res, y_res = MLROS(random_state=0).fit_resample(X, y)
+    assert isinstance(y_res, pd.DataFrame) and list(y_res.columns) == ["c0", "c1"]
+    assert (X_res.index == y_res.index).all() and len(y_res) > len(y)

@@ -35,6 +35,34 @@ class InputChecksMixin:
         if raw is not None:  # None: skorch leaves the tensors where they are
             check_device(raw, owner=type(self).__name__)
 
+    def check_is_fitted(self, attributes=None, *args, **kwargs):
+        """Raise unless the network is fitted (override of skorch's ``check_is_fitted``).
+
+        skorch's message asks for ``initialize`` or ``fit``; a network that was only
+        initialized has not seen the data (its channels, image size, classes), so only
+        ``fit`` or ``partial_fit`` make it usable.
+
+        Parameters
+        ----------
+        attributes : iterable of str, optional
+            Attributes a fitted network has (default: ``module_`` and ``n_features_in_``).
+        *args, **kwargs
+            Ignored; accepted for skorch's signature.
+
+        Raises
+        ------
+        skorch.exceptions.NotInitializedError
+            A subclass of :class:`sklearn.exceptions.NotFittedError`.
+        """
+        from skorch.exceptions import NotInitializedError
+
+        attributes = list(attributes or ("module_", "n_features_in_"))
+        if not all(hasattr(self, a) for a in attributes):
+            raise NotInitializedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' (or "
+                "'partial_fit') with appropriate arguments before using this estimator."
+            )
+
     def _check_X(self, X, *, fitting):
         import scipy.sparse
 

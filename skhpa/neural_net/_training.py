@@ -52,6 +52,16 @@ def _ctrl_c_remembered(net):
         net._sigint_seen = False
 
 
+def _refuse_sample_weight(net, fit_params):
+    """skorch would pass ``sample_weight`` to the module's forward: say what to use instead."""
+    if "sample_weight" in fit_params:
+        raise ValueError(
+            f"{type(net).__name__}.fit does not take sample_weight (the loss weighs every "
+            "image alike); to weigh rare classes use balanced_sampling=True, a focal or "
+            "soft-F1 loss (criterion), or resample the training set (skhpa.resampling)"
+        )
+
+
 class TrainingMixin:
     """``fit``, ``partial_fit`` and skorch's ``fit_loop``, with checkpoints and rollback."""
 
@@ -86,6 +96,7 @@ class TrainingMixin:
         self : HPAClassifier
             The fitted estimator.
         """
+        _refuse_sample_weight(self, fit_params)
         X, Y = self._prepare_fit(X, y, reset=not self.warm_start or not self.initialized_)
         # the cosine schedule's cycle starts with this call (a warm start keeps the history)
         self._cycle_start = len(self.history_) if self.warm_start and self.initialized_ else 0
@@ -280,6 +291,7 @@ class TrainingMixin:
         """
         if getattr(self, "_fitting", False):  # called by skorch's fit, already prepared
             return super().partial_fit(X, y, classes=classes, **fit_params)
+        _refuse_sample_weight(self, fit_params)
         X, Y = self._prepare_fit(X, y, reset=not self.initialized_)
         self._cycle_start = len(self.history_) if self.initialized_ else 0
         self._validation = self._check_validation(X_val, y_val)

@@ -375,7 +375,8 @@ def create_backbone(name, in_chans, *, pretrained=False, weights=None):
             f"could not load ImageNet weights for {name!r}: {type(exc).__name__}: {exc}. "
             "This machine may be offline. Download the weights elsewhere (e.g. "
             f"timm.create_model({name!r}, pretrained=True) and torch.save its state_dict) and "
-            "pass the file as weights=..., or use pretrained=False."
+            "pass the file as weights=... (HPAClassifier(module__weights=...) for a "
+            "network in HPAClassifier), or use pretrained=False."
         ) from exc
     finally:
         hub_logging.set_verbosity(verbosity)

@@ -33,6 +33,8 @@ class _Source:
     def __init__(self, root, channels, extension, image_size):
         self.root = None if root is None else os.fspath(root)
         self.channels = tuple(channels)
+        if extension and not extension.startswith("."):
+            extension = "." + extension  # "png" means ".png", not "{Id}_greenpng"
         self.extension = extension
         self.image_size = image_size  # (height, width) every sample is resized to
 
@@ -317,7 +319,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Samples decoded in parallel (threads: Pillow releases the GIL while
         decoding). -1 uses all cores.
     extension : str, optional
-        File extension; detected from the first sample when None.
+        File extension (``".png"``; ``"png"`` means the same); detected from the
+        first sample when None.
 
     Attributes
     ----------

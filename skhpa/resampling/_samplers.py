@@ -33,6 +33,11 @@ def _take(X, indices):
     return _safe_indexing(X, indices)
 
 
+def _take_labels(y, Y, indices):
+    """The rows of the labels as given: a DataFrame stays one (like ``X``), else an array."""
+    return _safe_indexing(y, indices) if hasattr(y, "iloc") else Y[indices]
+
+
 class _MultilabelSampler(BaseEstimator):
     """Shared checks and plumbing; subclasses implement ``_resample_indices``."""
 
@@ -95,7 +100,7 @@ class _MultilabelSampler(BaseEstimator):
         rng = check_random_state(self.random_state)
         idx = self._resample_indices(Y, rng)
         self.sample_indices_ = idx
-        return _take(X, idx), Y[idx]
+        return _take(X, idx), _take_labels(y, Y, idx)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -321,7 +326,21 @@ class LabelPowersetSampler(_MultilabelSampler):
         if features is not None:
             X_res, c_res = sampler.fit_resample(features, classes)
         else:
-            sampler.fit_resample(np.arange(len(Y)).reshape(-1, 1), classes)
+            name = type(self.sampler).__name__
+            params = sampler.get_params(deep=False) if hasattr(sampler, "get_params") else {}
+            if {"k_neighbors", "n_neighbors"} & set(params):
+                raise ValueError(
+                    f"{name} measures distances between samples; on Ids, paths or images it "
+                    "would measure row numbers: it needs 2-D numeric X (e.g. CNN embeddings)"
+                )
+            try:
+                sampler.fit_resample(np.arange(len(Y)).reshape(-1, 1), classes)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{name} failed on the row numbers that stand for Ids, paths or images "
+                    f"({exc}); samplers that select rows at random (RandomOverSampler, "
+                    "RandomUnderSampler) work on them, the others need 2-D numeric X"
+                ) from exc
             if not hasattr(sampler, "sample_indices_"):
                 raise ValueError(
                     f"{type(self.sampler).__name__} creates new samples; it needs 2-D numeric X "
@@ -333,7 +352,7 @@ class LabelPowersetSampler(_MultilabelSampler):
         elif hasattr(self, "sample_indices_"):
             del self.sample_indices_
         if features is None:
-            return _take(X, self.sample_indices_), Y[self.sample_indices_]
+            return _take(X, self.sample_indices_), _take_labels(y, Y, self.sample_indices_)
         return X_res, sets[c_res].astype(Y.dtype)
 
 

@@ -55,7 +55,11 @@ def _check_target(y):
     """
     if y is None:
         raise ValueError("ThresholdOptimizer requires y to be passed, but the target y is None")
-    if hasattr(y, "toarray") or np.ndim(y) != 1:
+    try:
+        ndim = np.ndim(y)
+    except ValueError:  # ragged lists of labels: check_multilabel_target says what to do
+        ndim = None
+    if hasattr(y, "toarray") or ndim != 1:
         Y = check_multilabel_target(y, name="y", allow_single_column=True)
         return Y, Y, None
     y = np.asarray(y)

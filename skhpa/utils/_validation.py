@@ -63,9 +63,26 @@ def check_multilabel_target(Y, *, name="Y", n_classes=None, allow_single_column=
         If ``Y`` is not 2-D, is empty, has the wrong width, or holds a value
         other than 0 and 1 (the message names the first offending row).
     """
+    hint = (
+        "; for lists of class numbers per sample use "
+        "sklearn.preprocessing.MultiLabelBinarizer(classes=range(28)), for Kaggle "
+        "Target strings ('16 0') skhpa.datasets.parse_targets"
+    )
     if hasattr(Y, "toarray"):
         Y = Y.toarray()
-    Y = np.asarray(Y)
+    try:
+        Y = np.asarray(Y)
+    except ValueError:  # ragged: a list of label lists of different lengths
+        raise ValueError(
+            f"{name} must be a 2-D multilabel indicator matrix (n_samples, n_classes){hint}"
+        ) from None
+    if Y.dtype == object or Y.dtype.kind in "US":
+        if Y.ndim == 1 and len(Y) and isinstance(Y.flat[0], (str, list, tuple, set)):
+            raise ValueError(
+                f"{name} must be a 2-D multilabel indicator matrix (n_samples, n_classes), "
+                f"got a {'str' if Y.dtype.kind in 'US' else type(Y.flat[0]).__name__} per "
+                f"sample{hint}"
+            )
     if Y.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D multilabel indicator matrix (n_samples, n_classes), "
@@ -84,9 +101,10 @@ def check_multilabel_target(Y, *, name="Y", n_classes=None, allow_single_column=
     bad = ~((Y == 0) | (Y == 1))
     if bad.any():
         r, c = np.argwhere(bad)[0]
+        value = Y[r, c].item()
         raise ValueError(
             f"{name} must be a binary (0/1) indicator matrix; row {r}, column {c} holds "
-            f"{Y[r, c].item()!r}"
+            f"{value!r}" + (hint if isinstance(value, (int, float)) and value > 1 else "")
         )
     return Y
 
