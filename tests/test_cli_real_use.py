@@ -257,6 +257,28 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     proc = skhpa("make-data", "--out", data, "--n-train", 5, "--n-test", 2)
     assert_one_line_error(proc, "--overwrite")
     assert "overwrite=True" not in proc.stderr
+    # --overwrite never deletes a folder make-data did not write
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("important")
+    proc = skhpa("make-data", "--out", mine, "--n-train", 5, "--n-test", 2, "--overwrite")
+    assert_one_line_error(proc, "holds files make-data did not write; it is left as it is")
+    assert (mine / "notes.txt").read_text() == "important"
+    # --out never writes over an input of the command
+    _, model, _ = trained
+    labels = (data / "train.csv").read_bytes()
+    for argv, message in (
+        (("predict", "--model", model, "--data", data, "--out", model), "is the --model file"),
+        (("predict", "--model", model, "--data", data, "--out", data / "train.csv"),
+         f"is one of the input files of --data {data}"),
+        (("train", "--data", data, "--out", data / "train.csv"), "train writes .skhpa model"),
+    ):  # fmt: skip
+        assert_one_line_error(skhpa(*argv), message)
+    assert (data / "train.csv").read_bytes() == labels and model.stat().st_size > 10_000
+    # the same command again: nothing written, and it says so
+    again = [data.parent / "again", "--n-train", 5, "--n-test", 2, "--image-size", 32]
+    assert skhpa("make-data", "--out", *again).stdout.startswith("wrote 5 train")
+    assert "already holds this dataset" in skhpa("make-data", "--out", *again).stdout
     for flag, value in (("--epochs", "0"), ("--valid-size", "1.5"), ("--lr", "-1")):
         proc = skhpa("train", "--data", data, flag, value)
         assert proc.returncode == 2 and f"argument {flag}" in proc.stderr
@@ -293,7 +315,11 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     assert_one_line_error(proc, f"--model {folder}: a folder, not a model file")
     proc = skhpa("predict", "--model", trained[1], "--data", folder, cwd=tmp_path)
     assert_one_line_error(proc, f"--data {folder}: no images to predict")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_folder", "bad"]  # nothing written
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a_folder",
+        "bad",
+        "mine",
+    ]  # nothing written
     assert list(folder.iterdir()) == []
 
 

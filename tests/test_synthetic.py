@@ -148,6 +148,30 @@ def test_write_hpa_like_decodes_to_same_arrays(tmp_path):
     assert (root / "train.csv").stat().st_mtime_ns == mtime
     with pytest.raises(FileExistsError, match="overwrite=True"):
         write_hpa_like(tmp_path / "d", 6, 3, image_size=32, random_state=7)
+    # a damaged copy of the same dataset is written again, not reused
+    (root / "train.csv").write_text("Id,Predicted\n")
+    write_hpa_like(tmp_path / "d", 5, 3, image_size=32, random_state=7)
+    assert read_labels_csv(root / "train.csv")[1].shape == (5, 28)
+
+
+def test_write_hpa_like_never_deletes_what_it_did_not_write(tmp_path, monkeypatch):
+    mine = tmp_path / "project"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "notes.txt").write_text("important")
+    with pytest.raises(FileExistsError, match="not a dataset written by write_hpa_like"):
+        write_hpa_like(mine, 4, 2, image_size=32, random_state=0, overwrite=True)
+    assert (mine / "notes.txt").read_text() == "important"
+    # nor the working folder, or one that holds it, even when it is a dataset it wrote
+    data = write_hpa_like(tmp_path / "data", 4, 2, image_size=32, random_state=0)
+    (data / "sub").mkdir()
+    for cwd, target in ((data, "."), (data / "sub", "..")):
+        monkeypatch.chdir(cwd)
+        with pytest.raises(FileExistsError, match="working folder"):
+            write_hpa_like(target, 4, 2, image_size=32, random_state=1, overwrite=True)
+    assert (data / "train.csv").is_file() and (data / "sub").is_dir()
+    (tmp_path / "f.csv").write_text("x")
+    with pytest.raises(FileExistsError, match="is not a folder"):
+        write_hpa_like(tmp_path / "f.csv", 4, 2, image_size=32, random_state=0, overwrite=True)
 
 
 def test_write_hpa_like_interrupted_leaves_nothing(tmp_path, monkeypatch):

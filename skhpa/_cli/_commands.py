@@ -37,6 +37,8 @@ def cmd_make_data(args):
     from ..datasets import write_hpa_like
 
     _check_can_write_in(Path(args.out).parent, f"--out {args.out}")
+    manifest = Path(args.out) / "skhpa_synthetic.json"
+    before = manifest.stat().st_mtime_ns if manifest.is_file() else None
     try:
         root = write_hpa_like(
             args.out,
@@ -47,16 +49,29 @@ def cmd_make_data(args):
             random_state=args.seed,
             overwrite=args.overwrite,
         )
-    except FileExistsError:
-        made = (Path(args.out) / "skhpa_synthetic.json").is_file()
+    except FileExistsError as exc:
+        out = Path(args.out)
+        if not out.is_dir():
+            raise UserError(f"--out {args.out} is a file; make-data writes a folder") from None
+        if before is None:  # not a dataset make-data wrote: never deleted
+            raise UserError(
+                f"--out {args.out} already exists and holds files make-data did not write; "
+                "it is left as it is: choose another --out"
+            ) from None
+        if "working folder" in str(exc):
+            raise UserError(f"--out {args.out}: {exc}") from None
         raise UserError(
-            f"{args.out} already exists and holds "
-            + ("a dataset made with other settings" if made else "something else")
-            + "; pass --overwrite to replace it, or choose another --out"
+            f"--out {args.out} already holds a dataset made with other settings; pass "
+            "--overwrite to replace it, or choose another --out"
         ) from None
-    print(
-        f"wrote {args.n_train} train and {args.n_test} test images ({args.image_size} px) to {root}"
-    )
+    after = manifest.stat().st_mtime_ns
+    if before is not None and before == after:
+        print(f"{root} already holds this dataset (same settings, seed and files): kept as it is")
+    else:
+        print(
+            f"wrote {args.n_train} train and {args.n_test} test images ({args.image_size} px) "
+            f"to {root}"
+        )
     return 0
 
 
@@ -205,6 +220,30 @@ def _check_out_is_a_file(out, example):
     _check_can_write_in(out.parent, f"--out {out}")
 
 
+_LABEL_FILES = ("train.csv", "test_labels.csv", "sample_submission.csv")
+
+
+def _check_out_spares_inputs(out, data, model=None, example="submission.csv"):
+    """--out is none of the command's inputs: the --model file, a label file or an image."""
+    import os
+
+    from ..utils import IMAGE_EXTENSIONS
+
+    out = Path(out)
+    if not out.exists():
+        return
+    if model is not None and Path(model).exists() and os.path.samefile(out, model):
+        raise UserError(f"--out {out} is the --model file; name another file, e.g. {example}")
+    target, folder = out.resolve(), Path(data).resolve()
+    if folder in target.parents and (
+        target.name in _LABEL_FILES or target.suffix.lower() in IMAGE_EXTENSIONS
+    ):
+        raise UserError(
+            f"--out {out} is one of the input files of --data {data}; name another file, "
+            f"e.g. {example}"
+        )
+
+
 def _check_can_write_in(folder, what):
     """A new file can be created in ``folder`` (or in the folders to be made there)."""
     import os
@@ -240,17 +279,19 @@ def cmd_train(args):
     from ..persistence import save_model
     from ..preprocessing import ImageLoader
     from ..recipes import blend_recipe, features_recipe, fit_with_thresholds, skhpa_recipe
+    from ..utils import IMAGE_EXTENSIONS
 
     out = Path(args.out)
     _check_out_is_a_file(out, "model.skhpa")
     for flag in ("cache_dir", "checkpoint_dir"):
         if (folder := getattr(args, flag)) is not None:
             _check_can_write_in(folder, f"--{flag.replace('_', '-')} {folder}")
-    if out.suffix in (".joblib", ".pkl"):
+    if out.suffix.lower() in (".joblib", ".pkl", ".csv", ".json", ".txt", *IMAGE_EXTENSIONS):
         raise UserError(
             f"--out {args.out}: train writes .skhpa model files (they load without running code "
             "from the file); name it e.g. model.skhpa"
         )
+    _check_out_spares_inputs(out, args.data, example="model.skhpa")
     import timm
 
     if args.folds and args.thresholds == "none":
@@ -668,6 +709,7 @@ def cmd_predict(args):
     from ..utils import list_some
 
     _check_out_is_a_file(args.out, "submission.csv")
+    _check_out_spares_inputs(args.out, args.data, args.model)
     device = _device_in_use(args.device)
     model, key = _load_model_file(args.model, args.device)
     loader = _loader_of(model)

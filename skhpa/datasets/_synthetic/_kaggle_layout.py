@@ -41,6 +41,35 @@ def _write_split(directory, seeds, sets, p, image_size):
 _MANIFEST = "skhpa_synthetic.json"
 
 
+def _check_replaceable(root):
+    """An existing ``root`` is a folder that holds neither the working directory nor a file."""
+    if not root.is_dir():
+        raise FileExistsError(f"{root} already exists and is not a folder")
+    here, there = Path.cwd().resolve(), root.resolve()
+    if here == there or there in here.parents:
+        raise FileExistsError(
+            f"{root} is the working folder or holds it ({here}); the dataset is written "
+            "into a new folder: choose one that does not hold the working folder"
+        )
+
+
+def _intact(root, manifest):
+    """The label files are there with one row per image (cheap: no image is opened)."""
+    expected = {
+        "train.csv": ("Id,Target", manifest["n_train"]),
+        "test_labels.csv": ("Id,Target", manifest["n_test"]),
+        "sample_submission.csv": ("Id,Predicted", manifest["n_test"]),
+    }
+    for name, (header, rows) in expected.items():
+        try:
+            lines = (root / name).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeError):
+            return False
+        if not lines or lines[0] != header or len(lines) != rows + 1:
+            return False
+    return all((root / part).is_dir() for part in ("train", "test"))
+
+
 def _without_version(manifest):
     return {k: v for k, v in manifest.items() if k != "generator_version"}
 
@@ -80,7 +109,9 @@ def write_hpa_like(
     label_distribution : {"hpa2018", "hpav18", "flat"}, default="hpa2018"
     random_state : int, RandomState instance or None, default=None
     overwrite : bool, default=False
-        Replace an existing folder.
+        Replace an existing folder that this function wrote (it holds
+        ``skhpa_synthetic.json``). A folder it did not write is never deleted,
+        nor one that holds the working folder.
 
     Returns
     -------
@@ -114,18 +145,25 @@ def write_hpa_like(
     }
     stale = False  # this dataset, written by an older generator version: write it again
     if root.exists():
+        _check_replaceable(root)
+        try:
+            existing = json.loads((root / _MANIFEST).read_text())
+        except (OSError, ValueError):
+            existing = None
         if not overwrite and manifest["random_state"] is not None:
-            try:
-                existing = json.loads((root / _MANIFEST).read_text())
-            except (OSError, ValueError):
-                existing = None
-            if existing == manifest:
+            if existing == manifest and _intact(root, manifest):
                 return root
+            # the same dataset, written by an older generator or damaged since
             stale = isinstance(existing, dict) and _without_version(existing) == _without_version(
                 manifest
             )
         if root.is_dir() and not any(root.iterdir()):
             root.rmdir()
+        elif existing is None:  # never delete what this function did not write
+            raise FileExistsError(
+                f"{root} already exists and holds files that are not a dataset written by "
+                f"write_hpa_like (no {_MANIFEST}); it is left as it is: choose another folder"
+            )
         elif not (overwrite or stale):
             raise FileExistsError(
                 f"{root} already exists and does not hold this dataset; pass overwrite=True "
