@@ -102,6 +102,23 @@ def test_lazy_input_and_chunks_give_the_same_features(tmp_path):
     assert np.array_equal(LocalizationFeatures(chunk_size=3).fit_transform(lazy), ref)
 
 
+def test_large_images_are_processed_in_smaller_chunks(monkeypatch):
+    from skhpa.preprocessing import _features
+
+    X, _ = make_hpa_like(6, image_size=32, random_state=0)
+    ref = LocalizationFeatures().fit_transform(X)
+    seen = []
+    chunk = LocalizationFeatures._chunk
+    monkeypatch.setattr(
+        LocalizationFeatures, "_chunk", lambda self, x: seen.append(len(x)) or chunk(self, x)
+    )
+    # a budget of 2.5 images' float64 pixels: chunks of 2 (HPA v18 fields of 2048 px take
+    # 128 MiB each, so 4 per chunk instead of 128 at once)
+    monkeypatch.setattr(_features, "_CHUNK_BYTES", int(2.5 * 8 * X[0].size))
+    assert np.array_equal(LocalizationFeatures().fit_transform(X), ref)
+    assert seen == [2, 2, 2]
+
+
 @pytest.mark.parametrize(
     "params, X_shape, message",
     [

@@ -352,7 +352,12 @@ def cmd_train(args):
     if args.resume and not kept:
         print(f"--resume: no checkpoint in {ckpt_dir}; training from the first epoch")
     elif args.resume:
-        print(f"--resume: continuing from the {len(kept)} checkpoint(s) in {ckpt_dir}")
+        print(
+            f"--resume: {len(kept)} checkpoint(s) in {ckpt_dir}; each network whose settings "
+            "and data match one continues from it"
+        )
+    if args.image_size is None:
+        _say_native_size(data, args.channels[0])
     net_params = dict(
         criterion=_criterion(args.loss),
         balanced_sampling=args.balanced,
@@ -562,6 +567,27 @@ def _duplicate_groups(data, args):
         "training and threshold tuning"
     )
     return groups
+
+
+def _say_native_size(data, channel):
+    """Without --image-size the first image's size is the model's: say it, and its cost."""
+    from PIL import Image
+
+    from ..utils import find_extension
+
+    ext = find_extension(data.stems[0], channel)
+    try:
+        with Image.open(f"{data.stems[0]}_{channel}{ext}") as im:
+            width, height = im.size
+    except (OSError, TypeError):
+        return  # the loader names the file when it reads it
+    note = f"image size {width}x{height} px (the first image's; --image-size sets another)"
+    if max(width, height) > 512:
+        note += (
+            f": training costs about {max(width, height) ** 2 / 512**2:.0f}x what it does "
+            "at 512 px (the Kaggle images' size); consider --image-size 512 or less"
+        )
+    print(note)
 
 
 def _check_weights_flag(backbone, path):

@@ -21,6 +21,9 @@ _PROTEIN_STATS = (
 _OVERLAP_STATS = ("pearson", "manders", "log_enrichment")
 _OVERLAP_SCALES = 2
 
+# the float64 pixels of one chunk of samples (see LocalizationFeatures.chunk_size)
+_CHUNK_BYTES = 512 * 2**20
+
 
 def _pool2(a):
     """2x2 mean pooling of (n, H, W), dropping an odd last row/column."""
@@ -106,7 +109,8 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         Reference mask threshold, as a fraction of each image's maximum.
     chunk_size : int, default=128
         Samples processed at a time (a :class:`LazyImageArray` is read chunk by
-        chunk, never whole).
+        chunk, never whole); fewer for large images, so that a chunk's pixels
+        take at most about 512 MiB as float64 (4 fields of 2048 px).
 
     Attributes
     ----------
@@ -230,10 +234,11 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "protein_index_")
         X = _check_fitted_channels(self, X)
-        out = [
-            self._chunk(X[start : start + self.chunk_size])
-            for start in range(0, X.shape[0], self.chunk_size)
-        ]
+        # at most ``chunk_size`` samples and about _CHUNK_BYTES of float64 pixels at a time:
+        # 128 HPA v18 fields of 2048 px would be 16 GiB, 4 of them are 512 MiB
+        per_sample = 8 * int(np.prod(X.shape[1:]))
+        step = max(1, min(self.chunk_size, _CHUNK_BYTES // per_sample))
+        out = [self._chunk(X[start : start + step]) for start in range(0, X.shape[0], step)]
         F = np.vstack(out)
         if not np.isfinite(F).all():
             bad = int(np.flatnonzero(~np.isfinite(F).all(1))[0])
