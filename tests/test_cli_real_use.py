@@ -279,13 +279,22 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     again = [data.parent / "again", "--n-train", 5, "--n-test", 2, "--image-size", 32]
     assert skhpa("make-data", "--out", *again).stdout.startswith("wrote 5 train")
     assert "already holds this dataset" in skhpa("make-data", "--out", *again).stdout
-    for flag, value in (("--epochs", "0"), ("--valid-size", "1.5"), ("--lr", "-1")):
+    for flag, value in (("--epochs", "0"), ("--valid-size", "1.5"), ("--lr", "-1"),
+                        ("--image-size", "5000"), ("--seed", "-5")):  # fmt: skip
         proc = skhpa("train", "--data", data, flag, value)
         assert proc.returncode == 2 and f"argument {flag}" in proc.stderr
+        assert "random_state" not in proc.stderr
+    proc = skhpa("train", "--data", data, "--folds", 500)  # scikit-learn's n_splits, in words
+    assert_one_line_error(proc, "--folds 500: more folds than the 60 training images")
     for command in ("train", "predict"):  # before any work, in the CLI's words
         extra = ("--model", trained[1]) if command == "predict" else ()
         proc = skhpa(command, "--data", data, "--device", "gpu", *extra)
         assert_one_line_error(proc, "--device gpu: expected auto, cpu, cuda or cuda:N")
+        proc = skhpa(command, "--data", data, "--device", "xpu", *extra)  # torch's, not ours
+        assert_one_line_error(proc, "--device xpu: expected auto, cpu, cuda or cuda:N")
+        if not torch.backends.mps.is_available():
+            proc = skhpa(command, "--data", data, "--device", "mps", *extra)
+            assert_one_line_error(proc, "--device mps: this machine has no Apple MPS device")
         if not torch.cuda.is_available():
             proc = skhpa(command, "--data", data, "--device", "cuda", *extra)
             assert_one_line_error(proc, "--device cuda: no CUDA GPU is visible")

@@ -331,6 +331,10 @@ def cmd_train(args):
             f"--data {args.data}: no train.csv there, but {inner[0]} has one: --data {inner[0]}"
         )
     data = load_hpa(args.data, "train", channels=args.channels)
+    if args.folds is not None and args.folds > len(data.ids):
+        raise UserError(
+            f"--folds {args.folds}: more folds than the {len(data.ids)} training images"
+        )
     device = _device_in_use(args.device)
     _say_replaced(out, "the model saved when training ends")
     print(

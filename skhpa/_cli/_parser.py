@@ -24,6 +24,8 @@ _positive_int = _number(int, lambda v: v >= 1, "a positive integer")
 _at_least_two = _number(int, lambda v: v >= 2, "an integer >= 2")
 _positive_float = _number(float, lambda v: v > 0, "a positive number")
 _fraction = _number(float, lambda v: 0 < v < 1, "a number between 0 and 1")
+_image_size = _number(int, lambda v: 16 <= v <= 2048, "an integer from 16 to 2048")
+_seed = _number(int, lambda v: 0 <= v < 2**32, "an integer from 0 to 4294967295")
 _worker_count = _number(int, lambda v: v >= 0, "'auto' or an integer >= 0")
 
 
@@ -95,14 +97,14 @@ def build_parser():
     md.add_argument("--out", required=True, help="destination folder")
     md.add_argument("--n-train", type=_positive_int, default=1000, help="training images")
     md.add_argument("--n-test", type=_positive_int, default=200, help="test images")
-    md.add_argument("--image-size", type=_positive_int, default=128, help="pixels")
+    md.add_argument("--image-size", type=_image_size, default=128, help="pixels")
     md.add_argument(
         "--label-distribution",
         default="hpa2018",
         choices=("hpa2018", "hpav18", "flat"),
         help="label-set distribution",
     )
-    md.add_argument("--seed", type=int, default=0, help="random seed")
+    md.add_argument("--seed", type=_seed, default=0, help="random seed")
     md.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     md.set_defaults(func=cmd_make_data)
 
@@ -125,7 +127,7 @@ def build_parser():
     )
     tr.add_argument(
         "--image-size",
-        type=_positive_int,
+        type=_image_size,
         default=None,
         help="resize every image to this many pixels (None: the first training image's size); "
         "the model resizes every later input to it",
@@ -235,7 +237,7 @@ def build_parser():
         action="store_true",
         help="continue the interrupted run in the checkpoint folder",
     )
-    tr.add_argument("--seed", type=int, default=0, help="random seed")
+    tr.add_argument("--seed", type=_seed, default=0, help="random seed")
     tr.set_defaults(func=cmd_train)
 
     pr = _sub(

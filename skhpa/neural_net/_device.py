@@ -69,6 +69,10 @@ def check_device(device, flag=None, owner=None):
         raise ValueError(
             f"{label}: expected {q}auto{q}, {q}cpu{q}, {q}cuda{q} or {q}cuda:N{q}"
         ) from None
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"{label}: this machine has no Apple MPS device; use {use}{q}cpu{q}")
+    if dev.type not in ("cpu", "cuda", "mps"):  # built into torch, but not a device here
+        raise ValueError(f"{label}: expected {q}auto{q}, {q}cpu{q}, {q}cuda{q} or {q}cuda:N{q}")
     if dev.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
