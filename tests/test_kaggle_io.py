@@ -231,3 +231,21 @@ def test_load_image_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no channel files"):
         load_image_folder(tmp_path / "empty")
+
+
+def test_hidden_files_are_skipped_and_mixed_extensions_named(tmp_path):
+    from skhpa.datasets import load_image_folder, write_hpa_like
+
+    for c in ("red", "green", "blue", "yellow"):
+        (tmp_path / f"a_{c}.png").write_bytes(b"")
+    (tmp_path / "._a_green.png").write_bytes(b"")  # macOS's resource-fork companion
+    assert load_image_folder(tmp_path).ids.tolist() == ["a"]
+    # a training folder with part of its files as JPEG: they are there, under another name
+    root = write_hpa_like(tmp_path / "d", 4, 1, image_size=16, random_state=0)
+    ids = load_hpa(root).ids
+    for c in ("red", "green", "blue", "yellow"):
+        f = root / "train" / f"{ids[-1]}_{c}.png"
+        f.rename(f.with_suffix(".jpg"))
+    with pytest.raises(ValueError, match=r"mixes image extensions: 4 channel file\(s\) are not "
+                       r"\.png but \.jpg \(e\.g\. .*_red\.png\); skhpa reads one extension"):  # fmt: skip
+        load_hpa(root)

@@ -140,6 +140,21 @@ def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=
             if os.path.basename(p) not in present
         ]
         if missing:
+            other = sorted(
+                {
+                    e
+                    for _, f in missing
+                    for e in IMAGE_EXTENSIONS
+                    if f[: -len(extension)] + e in present
+                }
+            )
+            if other:  # the files are there, with another extension
+                raise ValueError(
+                    f"{directory} mixes image extensions: {len(missing)} channel file(s) are "
+                    f"not {extension} but {', '.join(other)} (e.g. {missing[0][1]}); skhpa reads "
+                    "one extension per folder: convert them, or keep each extension in its "
+                    "own folder"
+                )
             shown = ", ".join(f"{f} (Id {i})" for i, f in missing[:5])
             raise FileNotFoundError(
                 f"{len(missing)} channel file(s) missing in {directory}: {shown}"
@@ -307,6 +322,8 @@ def load_image_folder(folder, *, channels=CHANNELS):
         raise FileNotFoundError(f"image folder not found: {directory}")
     found = {}  # Id -> {color: extension}, for all four colors: a sample is any Id with one
     for name in os.listdir(directory):
+        if name.startswith("."):  # hidden files: macOS's ._ companions, editors' swap files
+            continue
         stem, ext = os.path.splitext(name)
         sample_id, _, color = stem.rpartition("_")
         if sample_id and color in CHANNELS and ext.lower() in IMAGE_EXTENSIONS:
