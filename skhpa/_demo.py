@@ -1,6 +1,7 @@
 """``python -m skhpa demo``: the whole library on the built-in synthetic HPA-like data."""
 
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -174,7 +175,8 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
         json.dump(results, fh, indent=1)
     _say(
         f"      model: {model_path} ({results['model_file_mb']:.1f} MB; reloaded, identical "
-        f"predictions: {same}); predict a folder with: skhpa predict --model {model_path} "
+        f"predictions: {same}); predict a folder with: skhpa predict --model "
+        f"{shlex.quote(str(model_path))} "
         "--data FOLDER"
     )
     _say(f"      submission: {out / 'submission.csv'}")

@@ -353,3 +353,13 @@ def test_train_says_the_native_size_it_trains_at(capsys):
     )
     _say_native_size(SimpleNamespace(stems=[str(fields / "89_B5_1")]), "green")
     assert capsys.readouterr().out.startswith("image size 1728x1728 px")
+
+
+def test_suggested_commands_quote_paths_with_spaces(tmp_path, capsys):
+    high = tmp_path / "my projects"
+    assert main(["make-data", "--out", str(high / "my data"), "--n-train", "4", "--n-test", "1",
+                 "--image-size", "16"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["train", "--data", str(high)]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().endswith(f"--data '{high / 'my data'}'")

@@ -7,6 +7,7 @@ messages and the files left behind, as a user would see them.
 import os
 import pickle
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -171,7 +172,7 @@ def test_a_failed_predict_keeps_its_rows_and_the_same_command_continues(trained,
     note, error = proc.stderr.strip().splitlines()
     assert note == (
         f"note: the 8 predictions written so far are kept in {out}.partial; the same command "
-        "continues after them"
+        f"continues after them: {shlex.join(['skhpa', *map(str, argv)])}"
     )
     assert error.startswith("skhpa predict: error:") and ids[9] in error
     assert "predicted 8 of 12 rows" in proc.stdout  # off a terminal: a line per chunk, no bar

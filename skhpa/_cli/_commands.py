@@ -319,7 +319,7 @@ def cmd_train(args):
     ):
         raise UserError(
             f"--data {args.data}: the images' folder; pass the dataset folder that holds "
-            f"train.csv: --data {root.parent}"
+            f"train.csv: --data {shlex.quote(str(root.parent))}"
         )
     inner = (
         sorted(p.parent for p in root.glob("*/train.csv"))
@@ -328,7 +328,8 @@ def cmd_train(args):
     )
     if len(inner) == 1:
         raise UserError(
-            f"--data {args.data}: no train.csv there, but {inner[0]} has one: --data {inner[0]}"
+            f"--data {args.data}: no train.csv there, but {inner[0]} has one: "
+            f"--data {shlex.quote(str(inner[0]))}"
         )
     data = load_hpa(args.data, "train", channels=args.channels)
     if args.folds is not None and args.folds > len(data.ids):
@@ -512,7 +513,7 @@ def cmd_train(args):
     size = path.stat().st_size / 2**20
     print(
         f"saved the model to {path} ({size:.1f} MB); predict with: "
-        f"skhpa predict --model {path} --data FOLDER"
+        f"skhpa predict --model {shlex.quote(str(path))} --data FOLDER"
     )
     return 0
 
@@ -710,7 +711,7 @@ def _training_labels_per_image(model):
     return found
 
 
-def _say_partial_kept(out, *, interrupted):
+def _say_partial_kept(out, argv, *, interrupted):
     """After a failed predict: the rows already written, and how to continue after them."""
     partial = Path(f"{out}.partial")
     rows = 0
@@ -721,7 +722,7 @@ def _say_partial_kept(out, *, interrupted):
         return  # the error says it all
     kept = (
         f"the {rows} predictions written so far are kept in {partial}; the same command "
-        "continues after them"
+        f"continues after them: {shlex.join(['skhpa', *argv])}"
         if rows
         else "no prediction was written"
     )
@@ -765,7 +766,7 @@ def cmd_predict(args):
             verbose=True,
         )
     except BaseException as exc:
-        _say_partial_kept(args.out, interrupted=isinstance(exc, KeyboardInterrupt))
+        _say_partial_kept(args.out, args.argv, interrupted=isinstance(exc, KeyboardInterrupt))
         if isinstance(exc, KeyboardInterrupt):
             raise Interrupted from None
         raise
