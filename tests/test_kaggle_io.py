@@ -116,6 +116,20 @@ def test_malformed_train_csv(tmp_path, content, message):
     assert str(path) in str(exc.value)
 
 
+def test_forgiving_label_files(tmp_path):
+    path = tmp_path / "train.csv"
+    # a lowercase header and spaces around the Ids, as spreadsheets and hand edits leave them
+    path.write_text("id,target\n a ,16 0\nb , 7\n")
+    ids, Y = read_labels_csv(path)
+    assert ids.tolist() == ["a", "b"] and Y[0, [0, 16]].tolist() == [1, 1] and Y[1, 7] == 1
+    # UTF-16 (a spreadsheet's "Unicode text"): one line that names the file and the fix
+    path.write_text("Id,Target\na,0\n", encoding="utf-16")
+    with pytest.raises(
+        ValueError, match=r"train\.csv: not UTF-8 text \(byte 0: .*save it as UTF-8"
+    ):
+        read_labels_csv(path)
+
+
 def test_missing_paths(tmp_path):
     with pytest.raises(FileNotFoundError, match="dataset folder not found"):
         load_hpa(tmp_path / "nope")

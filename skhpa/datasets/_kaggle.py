@@ -63,31 +63,13 @@ def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"label file not found: {path}")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{path}: the file is empty (expected a header '{id_column},...')")
-        header = [h.strip() for h in header]
-        needed = [id_column] + ([target_column] if target_column else [])
-        missing = [c for c in needed if c not in header]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}; the header is {header}")
-        i_id = header.index(id_column)
-        i_t = header.index(target_column) if target_column else None
-        ids, targets, lines = [], [], []
-        for row in reader:
-            line_no = reader.line_num  # as an editor shows it: the header is line 1
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise ValueError(
-                    f"{path}, line {line_no}: expected {len(header)} fields, got {len(row)}"
-                )
-            ids.append(row[i_id])
-            lines.append(line_no)
-            if i_t is not None:
-                targets.append(row[i_t])
+    try:
+        ids, targets, lines, i_t = _read_rows(path, id_column, target_column)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8 "
+            '("CSV UTF-8" in a spreadsheet)'
+        ) from None
     if not ids:
         raise ValueError(f"{path}: no data rows after the header")
     for sample_id, line_no in zip(ids, lines):
@@ -106,6 +88,41 @@ def read_labels_csv(path, *, id_column="Id", target_column="Target", allow_empty
         where = [f"{path}, line {n}" for n in lines]
         Y = parse_targets(targets, allow_empty=allow_empty, where=where)
     return ids, Y
+
+
+def _read_rows(path, id_column, target_column):
+    """The Ids, targets and line numbers of a label file (the checks of each row's shape)."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path}: the file is empty (expected a header '{id_column},...')")
+        header = [h.strip() for h in header]
+        needed = [id_column] + ([target_column] if target_column else [])
+        folded = [h.casefold() for h in header]  # "id,target" names the same columns
+        missing = [c for c in needed if c not in header and c.casefold() not in folded]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {missing}; the header is {header}")
+
+        def column(name):
+            return header.index(name) if name in header else folded.index(name.casefold())
+
+        i_id = column(id_column)
+        i_t = column(target_column) if target_column else None
+        ids, targets, lines = [], [], []
+        for row in reader:
+            line_no = reader.line_num  # as an editor shows it: the header is line 1
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ValueError(
+                    f"{path}, line {line_no}: expected {len(header)} fields, got {len(row)}"
+                )
+            ids.append(row[i_id].strip())  # "a, 16 0" and " a ,16" are the Id "a"
+            lines.append(line_no)
+            if i_t is not None:
+                targets.append(row[i_t])
+    return ids, targets, lines, i_t
 
 
 def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=True):
