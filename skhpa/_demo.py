@@ -15,7 +15,7 @@ from .model_selection import MultilabelStratifiedKFold
 from .persistence import load_model, save_model
 from .preprocessing import ImageLoader
 from .recipes import blend_recipe, fit_with_thresholds, seed_recipe, skhpa_recipe
-from .utils import atomic_write
+from .utils import atomic_write, plural
 
 # Sized so that the full demo takes about 7-10 minutes on 2 CPU cores (measured: SeedCNN
 # trains about 150 images/s and resnet18 about 60 images/s at 64 px on such a machine).
@@ -149,7 +149,7 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     for k, name in enumerate(CLASS_NAMES):
         _say(
             f"      {k:2d} {name:<31} {f_seed[k]:.2f} -> {f_skhpa[k]:.2f}   "
-            f"({support[k]} test images)"
+            f"({plural(int(support[k]), 'test image')})"
         )
 
     # 5. persistence, submission and figures

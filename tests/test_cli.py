@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import subprocess
 import sys
@@ -363,3 +364,19 @@ def test_suggested_commands_quote_paths_with_spaces(tmp_path, capsys):
     assert main(["train", "--data", str(high)]) == 1
     err = capsys.readouterr().err
     assert err.strip().endswith(f"--data '{high / 'my data'}'")
+
+
+def test_piped_output_keeps_warnings_in_order(tmp_path):
+    # stdout into a pipe is block-buffered by Python: a warning on stderr used to land
+    # before the lines said ahead of it
+    assert main(["make-data", "--out", str(tmp_path / "d"), "--n-train", "30", "--n-test", "2",
+                 "--image-size", "16"]) == 0  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    out = subprocess.run(
+        [sys.executable, "-m", "skhpa", "train", "--data", str(tmp_path / "d"), "--out",
+         str(tmp_path / "m.skhpa"), "--recipe", "features", "--epochs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert out[0].startswith("30 training images in") and out[1].startswith("image size 16x16")
+    warning = next(i for i, line in enumerate(out) if line.startswith("warning: the per-class"))
+    assert out[warning + 1].startswith("thresholds (per_class, learned on a held-out 20%)")

@@ -22,6 +22,9 @@ def main(argv=None):
         parser.print_help()
         return 2
     args.argv = argv
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:  # piped output: lines in the order they were said
+        reconfigure(line_buffering=True)  # (stderr's warnings between stdout's lines)
     try:
         with warnings.catch_warnings():  # restores the default display afterwards
             warnings.showwarning = _show_warning

@@ -35,6 +35,7 @@ def _say_replaced(path, when):
 
 def cmd_make_data(args):
     from ..datasets import write_hpa_like
+    from ..utils import plural
 
     _check_can_write_in(Path(args.out).parent, f"--out {args.out}")
     manifest = Path(args.out) / "skhpa_synthetic.json"
@@ -69,7 +70,8 @@ def cmd_make_data(args):
         print(f"{root} already holds this dataset (same settings, seed and files): kept as it is")
     else:
         print(
-            f"wrote {args.n_train} train and {args.n_test} test images ({args.image_size} px) "
+            f"wrote {args.n_train} train and {plural(args.n_test, 'test image')} "
+            f"({args.image_size} px) "
             f"to {root}"
         )
     return 0
@@ -279,7 +281,7 @@ def cmd_train(args):
     from ..persistence import save_model
     from ..preprocessing import ImageLoader
     from ..recipes import blend_recipe, features_recipe, fit_with_thresholds, skhpa_recipe
-    from ..utils import IMAGE_EXTENSIONS
+    from ..utils import IMAGE_EXTENSIONS, plural
 
     out = Path(args.out)
     _check_out_is_a_file(out, "model.skhpa")
@@ -339,7 +341,7 @@ def cmd_train(args):
     device = _device_in_use(args.device)
     _say_replaced(out, "the model saved when training ends")
     print(
-        f"{len(data.ids)} training images in {data.image_dir}; channels "
+        f"{plural(len(data.ids), 'training image')} in {data.image_dir}; channels "
         f"{','.join(args.channels)}; device {device}; recipe {args.recipe}"
         + {
             "blend": " (network + localization features)",
@@ -737,7 +739,7 @@ def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
     from ..submission import predict_submission
-    from ..utils import list_some
+    from ..utils import list_some, plural
 
     _check_out_is_a_file(args.out, "submission.csv")
     _check_out_spares_inputs(args.out, args.data, args.model)
@@ -752,7 +754,10 @@ def cmd_predict(args):
     data = _test_images(args.data, tuple(loader.channels))
     shape = getattr(loader, "image_shape_", None)
     size = f"resized to {shape[0]}x{shape[1]} px (the model's size)" if shape else "native size"
-    print(f"{len(data.ids)} images to predict in {data.image_dir}; input {size}; device {device}")
+    print(
+        f"{plural(len(data.ids), 'image')} to predict in {data.image_dir}; input {size}; "
+        f"device {device}"
+    )
     _say_replaced(args.out, "the new submission")
     try:
         path = predict_submission(

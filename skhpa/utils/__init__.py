@@ -22,7 +22,7 @@ from ._io import atomic_write, make_temp, validate_sample_id
 from ._label_sets import unique_label_sets
 from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags
 from ._sklearn_compat import *  # noqa: F403
-from ._text import list_some
+from ._text import list_some, plural
 from ._validation import check_channels_first, check_multilabel_target, check_n_samples
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "fit_was_interrupted",
     "iter_estimators",
     "list_some",
+    "plural",
     "make_temp",
     "set_fitted_attributes",
     "set_multilabel_tags",

@@ -14,3 +14,15 @@ def list_some(names, most=6):
     if len(names) <= most:
         return ", ".join(names)
     return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
+def plural(count, noun, nouns=None):
+    """``"1 image"``, ``"2 images"``: a count and its noun, in the number it takes.
+
+    Examples
+    --------
+    >>> from skhpa.utils import plural
+    >>> plural(1, "training image"), plural(12, "test image")
+    ('1 training image', '12 test images')
+    """
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
