@@ -380,3 +380,26 @@ def test_piped_output_keeps_warnings_in_order(tmp_path):
     assert out[0].startswith("30 training images in") and out[1].startswith("image size 16x16")
     warning = next(i for i, line in enumerate(out) if line.startswith("warning: the per-class"))
     assert out[warning + 1].startswith("thresholds (per_class, learned on a held-out 20%)")
+
+
+def test_train_names_label_files_it_does_not_read_and_images_it_does_not_use(tmp_path, capsys):
+    data = tmp_path / "d"
+    assert main(["make-data", "--out", str(data), "--n-train", "30", "--n-test", "2",
+                 "--image-size", "16"]) == 0  # fmt: skip
+    lines = (data / "train.csv").read_text().splitlines()
+    (data / "train.csv").write_text("\n".join(lines[:26]) + "\n")  # 25 of the 30 Ids
+    capsys.readouterr()
+    argv = ["train", "--data", str(data), "--out", str(tmp_path / "m.skhpa"), "--recipe",
+            "features", "--epochs", "1"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("25 training images in")
+    assert out[1].startswith(
+        f"note: 5 Id(s) with images in {data / 'train'} are not in the label file, so they are "
+        "not used ("
+    )
+    (data / "train.csv").rename(data / "labels.csv")
+    assert main(argv) == 1
+    assert "no train.csv there (it holds labels.csv, sample_submission.csv, test_labels.csv)" in (
+        capsys.readouterr().err
+    )

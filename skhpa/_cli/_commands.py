@@ -333,6 +333,13 @@ def cmd_train(args):
             f"--data {args.data}: no train.csv there, but {inner[0]} has one: "
             f"--data {shlex.quote(str(inner[0]))}"
         )
+    others = sorted(p.name for p in root.glob("*.csv")) if root.is_dir() else []
+    if others and not (root / "train.csv").is_file():
+        raise UserError(
+            f"--data {args.data}: no train.csv there (it holds {', '.join(others)}); train "
+            "reads the labels from train.csv (Id,Target, as Kaggle ships it): rename or copy "
+            "yours to that name"
+        )
     data = load_hpa(args.data, "train", channels=args.channels)
     if args.folds is not None and args.folds > len(data.ids):
         raise UserError(
@@ -349,6 +356,7 @@ def cmd_train(args):
             "network": "",
         }[args.recipe]
     )
+    _say_unlabelled_images(data)
     ckpt_dir = Path(args.checkpoint_dir or f"{out}.checkpoints")
     kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
     if kept and not args.resume:
@@ -574,6 +582,25 @@ def _duplicate_groups(data, args):
         "training and threshold tuning"
     )
     return groups
+
+
+def _say_unlabelled_images(data):
+    """Images in the training folder that train.csv does not list are not used: say so."""
+    import os
+
+    from ..utils import CHANNELS, IMAGE_EXTENSIONS, list_some
+
+    listed, extra = set(data.ids.tolist()), set()
+    for name in os.listdir(data.image_dir):
+        stem, ext = os.path.splitext(name)
+        sample_id, _, color = stem.rpartition("_")
+        if color in CHANNELS and ext.lower() in IMAGE_EXTENSIONS and sample_id not in listed:
+            extra.add(sample_id)
+    if extra:
+        print(
+            f"note: {len(extra)} Id(s) with images in {data.image_dir} are not in the label "
+            f"file, so they are not used ({list_some(sorted(extra), 3)})"
+        )
 
 
 def _say_native_size(data, channel):
