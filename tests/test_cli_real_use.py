@@ -325,6 +325,9 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     assert_one_line_error(proc, f"--model {folder}: a folder, not a model file")
     proc = skhpa("predict", "--model", trained[1], "--data", folder, cwd=tmp_path)
     assert_one_line_error(proc, f"--data {folder}: no images to predict")
+    proc = skhpa("predict", "--model", trained[1], "--data", data.parent, cwd=tmp_path)
+    # one level up: data/ and again/ (made above) hold a dataset each
+    assert_one_line_error(proc, "its folders again, data hold a sample_submission.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "a_folder",
         "bad",

@@ -260,6 +260,9 @@ def test_hidden_files_are_skipped_and_mixed_extensions_named(tmp_path):
     for c in ("red", "green", "blue", "yellow"):
         f = root / "train" / f"{ids[-1]}_{c}.png"
         f.rename(f.with_suffix(".jpg"))
-    with pytest.raises(ValueError, match=r"mixes image extensions: 4 channel file\(s\) are not "
-                       r"\.png but \.jpg \(e\.g\. .*_red\.png\); skhpa reads one extension"):  # fmt: skip
+    message = (
+        r"mixes image extensions: 4 channel file\(s\) are not \.png but \.jpg "
+        r"\(e\.g\. .*_red\.png\); skhpa reads one extension"
+    )
+    with pytest.raises(ValueError, match=message):
         load_hpa(root)

@@ -719,6 +719,18 @@ def _test_images(folder, channels):
         ):
             print(f"no sample_submission.csv in {folder}: predicting the images in {candidate}")
             return load_image_folder(candidate, channels=channels)
+    inner = sorted(p.parent for p in folder.glob("*/sample_submission.csv"))
+    if len(inner) == 1:
+        raise UserError(
+            f"--data {folder}: no images to predict there, but {inner[0]} holds "
+            f"sample_submission.csv: --data {shlex.quote(str(inner[0]))}"
+        )
+    if inner:
+        raise UserError(
+            f"--data {folder}: no images to predict there, but its folders "
+            f"{', '.join(p.name for p in inner)} hold a sample_submission.csv: pass one "
+            f"of them, e.g. --data {shlex.quote(str(inner[0]))}"
+        )
     raise UserError(
         f"--data {folder}: no images to predict: neither sample_submission.csv with a test/ "
         f"folder (the Kaggle layout) nor {{Id}}_{{color}} files of the model's channels "
