@@ -382,3 +382,18 @@ def test_verbose_output_off_a_terminal_is_plain(images, capsys, monkeypatch):
     net = _quick(verbose=1, max_epochs=1, train_split="auto").fit(X, Y)
     assert "progress_bar" in dict(net.callbacks_)
     assert "\x1b[" in capsys.readouterr().out  # the best scores are coloured
+
+
+def test_repr_shows_the_parameters_that_differ_from_their_defaults():
+    from sklearn.pipeline import Pipeline
+
+    net = HPAClassifier(SeedCNN, max_epochs=1, random_state=0, module__dropout=0.1)
+    text = repr(net)
+    assert text.startswith("HPAClassifier(max_epochs=1, module=<class") and "dropout=0.1" in text
+    # skorch's own parameters at their defaults stay out, also inside a Pipeline
+    nested = repr(Pipeline([("net", HPAClassifier(SeedCNN))]))
+    for name in ("callbacks", "compile", "dataset", "iterator_train", "warm_start"):
+        assert name not in text and name not in nested
+    assert repr(HPAClassifier()) == "HPAClassifier()"
+    # callbacks of an unfitted network are stored by set_params and checked at fit
+    assert net.set_params(callbacks=[]).callbacks == []

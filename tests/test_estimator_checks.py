@@ -71,7 +71,6 @@ for _name in [
     "check_estimators_dtypes",
     "check_dtype_object",
     "check_classifier_data_not_an_array",
-    "check_classifiers_one_label_sample_weights",
     "check_classifiers_classes",
     "check_classifiers_train",
     "check_classifiers_regression_target",

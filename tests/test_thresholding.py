@@ -165,6 +165,18 @@ def test_verbose_says_which_fold_is_fitting(capsys):
     assert capsys.readouterr().out.count("fold ") == 2
 
 
+def test_int_cv_without_random_state_gives_the_same_folds_every_fit():
+    X, Y = _data(200)
+    est = OneVsRestClassifier(LogisticRegression())
+    a, b = (ThresholdOptimizer(est, cv=3).fit(X, Y) for _ in range(2))
+    np.testing.assert_array_equal(a.oof_proba_, b.oof_proba_)
+    np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+    # a random_state shuffles: other folds, the same for the same seed
+    c, d = (ThresholdOptimizer(est, cv=3, random_state=1).fit(X, Y) for _ in range(2))
+    np.testing.assert_array_equal(c.oof_proba_, d.oof_proba_)
+    assert not np.array_equal(a.oof_proba_, c.oof_proba_)
+
+
 def test_strategies():
     X, Y = _data(800)
     est = OneVsRestClassifier(LogisticRegression())

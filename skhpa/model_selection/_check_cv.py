@@ -8,16 +8,18 @@ from ._split import MultilabelStratifiedKFold
 def check_multilabel_cv(cv=5, random_state=None):
     """Like :func:`sklearn.model_selection.check_cv`, stratified for multilabel targets.
 
-    An int becomes a shuffled :class:`MultilabelStratifiedKFold` (scikit-learn's
-    own ``check_cv`` would silently give an unshuffled, unstratified ``KFold``
-    for a multilabel target); splitters and iterables pass through.
+    An int becomes a :class:`MultilabelStratifiedKFold` (scikit-learn's own
+    ``check_cv`` would silently give an unstratified ``KFold`` for a multilabel
+    target), shuffled with ``random_state`` when one is given and, like
+    scikit-learn's, the same folds at every call without one; splitters and
+    iterables pass through.
 
     Parameters
     ----------
     cv : int, cross-validation generator, iterable or None, default=5
         None means 5 folds.
     random_state : int, RandomState instance or None, default=None
-        Seed of the fold shuffling when ``cv`` is an int.
+        Seed of the fold shuffling when ``cv`` is an int; None: no shuffling.
 
     Returns
     -------
@@ -35,5 +37,7 @@ def check_multilabel_cv(cv=5, random_state=None):
     if cv is None:
         cv = 5
     if isinstance(cv, numbers.Integral):
+        if random_state is None:  # as scikit-learn's int cv: the same folds at every call
+            return MultilabelStratifiedKFold(cv)
         return MultilabelStratifiedKFold(cv, shuffle=True, random_state=random_state)
     return check_cv(cv)

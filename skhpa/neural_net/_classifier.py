@@ -23,7 +23,7 @@ import numbers
 import os
 
 import torch
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from skorch import NeuralNet
 from torch.nn import BCEWithLogitsLoss
 
@@ -157,10 +157,16 @@ class HPAClassifier(
         0 is silent; 1 prints the epoch table and, on a terminal or in a
         notebook, a progress bar (into a log file or a pipe: the table
         without colour codes, no progress bar).
+    callbacks, dataset, iterator_train, iterator_valid : as in skorch
+        :class:`skorch.NeuralNet`'s, with its defaults (``callbacks`` are
+        added to skhpa's own: validation scores, schedule, early stopping).
+    compile, torch_load_kwargs, use_caching, warm_start : as in skorch
+        :class:`skorch.NeuralNet`'s, with its defaults.
+    predict_nonlinearity : callable or None, default=None
+        None: ``predict_proba`` applies the sigmoid itself (and the TTA).
     **kwargs
-        Any other :class:`skorch.NeuralNet` argument (``callbacks``,
-        ``warm_start``, ``iterator_train__*``, ``optimizer__weight_decay``,
-        ``compile``, ...).
+        Any other :class:`skorch.NeuralNet` argument (``iterator_train__*``,
+        ``optimizer__weight_decay``, ``module__*``, ...).
 
     Notes
     -----
@@ -292,6 +298,33 @@ class HPAClassifier(
         self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
 
+    # scikit-learn's repr: the parameters that differ from their defaults, also when the
+    # network sits in a Pipeline or a meta-estimator (skorch's shows only the module)
+    __repr__ = BaseEstimator.__repr__
+
+    def set_params(self, **params):
+        """Set parameters (skorch's ``set_params``), ``callbacks`` checked at ``fit``.
+
+        skorch builds the callbacks of a network as soon as ``callbacks`` is set, so a
+        wrong value raises there; on a network that is not initialized yet the value is
+        only stored, as scikit-learn expects, and checked when ``fit`` builds them.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names (``lr``, ``module__dropout``, ``callbacks__print_log``, ...)
+            mapped to their new values.
+
+        Returns
+        -------
+        self : HPAClassifier
+        """
+        if "callbacks" in params and not self.initialized_:
+            self.callbacks = params.pop("callbacks")
+            if not params:
+                return self
+        return super().set_params(**params)
+
     def _get_param_names(self):
         # skorch reads parameter names from __dict__; private state (ours and
         # skorch's own ``_params_to_validate``) is not a parameter.
@@ -369,3 +402,28 @@ class HPAClassifier(
         tags.non_deterministic = True
         tags.input_tags.three_d_array = True
         return tags
+
+
+def _signature_with_skorch_defaults(own):
+    """``own`` (HPAClassifier's ``__init__`` signature) plus skorch's own parameters.
+
+    They reach skorch through ``**kwargs``; scikit-learn's repr compares each parameter
+    with the default in the signature, and would print every one of them as changed.
+    Only inspection sees this signature: ``__init__`` itself is unchanged.
+    """
+    mine = [p for p in own.parameters.values() if p.kind != p.VAR_KEYWORD]
+    names = {p.name for p in mine}
+    extra = [
+        p.replace(
+            kind=p.KEYWORD_ONLY, default=None if p.name == "predict_nonlinearity" else p.default
+        )
+        for p in inspect.signature(NeuralNet.__init__).parameters.values()
+        if p.name not in names and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    var = [p for p in own.parameters.values() if p.kind == p.VAR_KEYWORD]
+    return own.replace(parameters=mine + extra + var)
+
+
+HPAClassifier.__init__.__signature__ = _signature_with_skorch_defaults(
+    inspect.signature(HPAClassifier.__init__)
+)

@@ -103,7 +103,9 @@ class ThresholdOptimizer(
         beats "never"); the cap keeps the number of labels per image near the
         truth. None: no cap. Applies to every strategy (after ``shrinkage``).
     cv : int, cross-validation generator, iterable or "prefit", default=5
-        An int gives a shuffled multilabel-stratified K-fold. With ``"prefit"``
+        An int gives a multilabel-stratified K-fold, shuffled with
+        ``random_state`` (without one, the same folds at every fit, as
+        scikit-learn's int ``cv``). With ``"prefit"``
         (or a FrozenEstimator) the estimator is used as fitted and the
         thresholds are learned on the data passed to ``fit``.
     refit : bool, default=True
@@ -143,7 +145,7 @@ class ThresholdOptimizer(
         Folds fitted in parallel (joblib; any joblib backend, Dask included).
         Keep None for GPU estimators.
     random_state : int, RandomState instance or None, default=None
-        Seed of the fold shuffling when ``cv`` is an int.
+        Seed of the fold shuffling when ``cv`` is an int (None: no shuffling).
     verbose : int, default=0
         With 1 or more, one line before each fold's fit and before the refit
         (``[ThresholdOptimizer] fold 2 of 5: fitting on 800 samples``), so that the
@@ -310,8 +312,9 @@ class ThresholdOptimizer(
         else:
             cv = check_multilabel_cv(self.cv, self.random_state)
             if groups is not None and isinstance(self.cv, numbers.Integral):
+                shuffle = self.random_state is not None  # None: the same folds every fit
                 cv = MultilabelStratifiedGroupKFold(
-                    self.cv, shuffle=True, random_state=self.random_state
+                    self.cv, shuffle=shuffle, random_state=self.random_state
                 )
             # the multilabel splitters made from an int take the indicator matrix; a given
             # splitter takes y as given (a StratifiedKFold for a 1-D binary y)
