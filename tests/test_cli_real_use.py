@@ -404,6 +404,9 @@ def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path)
     proc = skhpa(*changed, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "checkpoint(s) of other runs" in proc.stdout and "training from the first" in proc.stdout
+    # the command's own line does not claim to continue what the network then restarts
+    assert "each network whose settings and data match one continues from it" in proc.stdout
+    assert "continuing from" not in proc.stdout
     assert "still holds 1 checkpoint(s) of other runs" in proc.stdout
     proc = skhpa(*command.split()[1:], timeout=600)
     assert proc.returncode == 0, proc.stderr
