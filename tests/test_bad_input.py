@@ -84,7 +84,10 @@ def test_channels_last_and_single_channel_images_are_named_at_fit():
     ):
         with pytest.raises(ValueError, match=r"\(40, 16, 16, 4\), channels last.*transpose"):
             fit()
-    with pytest.raises(ValueError, match=r"shape \(40, 16, 16\): images are 4-D.*X\[:, None\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"shape \(40, 16, 16\): images are 4-D.*X\[:, None\], for one image X\[None\]",
+    ):
         HPAClassifier(SeedCNN, max_epochs=1, train_split=None).fit(X[:, 1], Y)
 
 
@@ -99,6 +102,8 @@ def test_images_on_another_intensity_scale_warn_at_predict():
     on_1 = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, device="cpu").fit(X / 255.0, Y)
     with pytest.warns(UserWarning, match=r"values up to \d+, but .* fitted on images in \[0, 1\]"):
         on_1.predict_proba(X[:4])
+    with pytest.warns(UserWarning, match=r"values up to \d+, but .* fitted on images in \[0, 255"):
+        on_255.predict_proba(X[:4].astype(np.uint16) * 257)  # 16-bit images
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the training scale: no warning
         on_255.predict_proba(X[:4])

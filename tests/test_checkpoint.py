@@ -242,6 +242,10 @@ def test_cosine_schedule_runs_one_cycle_per_training_call(data, tmp_path):
     save_model(net, tmp_path / "n.skhpa")
     loaded = load_model(tmp_path / "n.skhpa").partial_fit(X, Y)
     assert lrs(loaded) == cycle * 3
+    # with its default validation split too (fit's groups are absent in a loaded network)
+    split = HPAClassifier(SeedCNN, **dict(KW, max_epochs=1, train_split="auto")).fit(X, Y)
+    save_model(split, tmp_path / "s.skhpa")
+    assert len(load_model(tmp_path / "s.skhpa").partial_fit(X, Y).history) == 2
     # a warm-started fit is a new cycle from the lr set now
     net.set_params(warm_start=True, lr=0.01).fit(X, Y)
     assert lrs(net) == cycle * 2 + [10 * v for v in cycle]

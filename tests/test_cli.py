@@ -388,6 +388,7 @@ def test_train_names_label_files_it_does_not_read_and_images_it_does_not_use(tmp
                  "--image-size", "16"]) == 0  # fmt: skip
     lines = (data / "train.csv").read_text().splitlines()
     (data / "train.csv").write_text("\n".join(lines[:26]) + "\n")  # 25 of the 30 Ids
+    (data / "train" / "._x_green.png").write_bytes(b"")  # macOS's companion: not an image
     capsys.readouterr()
     argv = ["train", "--data", str(data), "--out", str(tmp_path / "m.skhpa"), "--recipe",
             "features", "--epochs", "1"]  # fmt: skip
@@ -403,3 +404,16 @@ def test_train_names_label_files_it_does_not_read_and_images_it_does_not_use(tmp
     assert "no train.csv there (it holds labels.csv, sample_submission.csv, test_labels.csv)" in (
         capsys.readouterr().err
     )
+
+
+def test_predict_out_must_be_a_csv_name(tmp_path, capsys):
+    precious = tmp_path / "precious.skhpa"
+    precious.write_bytes(b"a model")
+    for name in ("precious.skhpa", "script.py", "field.png"):
+        argv = ["predict", "--model", "m.skhpa", "--data", str(tmp_path), "--out",
+                str(tmp_path / name)]  # fmt: skip
+        assert main(argv) == 1
+        assert "predict writes a submission CSV; name it e.g. submission.csv" in (
+            capsys.readouterr().err
+        )
+    assert precious.read_bytes() == b"a model"

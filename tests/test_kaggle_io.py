@@ -262,7 +262,7 @@ def test_hidden_files_are_skipped_and_mixed_extensions_named(tmp_path):
         f.rename(f.with_suffix(".jpg"))
     message = (
         r"mixes image extensions: 4 channel file\(s\) are not \.png but \.jpg "
-        r"\(e\.g\. .*_red\.png\); skhpa reads one extension"
+        r"\(e\.g\. .*_red\.jpg\); skhpa reads one extension"
     )
     with pytest.raises(ValueError, match=message):
         load_hpa(root)

@@ -5,6 +5,7 @@ Each ``cmd_*`` takes the parsed arguments, returns the exit code and raises
 """
 
 import hashlib
+import math
 import os
 import shlex
 import sys
@@ -438,7 +439,8 @@ def cmd_train(args):
         final.set_params(min_labels=1)
     groups = _duplicate_groups(data, args) if args.group_duplicates else None
     _say_absent_classes(data)
-    n_tune = len(data.ids) if args.folds else round(args.valid_size * len(data.ids))
+    # the held-out part's size as the split rounds it (up, as scikit-learn's test_size)
+    n_tune = len(data.ids) if args.folds else math.ceil(args.valid_size * len(data.ids))
     if args.thresholds == "per_class" and n_tune < _FEW_TUNING_IMAGES:
         print(
             f"warning: the per-class thresholds are learned on {n_tune} images "
@@ -594,7 +596,12 @@ def _say_unlabelled_images(data):
     for name in os.listdir(data.image_dir):
         stem, ext = os.path.splitext(name)
         sample_id, _, color = stem.rpartition("_")
-        if color in CHANNELS and ext.lower() in IMAGE_EXTENSIONS and sample_id not in listed:
+        if (
+            not name.startswith(".")
+            and color in CHANNELS
+            and ext.lower() in IMAGE_EXTENSIONS
+            and sample_id not in listed
+        ):
             extra.add(sample_id)
     if extra:
         print(
@@ -778,10 +785,14 @@ def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
     from ..submission import predict_submission
-    from ..utils import list_some, plural
+    from ..utils import IMAGE_EXTENSIONS, list_some, plural
 
     _check_out_is_a_file(args.out, "submission.csv")
     _check_out_spares_inputs(args.out, args.data, args.model)
+    if Path(args.out).suffix.lower() in (".skhpa", ".joblib", ".pkl", ".py", *IMAGE_EXTENSIONS):
+        raise UserError(
+            f"--out {args.out}: predict writes a submission CSV; name it e.g. submission.csv"
+        )
     device = _device_in_use(args.device)
     model, key = _load_model_file(args.model, args.device)
     loader = _loader_of(model)

@@ -157,18 +157,17 @@ def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=
             if os.path.basename(p) not in present
         ]
         if missing:
-            other = sorted(
-                {
-                    e
-                    for _, f in missing
-                    for e in IMAGE_EXTENSIONS
-                    if f[: -len(extension)] + e in present
-                }
-            )
+            found = [
+                f[: -len(extension)] + e
+                for _, f in missing
+                for e in IMAGE_EXTENSIONS
+                if f[: -len(extension)] + e in present
+            ]
+            other = sorted({os.path.splitext(f)[1] for f in found})
             if other:  # the files are there, with another extension
                 raise ValueError(
                     f"{directory} mixes image extensions: {len(missing)} channel file(s) are "
-                    f"not {extension} but {', '.join(other)} (e.g. {missing[0][1]}); skhpa reads "
+                    f"not {extension} but {', '.join(other)} (e.g. {found[0]}); skhpa reads "
                     "one extension per folder: convert them, or keep each extension in its "
                     "own folder"
                 )

@@ -98,11 +98,12 @@ class DataLoadingMixin:
         split = self.train_split
         if split is None:
             return dataset, None
+        groups = getattr(self, "_groups", None)  # set by fit; absent in a loaded network
         if split == "auto" or isinstance(split, numbers.Real):
             size = 0.2 if split == "auto" else float(split)
-            return MultilabelHoldout(size, random_state=self._seed)(dataset, y, groups=self._groups)
-        if self._groups is not None:
-            fit_params = {**fit_params, "groups": self._groups}
+            return MultilabelHoldout(size, random_state=self._seed)(dataset, y, groups=groups)
+        if groups is not None:
+            fit_params = {**fit_params, "groups": groups}
         return split(dataset, y, **fit_params)
 
     def get_iterator(self, dataset, training=False):

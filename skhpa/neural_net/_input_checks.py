@@ -88,7 +88,7 @@ class InputChecksMixin:
         if len(X.shape) == 3:
             raise ValueError(
                 f"X has shape {tuple(X.shape)}: images are 4-D (n_samples, n_channels, height, "
-                "width); for one channel pass X[:, None]"
+                "width); for images of one channel pass X[:, None], for one image X[None]"
             )
         check_channels_first(X.shape)
         if X.shape[1] == 0:
@@ -136,6 +136,8 @@ class InputChecksMixin:
         fitted_255 = float(np.max(mean)) > 2.0
         if fitted_255 and 0.0 < top <= 1.0:
             seen, fitted = "in [0, 1]", "in [0, 255] (channel means up to "
+        elif fitted_255 and float(np.max(mean)) <= 255 and top > 1000:  # 16-bit into 8-bit
+            seen, fitted = f"up to {top:g}", "in [0, 255] (channel means up to "
         elif not fitted_255 and top > 2.0:
             seen, fitted = f"up to {top:g}", "in [0, 1] (channel means up to "
         else:
