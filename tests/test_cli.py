@@ -417,3 +417,10 @@ def test_predict_out_must_be_a_csv_name(tmp_path, capsys):
             capsys.readouterr().err
         )
     assert precious.read_bytes() == b"a model"
+
+
+def test_flags_are_not_abbreviated(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--data", "d", "--epoch", "2"])  # not silently --epochs
+    assert exc.value.code == 2
+    assert "unrecognized arguments: --epoch 2" in capsys.readouterr().err

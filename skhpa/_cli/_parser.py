@@ -60,12 +60,14 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def _sub(sub, name, **kwargs):
-    return sub.add_parser(name, formatter_class=_Formatter, **kwargs)
+    # no abbreviations: --epoch is not silently --epochs
+    return sub.add_parser(name, formatter_class=_Formatter, allow_abbrev=False, **kwargs)
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="skhpa",
+        allow_abbrev=False,
         description=(
             "skhpa: multilabel classification of protein localization in Human Protein Atlas "
             "images, the scikit-learn way."
