@@ -177,6 +177,17 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     assert main(["predict", "--model", str(model), "--data", str(data),
                  "--out", str(tmp_path / "s.csv")]) == 0  # fmt: skip
     assert (read_submission(tmp_path / "s.csv").target.sum(axis=1) >= 1).all()
+    # test images that sample_submission.csv does not list are named, not silently dropped
+    lines = (data / "sample_submission.csv").read_text().splitlines()
+    (data / "sample_submission.csv").write_text("\n".join(lines[:9]) + "\n")  # 8 of the 10
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), "--data", str(data),
+                 "--out", str(tmp_path / "s.csv")]) == 0  # fmt: skip
+    assert len(read_submission(tmp_path / "s.csv").ids) == 8
+    assert (
+        f"note: 2 Id(s) with images in {data / 'test'} are not in sample_submission.csv, so "
+        "they are not predicted (" in capsys.readouterr().out
+    )
 
 
 def test_absent_classes_are_named_once(tmp_path, capsys):

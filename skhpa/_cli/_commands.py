@@ -586,8 +586,8 @@ def _duplicate_groups(data, args):
     return groups
 
 
-def _say_unlabelled_images(data):
-    """Images in the training folder that train.csv does not list are not used: say so."""
+def _say_unlabelled_images(data, what="are not in the label file, so they are not used"):
+    """Images in the folder that the Id list (train.csv, ...) does not hold: say so."""
     import os
 
     from ..utils import CHANNELS, IMAGE_EXTENSIONS, list_some
@@ -605,8 +605,8 @@ def _say_unlabelled_images(data):
             extra.add(sample_id)
     if extra:
         print(
-            f"note: {len(extra)} Id(s) with images in {data.image_dir} are not in the label "
-            f"file, so they are not used ({list_some(sorted(extra), 3)})"
+            f"note: {len(extra)} Id(s) with images in {data.image_dir} {what} "
+            f"({list_some(sorted(extra), 3)})"
         )
 
 
@@ -719,7 +719,9 @@ def _test_images(folder, channels):
 
     folder = Path(folder)
     if (folder / "sample_submission.csv").is_file() or not folder.is_dir():
-        return load_hpa(folder, "test", channels=channels)
+        data = load_hpa(folder, "test", channels=channels)
+        _say_unlabelled_images(data, "are not in sample_submission.csv, so they are not predicted")
+        return data
     for candidate in (folder / "test", folder):
         if candidate.is_dir() and any(
             f.rpartition("_")[2].split(".")[0] in channels for f in os.listdir(candidate)
