@@ -1,5 +1,6 @@
 """Interrupted fits roll back to the last completed epoch; checkpoints resume bit for bit."""
 
+import errno
 import signal
 
 import numpy as np
@@ -155,6 +156,34 @@ def test_ctrl_c_inside_torch_save_is_an_interrupt(data, tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "save", real_save)
     resumed = HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, **KW).fit(X, Y)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
+
+
+class FullDisk:
+    """A file whose writes fail as on a full disk after ``room`` bytes."""
+
+    def __init__(self, f, room):
+        self.f, self.room = f, room
+
+    def write(self, b):
+        self.room -= len(b)
+        if self.room < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.f.write(b)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+def test_a_full_disk_is_named_not_torchs_unexpected_pos(data, tmp_path, monkeypatch):
+    import torch
+
+    X, Y = data
+    real_save = torch.save
+    monkeypatch.setattr(torch, "save", lambda obj, f, **kw: real_save(obj, FullDisk(f, 4096)))
+    with pytest.raises(OSError, match="No space left on device") as exc:
+        HPAClassifier(SeedCNN, checkpoint_dir=tmp_path, **KW).fit(X, Y)
+    assert exc.value.errno == errno.ENOSPC and exc.value.filename.endswith(".ckpt")
+    assert list(tmp_path.iterdir()) == []  # no half-written checkpoint
 
 
 def test_keeping_checkpoints_keeps_a_completed_fits_file_to_resume(data, tmp_path, capsys):

@@ -435,3 +435,34 @@ def test_flags_are_not_abbreviated(capsys):
         main(["train", "--data", "d", "--epoch", "2"])  # not silently --epochs
     assert exc.value.code == 2
     assert "unrecognized arguments: --epoch 2" in capsys.readouterr().err
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_folder(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import torch
+
+    data = tmp_path / "d"
+    assert main(["make-data", "--out", str(data), "--n-train", "30", "--n-test", "2",
+                 "--image-size", "16"]) == 0  # fmt: skip
+    real_save = torch.save
+
+    def save(obj, f, **kwargs):  # each checkpoint write fails as on a full disk
+        class Full:
+            def write(self, b):
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def __getattr__(self, name):
+                return getattr(f, name)
+
+        return real_save(obj, Full())
+
+    monkeypatch.setattr(torch, "save", save)
+    capsys.readouterr()
+    model = tmp_path / "m.skhpa"
+    assert main(["train", "--data", str(data), "--out", str(model), "--recipe", "features",
+                 "--epochs", "2"]) == 1  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("skhpa train: error: [Errno 28] No space left on device: ")
+    assert "unexpected pos" not in "\n".join(err) and "Traceback" not in "\n".join(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]  # no model, no empty folder

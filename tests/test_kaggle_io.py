@@ -1,3 +1,4 @@
+import errno
 import os
 import shutil
 
@@ -183,6 +184,13 @@ def test_atomic_write_failure_leaves_old_file(tmp_path):
             raise RuntimeError("disk on fire")
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.csv"]  # no temporary left behind
+
+    # a failed write (a full disk) says no file name: the error names the file asked for
+    with pytest.raises(OSError, match="No space left on device") as exc:
+        with atomic_write(path, "wb") as fh:
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert exc.value.errno == errno.ENOSPC and exc.value.filename == str(path)
+    assert os.listdir(tmp_path) == ["out.csv"] and path.read_text() == "old"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")

@@ -4,6 +4,7 @@ Each ``cmd_*`` takes the parsed arguments, returns the exit code and raises
 :class:`UserError` for a mistake the user can fix (printed as one line by ``main``).
 """
 
+import contextlib
 import hashlib
 import math
 import os
@@ -359,6 +360,8 @@ def cmd_train(args):
     )
     _say_unlabelled_images(data)
     ckpt_dir = Path(args.checkpoint_dir or f"{out}.checkpoints")
+    # removed when it ends empty: the default folder, or a --checkpoint-dir this run makes
+    ours = args.checkpoint_dir is None or not ckpt_dir.exists()
     kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
     if kept and not args.resume:
         raise UserError(
@@ -489,7 +492,13 @@ def cmd_train(args):
                 + f"skhpa train: interrupted; no model was saved; {what}",
                 file=sys.stderr,
             )
+            if ours:
+                _remove_if_empty(ckpt_dir)
             raise Interrupted from None
+        except Exception:
+            if ours:  # a failed run leaves no empty checkpoint folder behind
+                _remove_if_empty(ckpt_dir)
+            raise
     if args.thresholds == "none":
         print("thresholds: none (each class at 0.5; an image with none there gets its most "
               "probable class)")  # fmt: skip
@@ -514,9 +523,9 @@ def cmd_train(args):
     path = save_model(model, out)
     for f in finished:  # the completed networks' checkpoints: the model file has them now
         f.unlink(missing_ok=True)
-    if ckpt_dir.is_dir() and not any(ckpt_dir.iterdir()):
-        ckpt_dir.rmdir()
-    elif stale := list(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []:
+    if ours:
+        _remove_if_empty(ckpt_dir)
+    if stale := sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []:
         mb = sum(f.stat().st_size for f in stale) / 2**20
         print(
             f"{ckpt_dir} still holds {len(stale)} checkpoint(s) of other runs ({mb:.0f} MB; "
@@ -528,6 +537,12 @@ def cmd_train(args):
         f"skhpa predict --model {shlex.quote(str(path))} --data FOLDER"
     )
     return 0
+
+
+def _remove_if_empty(folder):
+    """Remove ``folder`` if it exists and holds nothing (a checkpoint folder no run kept)."""
+    with contextlib.suppress(OSError):  # missing, not empty, or not ours to remove
+        folder.rmdir()
 
 
 def _say_never_predicted(thresholds, Y):

@@ -146,15 +146,17 @@ def write_checkpoint(path, net, snap, key):
         "cycle_start": getattr(net, "_cycle_start", 0),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with atomic_write(path, "wb") as fh:
+    with atomic_write(path, "wb") as fh:  # names the file if a write fails (a full disk)
+        try:
             torch.save(state, fh)
-    except RuntimeError as exc:
-        if isinstance(exc.__context__, KeyboardInterrupt):
-            # a Ctrl-C inside torch.save: its zip writer fails closing the half-written
-            # file ("unexpected pos") and hides the interruption, which is what happened
-            raise KeyboardInterrupt from None
-        raise
+        except RuntimeError as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                # a Ctrl-C inside torch.save: its zip writer fails closing the half-written
+                # file ("unexpected pos") and hides the interruption, which is what happened
+                raise KeyboardInterrupt from None
+            if isinstance(exc.__context__, OSError):  # the write that failed, not the pos
+                raise exc.__context__ from None
+            raise
 
 
 def read_checkpoint(path, key):

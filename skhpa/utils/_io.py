@@ -92,9 +92,12 @@ def atomic_write(path, mode="w", *, durable=True, **open_kwargs):
             if durable:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename is None:
+            # a write that failed (a full disk) says no file: name the one asked for
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
