@@ -154,6 +154,17 @@ def test_files_that_are_not_models(trained, tmp_path):
         proc = skhpa("predict", "--model", bad, "--data", data, "--out", out)
         assert_one_line_error(proc, str(bad))
         assert list(out.parent.iterdir()) == [], name  # nothing left behind
+        if name == "pickled.skhpa":  # never unpickled under a name that promises no code runs
+            assert "a joblib or pickle file, not a skhpa model file; predict loads it only " in (
+                proc.stderr
+            )
+    # a skhpa model file under a .joblib name is read as what it is (no code runs)
+    renamed = tmp_path / "models" / "model.joblib"
+    shutil.copy(model, renamed)
+    proc = skhpa("predict", "--model", renamed, "--data", data, "--out", tmp_path / "s.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert "runs code from the file" not in proc.stdout
+    assert len(read_submission(tmp_path / "s.csv").ids) > 0
 
 
 def test_a_failed_predict_keeps_its_rows_and_the_same_command_continues(trained, tmp_path):

@@ -18,7 +18,7 @@ from skhpa.datasets import make_hpa_like
 from skhpa.losses import CombinedLoss
 from skhpa.model_selection import MultilabelStratifiedKFold
 from skhpa.nn import SeedCNN
-from skhpa.persistence import ModelFileError, model_file_info
+from skhpa.persistence import ModelFileError, dump_joblib, model_file_info
 from skhpa.preprocessing import ChannelSelector, ChannelStandardizer, Resize
 from skhpa.recipes import features_recipe, fit_with_thresholds, seed_recipe
 from skhpa.resampling import MLROS
@@ -132,6 +132,22 @@ def test_refuses_what_needs_pickle(tmp_path):
     with pytest.raises(TypeError, match="scoring"):
         save_model(ThresholdOptimizer(ChannelSelector(), scoring=len), tmp_path / "x.skhpa")
     assert not (tmp_path / "x.skhpa").exists()  # nothing half-written
+
+
+def test_pickle_names_and_pickle_files_are_told_apart(tmp_path):
+    # a name that promises joblib.load a file it could not open
+    for name in ("m.joblib", "m.PKL", "m.pickle"):
+        with pytest.raises(ValueError, match="joblib.load cannot open: name it 'm.skhpa'"):
+            save_model(ChannelSelector(), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    # a joblib or pickle file given to load_model is named as such, whatever its name
+    for compress in (0, 3, ("gzip", 3), ("xz", 3), ("lzma", 3), ("bz2", 3)):
+        path = dump_joblib(ChannelSelector(), tmp_path / "m.skhpa", compress=compress)
+        with pytest.raises(ModelFileError, match="a joblib or pickle file, not a skhpa model"):
+            load_model(path)
+    path.write_text("just some text\n")
+    with pytest.raises(ModelFileError, match="not a readable skhpa model file"):
+        load_model(path)
 
 
 def _rewrite(path, out, member, edit):

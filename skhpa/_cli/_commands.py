@@ -281,6 +281,7 @@ def cmd_train(args):
     from ..datasets import load_hpa
     from ..neural_net._checkpoint import keeping_checkpoints
     from ..persistence import save_model
+    from ..persistence._safe import PICKLE_SUFFIXES
     from ..preprocessing import ImageLoader
     from ..recipes import blend_recipe, features_recipe, fit_with_thresholds, skhpa_recipe
     from ..utils import IMAGE_EXTENSIONS, plural
@@ -290,7 +291,7 @@ def cmd_train(args):
     for flag in ("cache_dir", "checkpoint_dir"):
         if (folder := getattr(args, flag)) is not None:
             _check_can_write_in(folder, f"--{flag.replace('_', '-')} {folder}")
-    if out.suffix.lower() in (".joblib", ".pkl", ".csv", ".json", ".txt", *IMAGE_EXTENSIONS):
+    if out.suffix.lower() in (*PICKLE_SUFFIXES, ".csv", ".json", ".txt", *IMAGE_EXTENSIONS):
         raise UserError(
             f"--out {args.out}: train writes .skhpa model files (they load without running code "
             "from the file); name it e.g. model.skhpa"
@@ -693,15 +694,18 @@ def _file_sha256(path):
 
 def _load_model_file(path, device):
     """Load a model file for prediction; every failure is a one-line UserError."""
+    import zipfile
+
     from ..neural_net import move_to_device
     from ..persistence import ModelFileError, load_model
+    from ..persistence._safe import PICKLE_SUFFIXES, looks_like_pickle
 
     path = Path(path)
     if path.is_dir():
         raise UserError(f"--model {path}: a folder, not a model file (e.g. {path}/model.skhpa)")
     if not path.is_file():
         raise UserError(f"model file not found: {path}")
-    if path.suffix in (".joblib", ".pkl"):
+    if path.suffix.lower() in PICKLE_SUFFIXES and not zipfile.is_zipfile(path):
         import joblib
 
         print(
@@ -716,7 +720,13 @@ def _load_model_file(path, device):
         if not hasattr(model, "predict"):
             raise UserError(f"{path} holds a {type(model).__name__}, not a model")
         move_to_device(model, device)
-    else:
+    else:  # a skhpa model file (a zip), also under a .joblib name: nothing is executed
+        if looks_like_pickle(path):
+            raise UserError(
+                f"{path}: a joblib or pickle file, not a skhpa model file; predict loads it "
+                f"only under a {' or '.join(PICKLE_SUFFIXES[:2])} name, as that runs code from "
+                "the file (only files you trust)"
+            )
         try:
             model = load_model(path, device=device)
         except ModelFileError as exc:
@@ -801,12 +811,13 @@ def _say_partial_kept(out, argv, *, interrupted):
 def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
+    from ..persistence._safe import PICKLE_SUFFIXES
     from ..submission import predict_submission
     from ..utils import IMAGE_EXTENSIONS, list_some, plural
 
     _check_out_is_a_file(args.out, "submission.csv")
     _check_out_spares_inputs(args.out, args.data, args.model)
-    if Path(args.out).suffix.lower() in (".skhpa", ".joblib", ".pkl", ".py", *IMAGE_EXTENSIONS):
+    if Path(args.out).suffix.lower() in (".skhpa", *PICKLE_SUFFIXES, ".py", *IMAGE_EXTENSIONS):
         raise UserError(
             f"--out {args.out}: predict writes a submission CSV; name it e.g. submission.csv"
         )

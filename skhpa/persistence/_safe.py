@@ -237,6 +237,9 @@ def save_model(estimator, path):
         If the estimator holds something that cannot be stored without pickle (a
         callable scoring, callback objects, a class outside :data:`ALLOWED`); the
         message names the parameter.
+    ValueError
+        If ``path`` ends in ``.joblib``, ``.pkl`` or ``.pickle``: ``joblib.load``
+        could not open the file such a name promises (use :func:`dump_joblib`).
 
     Examples
     --------
@@ -250,6 +253,13 @@ def save_model(estimator, path):
     """
     from safetensors.torch import save as st_save
 
+    path = Path(os.fspath(path))
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ValueError(
+            f"save_model writes a skhpa model file (read by load_model), which joblib.load "
+            f"cannot open: name it {path.with_suffix('.skhpa').name!r}, or write a pickle with "
+            "skhpa.persistence.dump_joblib"
+        )
     writer = _Writer()
     tree = writer.value(estimator, type(estimator).__name__)
     config = json.dumps({"estimator": tree}, indent=1).encode()
@@ -263,7 +273,6 @@ def save_model(estimator, path):
             _ARRAYS: hashlib.sha256(arrays).hexdigest(),
         },
     }
-    path = Path(os.fspath(path))
     with atomic_write(path, "wb") as fh:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.writestr(_MANIFEST, json.dumps(manifest, indent=1))
@@ -281,7 +290,33 @@ def _read_members(path):
                 raise ModelFileError(f"{path}: not a skhpa model file (missing {sorted(missing)})")
             return {n: zf.read(n) for n in (_MANIFEST, _CONFIG, _ARRAYS)}
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+        if looks_like_pickle(path):
+            raise ModelFileError(
+                f"{path}: a joblib or pickle file, not a skhpa model file; joblib.load opens "
+                "it, which runs code from the file (only files you trust)"
+            ) from None
         raise ModelFileError(f"{path}: not a readable skhpa model file ({exc})") from exc
+
+
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+
+
+def looks_like_pickle(path):
+    """Whether the file starts as a pickle (protocol 2+) or a joblib file (zlib, gzip, ...)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+    except OSError:
+        return False
+    return (
+        head[:1] == b"\x80"  # pickle protocol 2 and later
+        or head in (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")  # zlib (joblib's default)
+        or head == b"\x1f\x8b"  # gzip
+        or head == b"\xfd\x37"  # xz
+        or head == b"\x5d\x00"  # lzma
+        or head == b"BZ"  # bz2
+        or head == b"\x04\x22"  # lz4 frame
+    )
 
 
 def load_model(path, *, device=None):
