@@ -107,6 +107,12 @@ def test_load_hpa_external_jpeg_layout(tmp_path):
         ("Id,Target\na,0,7\n", "line 2: expected 2 fields"),
         ("Id,Target\na,0\n../etc/passwd,0\n", "line 3: invalid sample Id"),
         ("Id,Target\n/abs/path,0\n", "invalid sample Id"),
+        # the mistakes a spreadsheet or another tool makes, with what to do about them
+        ("Id;Target\na;0 1\n", "separated by semicolons; the label file is comma-separated"),
+        ("Id\tTarget\na\t0 1\n", "separated by tabs; the label file is comma-separated"),
+        ("a,0 1\nb,2\n", "line 1 looks like data; the file needs a header line 'Id,Target'"),
+        ('Id,Target\na,"0,1"\n', r"'0,1' is not a class index \(class indices are separated by"),
+        ('Id,Target\na,"[0, 1]"\n', r"'\[0,' is not a class index \(class indices are separ"),
     ],
 )
 def test_malformed_train_csv(tmp_path, content, message):

@@ -102,7 +102,10 @@ def _read_rows(path, id_column, target_column):
         folded = [h.casefold() for h in header]  # "id,target" names the same columns
         missing = [c for c in needed if c not in header and c.casefold() not in folded]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}; the header is {header}")
+            raise ValueError(
+                f"{path}: missing column(s) {missing}; the header is {header}"
+                + _header_hint(header, needed)
+            )
 
         def column(name):
             return header.index(name) if name in header else folded.index(name.casefold())
@@ -123,6 +126,20 @@ def _read_rows(path, id_column, target_column):
             if i_t is not None:
                 targets.append(row[i_t])
     return ids, targets, lines, i_t
+
+
+def _header_hint(header, needed):
+    """Why a label file's header lacks its columns: another separator, or no header."""
+    example = ",".join(needed)
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if len(header) == 1 and sep in header[0]:
+            return (
+                f": the file is separated by {name}; the label file is comma-separated "
+                f"(line 1 '{example}')"
+            )
+    if len(header) > 1 and all(h.isdecimal() for h in header[1].split()):
+        return f": line 1 looks like data; the file needs a header line '{example}'"
+    return ""
 
 
 def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=True):

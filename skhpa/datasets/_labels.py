@@ -84,6 +84,8 @@ def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False, where=None
                     problem = f"token {tok!r} is outside the class range 0..{n_classes - 1}"
                 else:
                     problem = f"token {tok!r} is not a class index"
+                    if any(c in text for c in ",;[]|"):
+                        problem += ' (class indices are separated by spaces, e.g. "16 0")'
                 break
             if table[code, k]:
                 problem = f"token '{k}' is duplicated"
