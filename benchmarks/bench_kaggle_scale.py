@@ -152,6 +152,26 @@ done(bare_per_core=float(b), bare_array_per_core=float(a), bare_threads_per_core
      loader_decode=nocache, loader_samples_per_s=fill, jobs=jobs,
      fill_256=fill_small[256], fill_128=fill_small[128], fill_tmpfs=fill_tmpfs)
 """,
+    "write_probe": r"""
+# what writing a 1 MiB cache entry costs: into new page-cache pages (a first pass) vs over
+# pages the file already has (the same bytes, no allocation)
+buf = np.random.default_rng(0).integers(0, 255, 2**20, dtype=np.uint8).tobytes()
+folder, n = args["folder"], args["n"]
+os.makedirs(folder, exist_ok=True)
+def write(mode):
+    t = time.perf_counter()
+    for i in range(n):
+        with open(os.path.join(folder, f"{i}.npy"), mode) as fh:
+            fh.write(buf)
+    return (time.perf_counter() - t) / n * 1e3
+new = write("wb")
+os.sync()
+rewrite = write("r+b")
+t = time.perf_counter()
+for i in range(n):
+    bytearray(buf)
+done(new_ms=new, rewrite_ms=rewrite, copy_ms=(time.perf_counter() - t) / n * 1e3)
+""",
     "cache_size": r"""
 from skhpa.datasets import load_hpa
 from skhpa.preprocessing import ImageLoader
@@ -286,6 +306,14 @@ def decode_rows(root, work, cores):
              "n": SUBSET, "samples_per_s": dec["fill_tmpfs"], "per_core": fill,
              "ratio": fill / bare, "ratio_vs_threads": fill / threads}
         )  # fmt: skip
+    probe = run_stage("write_probe", root=root, n=300, folder=str(work / "probe"))
+    shutil.rmtree(work / "probe", ignore_errors=True)
+    rows.append(
+        {"stage": "writing one 1 MiB cache entry: new pages / pages the file has / a memory "
+                  "copy (ms)", "n": 300,
+         "ms": [round(probe[k], 3) for k in ("new_ms", "rewrite_ms", "copy_ms")],
+         "ms_per_sample_of_bare": 1e3 / bare}
+    )  # fmt: skip
     for size in (256, 128):  # the same first pass, resized to a training size on the way
         fill = dec[f"fill_{size}"] / cores
         rows.append(
