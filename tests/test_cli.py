@@ -466,3 +466,34 @@ def test_a_full_disk_is_one_line_and_leaves_no_folder(tmp_path, capsys, monkeypa
     assert err[-1].startswith("skhpa train: error: [Errno 28] No space left on device: ")
     assert "unexpected pos" not in "\n".join(err) and "Traceback" not in "\n".join(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]  # no model, no empty folder
+
+
+def test_ctrl_c_while_saving_keeps_the_training_and_says_how_to_continue(
+    tmp_path, capsys, monkeypatch
+):
+    import skhpa.persistence
+
+    data = tmp_path / "d"
+    assert main(["make-data", "--out", str(data), "--n-train", "30", "--n-test", "2",
+                 "--image-size", "16"]) == 0  # fmt: skip
+    model = tmp_path / "m.skhpa"
+    argv = ["train", "--data", str(data), "--out", str(model), "--recipe", "features",
+            "--epochs", "2"]  # fmt: skip
+
+    def interrupted(*args, **kwargs):  # Ctrl-C after the last epoch, while saving
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skhpa.persistence, "save_model", interrupted)
+    capsys.readouterr()
+    assert main(argv) == 130
+    captured = capsys.readouterr()
+    assert "thresholds (per_class" in captured.out  # the fit had completed
+    ckpt = tmp_path / "m.skhpa.checkpoints"
+    assert (
+        f"skhpa train: interrupted; no model was saved; the training up to the last completed "
+        f"epoch is kept in {ckpt}. Continue with:\n  skhpa train" in captured.err
+    )
+    assert not model.exists() and list(ckpt.glob("skhpa-*.ckpt"))
+    monkeypatch.undo()
+    assert main([*argv, "--resume"]) == 0
+    assert model.exists() and not ckpt.exists()

@@ -104,6 +104,17 @@ def test_predict_a_plain_folder_of_real_fields(trained, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "no sample_submission.csv" in proc.stdout
     assert read_submission(out).ids.tolist() == ["800_A6_1", "89_B5_1"]
+    # a field that lacks a channel: the complete ones are predicted, the other is named
+    folder = tmp_path / "fields"
+    shutil.copytree(FIELDS, folder)
+    (folder / "89_B5_1_yellow.jpg").unlink()
+    proc = skhpa("predict", "--model", model, "--data", folder, "--out", out, "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"warning: 1 Id(s) in {folder} lack a channel file, so they are not predicted: "
+        "89_B5_1 (no yellow)" in proc.stderr
+    )
+    assert read_submission(out).ids.tolist() == ["800_A6_1"]
 
 
 def test_predict_prints_labels_per_image(trained, tmp_path):

@@ -249,6 +249,11 @@ def test_load_image_folder(tmp_path):
     with pytest.raises(ValueError, match=r"sample 'c'.*\['red', 'blue', 'yellow'\]"):
         load_image_folder(tmp_path)
     assert load_image_folder(tmp_path, channels=("green",)).ids.tolist() == ["a", "b", "c"]
+    skipped = load_image_folder(tmp_path, incomplete="skip")  # the complete Ids, and which not
+    assert skipped.ids.tolist() == ["a", "b"] and skipped.paths.shape == (2, 4)
+    assert skipped.incomplete == [("c", ["red", "blue", "yellow"])]
+    with pytest.raises(ValueError, match='incomplete must be "raise" or "skip"'):
+        load_image_folder(tmp_path, incomplete="ignore")
     # an Id with files, none of them green, is a sample the green model cannot read
     (tmp_path / "d_red.png").write_bytes(b"")
     (tmp_path / "e_blue.png").write_bytes(b"")

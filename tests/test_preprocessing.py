@@ -93,6 +93,30 @@ def test_hpa_v18_jpeg_rgb_components(tmp_path):
     assert abs(int(read_channel(tmp_path / "y_green.jpg", "green")[8, 8]) - 100) <= 3
 
 
+def test_stems_of_folders_with_other_extensions_in_one_call(tmp_path):
+    """A .png folder and a .jpg / .JPG folder: each sample is read with its own extension."""
+    from skhpa.datasets import load_hpa, load_image_folder
+
+    for folder, ext, value in (("kaggle", ".png", 40), ("web", ".JPG", 200)):
+        (tmp_path / folder).mkdir()
+        for c in COLORS:
+            Image.fromarray(np.full((16, 16), value, np.uint8)).save(
+                tmp_path / folder / f"x_{c}{ext}", format="PNG" if ext == ".png" else "TIFF"
+            )
+    web = load_image_folder(tmp_path / "web")  # upper-case names are image files too
+    assert web.extension == ".JPG" and web.ids.tolist() == ["x"]
+    (tmp_path / "web" / "sample_submission.csv").write_text("Id,Predicted\nx,0\n")
+    assert load_hpa(tmp_path / "web", "test", image_dir=".").extension == ".JPG"
+    stems = [str(tmp_path / "kaggle" / "x"), str(tmp_path / "web" / "x")]
+    for kwargs in ({}, {"cache": tmp_path / "cache"}, {"lazy": True}):
+        for order in (stems, stems[::-1]):
+            X = np.asarray(ImageLoader(image_size=8, **kwargs).fit(order).transform(order))
+            assert X[:, 1, 0, 0].tolist() == [40, 200][:: 1 if order == stems else -1]
+    # an extension given is kept: the other folder's sample is missing, and said so
+    with pytest.raises(ImageReadError, match=r"file not found: .*web/x_red\.png"):
+        ImageLoader(image_size=8, extension="png").transform(stems)
+
+
 def test_parallel_matches_serial(real_dir):
     d, _ = real_dir
     ids = ["a", "b", "c"] * 4

@@ -275,7 +275,6 @@ def _continue_command(argv):
 
 
 def cmd_train(args):
-    import numpy as np
     from sklearn.pipeline import Pipeline
 
     from ..datasets import load_hpa
@@ -480,6 +479,10 @@ def cmd_train(args):
                     )
             if any(getattr(net, "interrupted_", False) for net in _networks(model)):
                 raise KeyboardInterrupt
+            # the summary and the save: a Ctrl-C there keeps the checkpoints too
+            _say_thresholds(model, args, data.target)
+            _print_blend_weights(model, args)
+            path = save_model(model, out)
         except KeyboardInterrupt:
             kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
             what = (
@@ -500,28 +503,6 @@ def cmd_train(args):
             if ours:  # a failed run leaves no empty checkpoint folder behind
                 _remove_if_empty(ckpt_dir)
             raise
-    if args.thresholds == "none":
-        print("thresholds: none (each class at 0.5; an image with none there gets its most "
-              "probable class)")  # fmt: skip
-    if hasattr(model, "thresholds_"):
-        on = (
-            f"the out-of-fold probabilities of {args.folds} fold models"
-            if args.folds
-            else f"a held-out {args.valid_size:.0%}"
-        )
-        print(f"thresholds ({args.thresholds}, learned on {on}):")
-        print(_threshold_table(model.thresholds_))
-        _say_never_predicted(model.thresholds_, data.target)
-        if args.thresholds == "global" and args.max_label_ratio is not None:
-            shown = np.round(model.thresholds_, 3)  # as in the table
-            raised = int((shown > round(model.global_threshold_, 3)).sum())
-            print(
-                f"the global threshold is {model.global_threshold_:.3f}; --max-label-ratio "
-                f"{args.max_label_ratio:g} raised {raised} classes above it (none keeps one "
-                "threshold for all)"
-            )
-    _print_blend_weights(model, args)
-    path = save_model(model, out)
     for f in finished:  # the completed networks' checkpoints: the model file has them now
         f.unlink(missing_ok=True)
     if ours:
@@ -538,6 +519,32 @@ def cmd_train(args):
         f"skhpa predict --model {shlex.quote(str(path))} --data FOLDER"
     )
     return 0
+
+
+def _say_thresholds(model, args, Y):
+    """The thresholds the model learned, as a table with class names (or that it has none)."""
+    import numpy as np
+
+    if args.thresholds == "none":
+        print("thresholds: none (each class at 0.5; an image with none there gets its most "
+              "probable class)")  # fmt: skip
+    if hasattr(model, "thresholds_"):
+        on = (
+            f"the out-of-fold probabilities of {args.folds} fold models"
+            if args.folds
+            else f"a held-out {args.valid_size:.0%}"
+        )
+        print(f"thresholds ({args.thresholds}, learned on {on}):")
+        print(_threshold_table(model.thresholds_))
+        _say_never_predicted(model.thresholds_, Y)
+        if args.thresholds == "global" and args.max_label_ratio is not None:
+            shown = np.round(model.thresholds_, 3)  # as in the table
+            raised = int((shown > round(model.global_threshold_, 3)).sum())
+            print(
+                f"the global threshold is {model.global_threshold_:.3f}; --max-label-ratio "
+                f"{args.max_label_ratio:g} raised {raised} classes above it (none keeps one "
+                "threshold for all)"
+            )
 
 
 def _remove_if_empty(folder):
@@ -741,6 +748,7 @@ def _load_model_file(path, device):
 def _test_images(folder, channels):
     """The Kaggle test layout, or else a plain folder of channel files (no label file)."""
     from ..datasets import load_hpa, load_image_folder
+    from ..utils import list_some
 
     folder = Path(folder)
     if (folder / "sample_submission.csv").is_file() or not folder.is_dir():
@@ -752,7 +760,15 @@ def _test_images(folder, channels):
             f.rpartition("_")[2].split(".")[0] in channels for f in os.listdir(candidate)
         ):
             print(f"no sample_submission.csv in {folder}: predicting the images in {candidate}")
-            return load_image_folder(candidate, channels=channels)
+            data = load_image_folder(candidate, channels=channels, incomplete="skip")
+            if data.incomplete:  # no Id list to keep whole: the complete Ids are predicted
+                shown = [f"{i} (no {', '.join(m)})" for i, m in data.incomplete]
+                print(
+                    f"warning: {len(shown)} Id(s) in {candidate} lack a channel file, so "
+                    f"they are not predicted: {list_some(shown, 3)}",
+                    file=sys.stderr,
+                )
+            return data
     inner = sorted(p.parent for p in folder.glob("*/sample_submission.csv"))
     if len(inner) == 1:
         raise UserError(

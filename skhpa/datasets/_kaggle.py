@@ -18,6 +18,7 @@ from ..utils import (
     find_extension,
     validate_sample_id,
 )
+from ..utils._hpa import _EXTENSIONS_TRIED
 from ._labels import format_targets, parse_targets
 
 _DEFAULT_LABEL_FILES = {"train": "train.csv", "test": "sample_submission.csv"}
@@ -177,7 +178,7 @@ def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=
             found = [
                 f[: -len(extension)] + e
                 for _, f in missing
-                for e in IMAGE_EXTENSIONS
+                for e in _EXTENSIONS_TRIED
                 if f[: -len(extension)] + e in present
             ]
             other = sorted({os.path.splitext(f)[1] for f in found})
@@ -286,13 +287,13 @@ def _detect_extension(directory, ids, channel):
     if extension is None:
         present = set(os.listdir(directory))
         extension = next(
-            (e for e in IMAGE_EXTENSIONS if any(f"{i}_{channel}{e}" in present for i in ids)),
+            (e for e in _EXTENSIONS_TRIED if any(f"{i}_{channel}{e}" in present for i in ids)),
             None,
         )
     if extension is None:
         raise FileNotFoundError(
             f"no {channel} channel file for any of the {len(ids)} Ids in {directory} (first "
-            f"Id {str(ids[0])!r}; tried {', '.join(IMAGE_EXTENSIONS)})"
+            f"Id {str(ids[0])!r}; tried {', '.join(IMAGE_EXTENSIONS)}, in any case)"
         )
     return extension
 
@@ -312,7 +313,7 @@ def _dataset_index(root, directory, ids, Y, channels, extension, *, check):
     )
 
 
-def load_image_folder(folder, *, channels=CHANNELS):
+def load_image_folder(folder, *, channels=CHANNELS, incomplete="raise"):
     """Index a folder of channel files without a label file: ``{Id}_{color}.{ext}``.
 
     For images that come without ``train.csv`` or ``sample_submission.csv``
@@ -325,12 +326,16 @@ def load_image_folder(folder, *, channels=CHANNELS):
     folder : str or path-like
         Folder holding the channel files.
     channels : sequence of str, default=("red", "green", "blue", "yellow")
+    incomplete : {"raise", "skip"}, default="raise"
+        What to do with an Id that lacks a file of a requested channel: raise,
+        or leave it out (its Id and missing channels are in ``incomplete``).
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``ids``, ``stems``, ``image_dir``, ``channels``, ``extension`` and
-        ``paths``, as :func:`load_hpa` returns them (``target`` is None).
+        ``paths``, as :func:`load_hpa` returns them (``target`` is None), and
+        ``incomplete``: the ``(Id, missing channels)`` pairs left out.
 
     Raises
     ------
@@ -338,7 +343,8 @@ def load_image_folder(folder, *, channels=CHANNELS):
         If the folder does not exist or holds no channel file.
     ValueError
         If an Id lacks one of the requested channels (an Id with only a red file,
-        when green is requested, too), or the Ids use several extensions.
+        when green is requested, too) and ``incomplete="raise"``, if every Id
+        does, or if the Ids use several extensions.
 
     Examples
     --------
@@ -351,6 +357,8 @@ def load_image_folder(folder, *, channels=CHANNELS):
     """
     directory = Path(folder)
     channels = check_channels(channels)
+    if incomplete not in ("raise", "skip"):
+        raise ValueError(f'incomplete must be "raise" or "skip", got {incomplete!r}')
     if not directory.is_dir():
         raise FileNotFoundError(f"image folder not found: {directory}")
     found = {}  # Id -> {color: extension}, for all four colors: a sample is any Id with one
@@ -367,22 +375,22 @@ def load_image_folder(folder, *, channels=CHANNELS):
             f"(colors {', '.join(channels)}; extensions {', '.join(IMAGE_EXTENSIONS)})"
         )
     ids = sorted(found)
-    incomplete = [(i, [c for c in channels if c not in found[i]]) for i in ids]
-    incomplete = [(i, missing) for i, missing in incomplete if missing]
-    if incomplete:
-        sample_id, missing = incomplete[0]
-        more = (
-            f" (and {len(incomplete) - 1} more of the {len(ids)} Ids)"
-            if len(incomplete) > 1
-            else ""
-        )
+    lacking = [(i, [c for c in channels if c not in found[i]]) for i in ids]
+    lacking = [(i, missing) for i, missing in lacking if missing]
+    if lacking and (incomplete == "raise" or len(lacking) == len(ids)):
+        sample_id, missing = lacking[0]
+        more = f" (and {len(lacking) - 1} more of the {len(ids)} Ids)" if len(lacking) > 1 else ""
         raise ValueError(
             f"sample {sample_id!r} in {directory} has no file for channel(s) {missing}{more}"
         )
+    left_out = {i for i, _ in lacking}
+    ids = [i for i in ids if i not in left_out]
     extensions = {found[i][c] for i in ids for c in channels}
     if len(extensions) > 1:
         raise ValueError(f"{directory} mixes image extensions {sorted(extensions)}")
-    return _dataset_index(directory, directory, ids, None, channels, extensions.pop(), check=False)
+    data = _dataset_index(directory, directory, ids, None, channels, extensions.pop(), check=False)
+    data.incomplete = lacking
+    return data
 
 
 def write_submission(ids, Y, path):

@@ -129,8 +129,19 @@ def _read_cached(entry, out=None):
 
 
 def _load_one(source, stem, ext, cache, out=None):
+    try:
+        return _load_files(source, stem, source.paths(stem, ext), cache, out)
+    except ImageReadError:
+        # the extension was detected from the first sample: stems from several folders
+        # may each have their own (.png and .jpg); only a failure looks for this one's
+        other = None if source.extension is not None else find_extension(stem, source.channels[0])
+        if other is None or other == ext:
+            raise
+        return _load_files(source, stem, source.paths(stem, other), cache, out)
+
+
+def _load_files(source, stem, paths, cache, out):
     sample_id = os.path.basename(stem)
-    paths = source.paths(stem, ext)
     entry = None
     if cache is not None:
         entry = _cache_entry(cache, source, paths, sample_id)

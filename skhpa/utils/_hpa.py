@@ -47,8 +47,12 @@ N_CLASSES = len(CLASS_NAMES)
 #: Channel names in the Kaggle file names, in the conventional RGBY order.
 CHANNELS = ("red", "green", "blue", "yellow")
 
-#: Image file extensions recognised, in the order they are tried.
+#: Image file extensions recognised, in the order they are tried (also in upper case:
+#: ``.JPG``, as cameras and Windows exports write it).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+# what find_extension tries: each extension as written, then in upper case
+_EXTENSIONS_TRIED = IMAGE_EXTENSIONS + tuple(e.upper() for e in IMAGE_EXTENSIONS)
 
 
 def check_channels(channels, *, name="channels"):
@@ -108,7 +112,8 @@ def check_channels(channels, *, name="channels"):
 def find_extension(stem, channel):
     """The extension of the file ``{stem}_{channel}{ext}`` that exists, or None.
 
-    The extensions of :data:`IMAGE_EXTENSIONS` are tried in order.
+    The extensions of :data:`IMAGE_EXTENSIONS` are tried in order, then the same in
+    upper case (``.JPG``).
 
     Parameters
     ----------
@@ -130,7 +135,7 @@ def find_extension(stem, channel):
     ('.tif', None)
     """
     stem = os.fspath(stem)
-    for ext in IMAGE_EXTENSIONS:
+    for ext in _EXTENSIONS_TRIED:
         if os.path.isfile(f"{stem}_{channel}{ext}"):
             return ext
     return None
