@@ -280,6 +280,9 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
             assert main([*cmd, "--out", str(unwritable)]) == 1
             err = capsys.readouterr().err.strip()
             assert f"--out {unwritable}: cannot write in /sys (" in err and ".tmp" not in err
+        # /proc exists: "No such file or directory" would send the user looking for it
+        assert main(["predict", "--model", "x.skhpa", "--data", k, "--out", "/proc/s.csv"]) == 1
+        assert "cannot write in /proc (files cannot be created there)" in capsys.readouterr().err
     assert main([*write, "--image-size", "24"]) == 1  # the same folder, another dataset
     err = capsys.readouterr().err.strip()
     assert err.endswith("holds a dataset made with other settings; pass --overwrite to replace "
@@ -434,7 +437,10 @@ def test_flags_are_not_abbreviated(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--data", "d", "--epoch", "2"])  # not silently --epochs
     assert exc.value.code == 2
-    assert "unrecognized arguments: --epoch 2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # the train command's usage, and the flag meant
+    assert err.startswith("usage: skhpa train ")
+    assert "skhpa train: error: unrecognized arguments: --epoch 2 (did you mean --epochs?)" in err
 
 
 def test_a_full_disk_is_one_line_and_leaves_no_folder(tmp_path, capsys, monkeypatch):

@@ -9,7 +9,7 @@ import sys
 import warnings
 
 from ._commands import Interrupted, UserError
-from ._parser import build_parser
+from ._parser import build_parser, unrecognized
 
 __all__ = ["UserError", "build_parser", "main"]
 
@@ -17,7 +17,10 @@ __all__ = ["UserError", "build_parser", "main"]
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's usage, not the top level's, and the flag meant
+        command = parser.commands.get(getattr(args, "command", None), parser)
+        command.error(unrecognized(command, extra))
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

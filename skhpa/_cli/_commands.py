@@ -5,6 +5,7 @@ Each ``cmd_*`` takes the parsed arguments, returns the exit code and raises
 """
 
 import contextlib
+import errno
 import hashlib
 import math
 import os
@@ -264,7 +265,9 @@ def _check_can_write_in(folder, what):
         os.close(fd)
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"{what}: cannot write in {folder} ({exc.strerror})") from None
+        # creating a file in /proc or /sys says "No such file or directory": not the cause
+        why = "files cannot be created there" if exc.errno == errno.ENOENT else exc.strerror
+        raise UserError(f"{what}: cannot write in {folder} ({why})") from None
 
 
 def _continue_command(argv):

@@ -261,4 +261,20 @@ def build_parser():
     pr.add_argument("--chunk-size", type=_positive_int, default=512, help="images per chunk")
     pr.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     pr.set_defaults(func=cmd_predict)
+    parser.commands = dict(sub.choices)  # each command's parser: its usage in errors
     return parser
+
+
+def unrecognized(parser, extra):
+    """argparse's "unrecognized arguments" message, with the flag meant when one is close."""
+    import difflib
+
+    flags = [s for action in parser._actions for s in action.option_strings]
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    for token in extra:
+        if token.startswith("--"):
+            close = difflib.get_close_matches(token.split("=")[0], flags, n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean {close[0]}?)"
+                break
+    return message

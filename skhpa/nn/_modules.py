@@ -9,6 +9,7 @@ host-to-device traffic than float32.
 
 import functools
 import os
+import re
 
 import torch
 import torch.nn.functional as F
@@ -392,10 +393,9 @@ def _read_state_dict(path):
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
         raise PretrainedWeightsError(
             f"weights file {path}: not a state dict saved by torch.save or safetensors "
-            f"({type(exc).__name__}: {reason})"
+            f"({_why_unreadable(path, exc)})"
         ) from None
     for key in ("state_dict_ema", "model_ema", "state_dict", "model"):  # timm's nestings
         if isinstance(state, dict) and isinstance(state.get(key), dict):
@@ -406,6 +406,25 @@ def _read_state_dict(path):
             f"weights file {path}: holds a {type(state).__name__}, not a state dict of tensors"
         )
     return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+def _why_unreadable(path, exc):
+    """A weights file's load error in a few words (torch's runs to a paragraph)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    if not str(path).endswith(".safetensors") and head[:2] not in (b"PK", b"\x80\x02"):
+        return "neither a torch.save archive nor a pickle"
+    text = str(exc).strip()
+    # torch's weights-only unpickler: the reason is after its advice to unpickle anyway
+    found = re.search(r"WeightsUnpickler error:\s*(.+)", text)
+    reason = (found.group(1) if found else text).splitlines()[0].strip() or type(exc).__name__
+    reason = reason.split(". ")[0]  # its first sentence: the rest is advice
+    if len(reason) > 120:
+        reason = reason[:120].rsplit(" ", 1)[0] + " ..."
+    return f"{type(exc).__name__}: {reason}"
 
 
 def _check_weights_file(name, path):
