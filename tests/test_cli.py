@@ -503,3 +503,17 @@ def test_ctrl_c_while_saving_keeps_the_training_and_says_how_to_continue(
     monkeypatch.undo()
     assert main([*argv, "--resume"]) == 0
     assert model.exists() and not ckpt.exists()
+
+
+def test_a_fold_ensemble_says_the_size_its_members_resize_to(tmp_path, capsys):
+    data = tmp_path / "d"
+    assert main(["make-data", "--out", str(data), "--n-train", "40", "--n-test", "3",
+                 "--image-size", "16"]) == 0  # fmt: skip
+    model = tmp_path / "m.skhpa"
+    assert main(["train", "--data", str(data), "--out", str(model), "--recipe", "features",
+                 "--epochs", "2", "--folds", "2"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), "--data", str(data), "--out",
+                 str(tmp_path / "s.csv")]) == 0  # fmt: skip
+    # the members' fitted loaders, not the unfitted template ("native size")
+    assert "input resized to 16x16 px (the model's size)" in capsys.readouterr().out

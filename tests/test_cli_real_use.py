@@ -128,7 +128,8 @@ def test_predict_prints_labels_per_image(trained, tmp_path):
     # over the others is given
     n_absent = int((read_labels_csv(data / "test_labels.csv")[1].sum(0) == 0).sum())
     assert n_absent > 0
-    assert f"  {n_absent} of 28 classes have no true label in test_labels.csv (" in proc.stdout
+    verb = "has" if n_absent == 1 else "have"
+    assert f"  {n_absent} of 28 classes {verb} no true label in test_labels.csv (" in proc.stdout
     assert re.search(rf"the {28 - n_absent} others it is [01]\.\d{{3}}\n", proc.stdout)
     # a broken test_labels.csv: the submission is written, the scoring is skipped with a warning
     broken = tmp_path / "broken"

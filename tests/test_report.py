@@ -52,7 +52,7 @@ def test_classes_without_true_labels_are_named():
     assert r["macro_f1_supported"] == 1.0
     text = per_class_report(Y_true, Y_true, target_names=["a", "b", "c"])
     assert text.splitlines()[-1] == (
-        "1 of 3 classes have no true label in these samples (c): macro-F1 counts each with "
+        "1 of 3 classes has no true label in these samples (c): macro-F1 counts each with "
         "the F1 of its row; over the 2 others it is 1.000"
     )
     Y = np.zeros((4, 28), dtype=int)

@@ -124,14 +124,17 @@ def _networks(model):
 
 
 def _loader_of(model):
-    """The ImageLoader that reads the model's input files, or None."""
+    """The ImageLoader that reads the model's input files, or None.
+
+    A fitted one first: a fold ensemble also holds its unfitted template, which knows
+    neither the channels' order it was fitted with nor the image size.
+    """
     from ..preprocessing import ImageLoader
     from ..utils import iter_estimators
 
-    for est in iter_estimators(model):
-        if isinstance(est, ImageLoader):
-            return est
-    return None
+    loaders = [est for est in iter_estimators(model) if isinstance(est, ImageLoader)]
+    fitted = [est for est in loaders if hasattr(est, "channels_")]
+    return (fitted or loaders or [None])[0]
 
 
 def _threshold_table(thresholds):
@@ -904,7 +907,8 @@ def cmd_predict(args):
             absent = r["classes_without_support"]
             if absent and len(absent) < Y.shape[1]:
                 print(
-                    f"  {len(absent)} of {Y.shape[1]} classes have no true label in "
+                    f"  {len(absent)} of {Y.shape[1]} classes "
+                    f"{'has' if len(absent) == 1 else 'have'} no true label in "
                     f"{labels.name} ({list_some(absent)}): each counts as F1 0 in macro-F1; over "
                     f"the {Y.shape[1] - len(absent)} others it is {r['macro_f1_supported']:.3f}"
                 )

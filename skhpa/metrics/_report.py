@@ -128,7 +128,8 @@ def per_class_report(
     absent = out["classes_without_support"]
     if absent and supported.any():
         lines.append(
-            f"{len(absent)} of {n_classes} classes have no true label in these samples "
+            f"{len(absent)} of {n_classes} classes {'has' if len(absent) == 1 else 'have'} no "
+            "true label in these samples "
             f"({list_some(absent)}): macro-F1 counts each with the F1 of its row; over the "
             f"{int(supported.sum())} others it is {num.format(out['macro_f1_supported'])}"
         )

@@ -170,7 +170,9 @@ class ThresholdOptimizer(
         choose (no positive example in the tuning data, no cut with a true
         positive, or a best cut that predicts every tuning sample: a ranking
         that finds the positives only as "always" does, e.g. a class whose
-        positives all have the lowest probability).
+        positives all have the lowest probability). ``max_label_ratio`` may then
+        raise their threshold like any other: a class without positives ends at
+        the float just above 1 and is never predicted.
     global_threshold_ : float
         The single threshold maximizing macro-F-beta (the fallback).
     cv_results_ : dict
