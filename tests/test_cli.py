@@ -517,3 +517,10 @@ def test_a_fold_ensemble_says_the_size_its_members_resize_to(tmp_path, capsys):
                  str(tmp_path / "s.csv")]) == 0  # fmt: skip
     # the members' fitted loaders, not the unfitted template ("native size")
     assert "input resized to 16x16 px (the model's size)" in capsys.readouterr().out
+    # the run's checkpoint folder and epoch tables are not the saved model's settings
+    from skhpa import load_model
+    from skhpa.neural_net import HPAClassifier
+    from skhpa.utils import iter_estimators
+
+    nets = [e for e in iter_estimators(load_model(model)) if isinstance(e, HPAClassifier)]
+    assert len(nets) >= 2 and all(n.checkpoint_dir is None and n.verbose == 0 for n in nets)

@@ -488,6 +488,8 @@ def cmd_train(args):
             # the summary and the save: a Ctrl-C there keeps the checkpoints too
             _say_thresholds(model, args, data.target)
             _print_blend_weights(model, args)
+            for net in _networks(model):  # this run's settings, not the model's
+                net.set_params(checkpoint_dir=None, verbose=0)
             path = save_model(model, out)
         except KeyboardInterrupt:
             kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
