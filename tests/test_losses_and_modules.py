@@ -167,6 +167,9 @@ def test_a_weights_file_of_another_network_or_of_nothing_is_an_error(tmp_path):
     # a pickle that is no state dict: torch's reason, without its paragraph of advice
     import pickle
 
+    text.write_bytes(pickle.dumps({"a": 1}, protocol=4))  # "\x80\x04": a pickle all the same
+    with pytest.raises(PretrainedWeightsError, match=r"\(UnpicklingError: [^.]*\)$"):
+        TimmNet("resnet18", in_chans=4, weights=text)
     text.write_bytes(pickle.dumps(print, protocol=2))
     with pytest.raises(
         PretrainedWeightsError, match=r"UnpicklingError: .*print was not an allowed global[^.]*\)$"

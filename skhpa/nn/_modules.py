@@ -415,7 +415,7 @@ def _why_unreadable(path, exc):
             head = fh.read(4)
     except OSError as err:
         return err.strerror or type(err).__name__
-    if not str(path).endswith(".safetensors") and head[:2] not in (b"PK", b"\x80\x02"):
+    if not str(path).endswith(".safetensors") and not (head[:2] == b"PK" or head[:1] == b"\x80"):
         return "neither a torch.save archive nor a pickle"
     text = str(exc).strip()
     # torch's weights-only unpickler: the reason is after its advice to unpickle anyway
