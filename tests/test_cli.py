@@ -360,13 +360,13 @@ def test_train_says_the_native_size_it_trains_at(capsys):
     from skhpa._cli._commands import _say_native_size
 
     fields = Path(__file__).parent / "data" / "hpa_fields"
-    _say_native_size(SimpleNamespace(stems=[str(fields / "800_A6_1")]), "green")
+    _say_native_size(SimpleNamespace(paths=[[str(fields / "800_A6_1_green.jpg")]]))
     assert capsys.readouterr().out == (
         "image size 2048x2048 px (the first image's; --image-size sets another): training "
         "costs about 16x what it does at 512 px (the Kaggle images' size); consider "
         "--image-size 512 or less\n"
     )
-    _say_native_size(SimpleNamespace(stems=[str(fields / "89_B5_1")]), "green")
+    _say_native_size(SimpleNamespace(paths=[[str(fields / "89_B5_1_green.jpg")]]))
     assert capsys.readouterr().out.startswith("image size 1728x1728 px")
 
 

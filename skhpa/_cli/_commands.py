@@ -233,8 +233,6 @@ _LABEL_FILES = ("train.csv", "test_labels.csv", "sample_submission.csv")
 
 def _check_out_spares_inputs(out, data, model=None, example="submission.csv"):
     """--out is none of the command's inputs: the --model file, a label file or an image."""
-    import os
-
     from ..utils import IMAGE_EXTENSIONS
 
     out = Path(out)
@@ -254,8 +252,6 @@ def _check_out_spares_inputs(out, data, model=None, example="submission.csv"):
 
 def _check_can_write_in(folder, what):
     """A new file can be created in ``folder`` (or in the folders to be made there)."""
-    import os
-
     from ..utils import make_temp
 
     folder = Path(folder)
@@ -382,7 +378,7 @@ def cmd_train(args):
             "and data match one continues from it"
         )
     if args.image_size is None:
-        _say_native_size(data, args.channels[0])
+        _say_native_size(data)
     net_params = dict(
         criterion=_criterion(args.loss),
         balanced_sampling=args.balanced,
@@ -619,21 +615,10 @@ def _duplicate_groups(data, args):
 
 def _say_unlabelled_images(data, what="are not in the label file, so they are not used"):
     """Images in the folder that the Id list (train.csv, ...) does not hold: say so."""
-    import os
+    from ..datasets._kaggle import channel_files
+    from ..utils import list_some
 
-    from ..utils import CHANNELS, IMAGE_EXTENSIONS, list_some
-
-    listed, extra = set(data.ids.tolist()), set()
-    for name in os.listdir(data.image_dir):
-        stem, ext = os.path.splitext(name)
-        sample_id, _, color = stem.rpartition("_")
-        if (
-            not name.startswith(".")
-            and color in CHANNELS
-            and ext.lower() in IMAGE_EXTENSIONS
-            and sample_id not in listed
-        ):
-            extra.add(sample_id)
+    extra = set(channel_files(data.image_dir)) - set(data.ids.tolist())
     if extra:
         print(
             f"note: {len(extra)} Id(s) with images in {data.image_dir} {what} "
@@ -641,17 +626,14 @@ def _say_unlabelled_images(data, what="are not in the label file, so they are no
         )
 
 
-def _say_native_size(data, channel):
+def _say_native_size(data):
     """Without --image-size the first image's size is the model's: say it, and its cost."""
-    from PIL import Image
+    from ..preprocessing import ImageReadError
+    from ..preprocessing._decode import native_shape
 
-    from ..utils import find_extension
-
-    ext = find_extension(data.stems[0], channel)
     try:
-        with Image.open(f"{data.stems[0]}_{channel}{ext}") as im:
-            width, height = im.size
-    except (OSError, TypeError):
+        height, width = native_shape(data.paths[0][0])  # the first image's first channel
+    except ImageReadError:
         return  # the loader names the file when it reads it
     note = f"image size {width}x{height} px (the first image's; --image-size sets another)"
     if max(width, height) > 512:
@@ -756,6 +738,7 @@ def _load_model_file(path, device):
 def _test_images(folder, channels):
     """The Kaggle test layout, or else a plain folder of channel files (no label file)."""
     from ..datasets import load_hpa, load_image_folder
+    from ..datasets._kaggle import channel_files
     from ..utils import list_some
 
     folder = Path(folder)
@@ -765,7 +748,7 @@ def _test_images(folder, channels):
         return data
     for candidate in (folder / "test", folder):
         if candidate.is_dir() and any(
-            f.rpartition("_")[2].split(".")[0] in channels for f in os.listdir(candidate)
+            c in colors for colors in channel_files(candidate).values() for c in channels
         ):
             print(f"no sample_submission.csv in {folder}: predicting the images in {candidate}")
             data = load_image_folder(candidate, channels=channels, incomplete="skip")
@@ -914,5 +897,4 @@ def cmd_predict(args):
                     f"{labels.name} ({list_some(absent)}): each counts as F1 0 in macro-F1; over "
                     f"the {Y.shape[1] - len(absent)} others it is {r['macro_f1_supported']:.3f}"
                 )
-    return 0
     return 0

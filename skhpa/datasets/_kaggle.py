@@ -313,6 +313,24 @@ def _dataset_index(root, directory, ids, Y, channels, extension, *, check):
     )
 
 
+def channel_files(directory):
+    """The channel files in ``directory``: ``{Id: {color: extension}}``.
+
+    A file counts when it is named ``{Id}_{color}{ext}``, with one of the four colors and
+    an image extension in any case; hidden files (macOS's ``._`` companions, editors' swap
+    files) never do. Private: what :func:`load_image_folder` and the command line read.
+    """
+    found = {}  # for all four colors: a sample is any Id with one
+    for name in os.listdir(directory):
+        if name.startswith("."):
+            continue
+        stem, ext = os.path.splitext(name)
+        sample_id, _, color = stem.rpartition("_")
+        if sample_id and color in CHANNELS and ext.lower() in IMAGE_EXTENSIONS:
+            found.setdefault(sample_id, {})[color] = ext
+    return found
+
+
 def load_image_folder(folder, *, channels=CHANNELS, incomplete="raise"):
     """Index a folder of channel files without a label file: ``{Id}_{color}.{ext}``.
 
@@ -361,14 +379,7 @@ def load_image_folder(folder, *, channels=CHANNELS, incomplete="raise"):
         raise ValueError(f'incomplete must be "raise" or "skip", got {incomplete!r}')
     if not directory.is_dir():
         raise FileNotFoundError(f"image folder not found: {directory}")
-    found = {}  # Id -> {color: extension}, for all four colors: a sample is any Id with one
-    for name in os.listdir(directory):
-        if name.startswith("."):  # hidden files: macOS's ._ companions, editors' swap files
-            continue
-        stem, ext = os.path.splitext(name)
-        sample_id, _, color = stem.rpartition("_")
-        if sample_id and color in CHANNELS and ext.lower() in IMAGE_EXTENSIONS:
-            found.setdefault(sample_id, {})[color] = ext
+    found = channel_files(directory)
     if not any(c in colors for colors in found.values() for c in channels):
         raise FileNotFoundError(
             f"no channel files named {{Id}}_{{color}}{{ext}} in {directory} "

@@ -2,10 +2,10 @@
 
 import numbers
 
-from ._split import MultilabelStratifiedKFold
+from ._split import MultilabelStratifiedGroupKFold, MultilabelStratifiedKFold
 
 
-def check_multilabel_cv(cv=5, random_state=None):
+def check_multilabel_cv(cv=5, random_state=None, *, grouped=False):
     """Like :func:`sklearn.model_selection.check_cv`, stratified for multilabel targets.
 
     An int becomes a :class:`MultilabelStratifiedKFold` (scikit-learn's own
@@ -20,6 +20,9 @@ def check_multilabel_cv(cv=5, random_state=None):
         None means 5 folds.
     random_state : int, RandomState instance or None, default=None
         Seed of the fold shuffling when ``cv`` is an int; None: no shuffling.
+    grouped : bool, default=False
+        An int becomes a :class:`MultilabelStratifiedGroupKFold` (the ``groups``
+        passed to ``split`` never straddle folds), shuffled the same way.
 
     Returns
     -------
@@ -37,7 +40,8 @@ def check_multilabel_cv(cv=5, random_state=None):
     if cv is None:
         cv = 5
     if isinstance(cv, numbers.Integral):
+        splitter = MultilabelStratifiedGroupKFold if grouped else MultilabelStratifiedKFold
         if random_state is None:  # as scikit-learn's int cv: the same folds at every call
-            return MultilabelStratifiedKFold(cv)
-        return MultilabelStratifiedKFold(cv, shuffle=True, random_state=random_state)
+            return splitter(cv)
+        return splitter(cv, shuffle=True, random_state=random_state)
     return check_cv(cv)

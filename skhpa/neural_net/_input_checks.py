@@ -129,7 +129,9 @@ class InputChecksMixin:
         (in input units) tell the scale; the first samples of ``X`` are compared with it.
         """
         mean = getattr(self, "channel_mean_", None)
-        if mean is None or len(X.shape) != 4:
+        # only images in memory: a lazy array would decode its first samples a second time
+        # (ImageLoader's lazy output is uint8 0-255, the scale a network is fitted on)
+        if mean is None or len(X.shape) != 4 or not isinstance(X, np.ndarray):
             return
         first = np.asarray(X[: min(len(X), 16)])
         top = float(first.max()) if first.size else 0.0

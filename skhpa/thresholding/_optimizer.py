@@ -9,7 +9,7 @@ from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..model_selection import MultilabelStratifiedGroupKFold, check_multilabel_cv
+from ..model_selection import check_multilabel_cv
 from ..utils import (
     HasMethods,
     Interval,
@@ -312,12 +312,7 @@ class ThresholdOptimizer(
             P = multilabel_proba(self.estimator_, X, q == 1)
             tuned = np.ones(n, dtype=bool)
         else:
-            cv = check_multilabel_cv(self.cv, self.random_state)
-            if groups is not None and isinstance(self.cv, numbers.Integral):
-                shuffle = self.random_state is not None  # None: the same folds every fit
-                cv = MultilabelStratifiedGroupKFold(
-                    self.cv, shuffle=shuffle, random_state=self.random_state
-                )
+            cv = check_multilabel_cv(self.cv, self.random_state, grouped=groups is not None)
             # the multilabel splitters made from an int take the indicator matrix; a given
             # splitter takes y as given (a StratifiedKFold for a 1-D binary y)
             splits = list(cv.split(X, Y if cv is not self.cv else y_fit, groups))
