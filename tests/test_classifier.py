@@ -186,6 +186,11 @@ def test_move_to_device(images):
         (lambda X: X[:0], lambda Y: Y[:0], "empty"),
         (lambda X: np.where(X > 250, np.nan, X.astype(float)), lambda Y: Y, "NaN"),
         (lambda X: X[:, 0, 0, 0], lambda Y: Y, "at least 2 dimensions"),
+        (
+            lambda X: [X[0], X[1][:, :16, :16], *X[2:]],
+            lambda Y: Y,
+            r"sample 1 has shape \(4, 16, 16\), sample 0 has \(4, 32, 32\)",
+        ),
     ],
 )
 def test_bad_fit_input(images, X_change, y_change, message):
@@ -207,6 +212,46 @@ def test_bad_predict_input_and_params(images):
         _quick(tta="d8").fit(X, Y)
     with pytest.raises(ValueError, match="'threshold' parameter"):
         _quick(threshold=1.5).fit(X, Y)
+    # checked before training, not at the first predict
+    with pytest.raises(ValueError, match=r"threshold must be a float or have 28 values"):
+        _quick(threshold=[0.5] * 5, max_epochs=50).fit(X, Y)
+    with pytest.raises(ValueError, match="criterion must be a torch loss class.*FocalLoss"):
+        _quick(criterion="focal").fit(X, Y)
+
+
+def test_partial_fit_refuses_another_image_size(images):
+    X, Y = images
+    clf = _quick(max_epochs=1, train_split=None).fit(X, Y)
+    with pytest.raises(
+        ValueError, match=r"fitted on samples of shape \(4, 32, 32\).*\(4, 16, 16\)"
+    ):
+        clf.partial_fit(X[:, :, :16, :16], Y)
+    assert len(clf.history) == 1  # nothing trained
+    assert clf.partial_fit(X, Y).input_shape_ == (4, 32, 32)
+
+
+def test_set_params_takes_what_get_params_gives(images):
+    # skorch lists the callbacks of get_default_callbacks' list; every key must be settable
+    X, Y = images
+    from sklearn.pipeline import Pipeline
+
+    from skhpa.preprocessing import ChannelStandardizer
+
+    clf = _quick(max_epochs=1)
+    params = clf.get_params(deep=True)
+    names = {k.split("__")[1] for k in params if k.startswith("callbacks__")}
+    assert {"valid_f1_tuned", "lr_scheduler", "early_stopping"} <= names
+    assert "print_log" not in names  # verbose=0 builds none
+    clf.set_params(**params)
+    clone(clf).fit(X, Y)
+    clf.fit(X, Y)
+    clf.set_params(**clf.get_params(deep=True))
+    assert clf.predict_proba(X).shape == (96, 28)
+    pipe = Pipeline([("scale", ChannelStandardizer()), ("net", _quick(max_epochs=1))])
+    pipe.set_params(**pipe.get_params(deep=True))
+    pipe.set_params(net__callbacks__early_stopping__patience=1)
+    pipe.fit(X, Y)
+    assert dict(pipe[-1].callbacks_)["early_stopping"].patience == 1
 
 
 def test_two_d_input_with_mlp():

@@ -100,7 +100,7 @@ def test_per_class_f1_draws_on_given_axes_in_given_order(labels):
     Y, A, _ = labels
     fig, ax = plt.subplots()
     order = np.argsort(f1_score(Y, A, average=None, zero_division=0))
-    disp = PerClassF1Display.from_predictions(Y, A, model_name="a", ax=ax, order=order)
+    disp = PerClassF1Display.from_predictions(Y, A, name="a", ax=ax, order=order)
     assert disp.ax_ is ax and disp.figure_ is fig
     heights = [bar.get_height() for bar in disp.bars_[0]]
     np.testing.assert_allclose(heights, disp.f1[0][order])
@@ -443,6 +443,52 @@ def test_montage_with_truth_only_titles_and_from_estimator(optimizer_data):
         MontageDisplay.from_predictions(images[:3], Y[:3], Y[:2])
 
 
+def test_montage_plots_on_given_axes(optimizer_data):
+    images, Y, P = _montage_case()
+    fig, axes = plt.subplots(2, 2, figsize=(8, 8))
+    disp = MontageDisplay.from_predictions(images[:3], Y[:3], P[:3], title="given", ax=axes)
+    assert disp.figure_ is fig
+    assert list(disp.axes_) == list(axes.ravel()[:3])
+    assert not axes.ravel()[3].get_visible()  # the spare Axes is hidden
+    assert disp.suptitle_.get_text() == "given" and disp.key_ is None
+    assert disp.texts_[1][0].get_text() == "true: Nucleoplasm, Microtubule organizing center"
+    # the texts are wrapped to each Axes' width: the every-class panel needs several lines
+    assert len(disp.texts_[2]) > 3
+    with pytest.raises(ValueError, match="ax has 1 Axes for 3 images"):
+        MontageDisplay.from_predictions(images[:3], Y[:3], ax=axes[0, 0])
+
+
+def test_montage_from_estimator_reads_ids_with_the_models_loader(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    from skhpa.datasets import load_hpa, write_hpa_like
+    from skhpa.preprocessing import ImageLoader
+
+    root = write_hpa_like(tmp_path / "d", n_train=6, n_test=0, image_size=24, random_state=0)
+    train = load_hpa(root, "train")
+
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Fixed(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            self.n_features_in_ = 4
+            return self
+
+        def predict(self, X):
+            assert np.ndim(X) == 4
+            return np.tile(np.eye(28, dtype=int)[0], (len(X), 1))
+
+    pipe = Pipeline([("load", ImageLoader(image_size=16)), ("clf", Fixed())])
+    pipe.fit(train.stems, train.target)
+    disp = MontageDisplay.from_estimator(pipe, train.stems, train.target, n_images=2)
+    assert len(disp.axes_) == 2
+    expected = ImageLoader(image_size=16).fit_transform(train.stems[:2])
+    np.testing.assert_array_equal(disp.images, expected)  # what the model sees
+    unfitted = Pipeline([("load", ImageLoader()), ("clf", Fixed())])
+    with pytest.raises(ValueError, match="no fitted ImageLoader"):
+        MontageDisplay.from_estimator(unfitted, train.stems, train.target)
+
+
 def test_plot_sample_and_plot_montage_keep_working():
     images, Y, P = _montage_case()
     ax = plot_sample(images[1], Y[1], predicted=P[1])
@@ -455,9 +501,12 @@ def test_plot_sample_and_plot_montage_keep_working():
 
 def test_deprecated_functions_warn_and_draw(labels, optimizer_data):
     Y, A, B = labels
-    with pytest.warns(FutureWarning, match="PerClassF1Display"):
+    with pytest.warns(FutureWarning, match="PerClassF1Display") as record:
         ax = plot_per_class_f1(Y, {"a": A})
     assert len(ax.patches) >= 28
+    # the warning names the caller's line and the function once
+    assert record[0].filename == __file__
+    assert str(record[0].message).count("plot_per_class_f1") == 1
     _, _, opt = optimizer_data
     with pytest.warns(FutureWarning, match="ThresholdCurveDisplay"):
         fig = plot_threshold_curves(opt, target_names=list("abc"))

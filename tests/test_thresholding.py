@@ -262,7 +262,12 @@ def test_callable_scoring_and_grid():
     # maximizing recall alone picks the lowest candidate
     assert np.allclose(opt.best_scores_, 1.0)
     fixed = ThresholdOptimizer(est, cv="prefit", thresholds=[0.2, 0.5, 0.8]).fit(X, Y)
-    assert set(fixed.thresholds_) <= {0.2, 0.5, 0.8, fixed.global_threshold_}
+    # fixed candidates hold for the global threshold (and so for the fallback classes) too
+    assert fixed.global_threshold_ in (0.2, 0.5, 0.8)
+    assert set(fixed.thresholds_) <= {0.2, 0.5, 0.8}
+    P = est.predict_proba(X)
+    ten = ThresholdOptimizer(est, cv="prefit", strategy="global", thresholds=10).fit(X, Y)
+    assert np.isclose(np.linspace(P.min(), P.max(), 10), ten.global_threshold_).any()
 
 
 def test_pipeline_gridsearch_clone_pickle(tmp_path):
@@ -378,6 +383,11 @@ def test_max_label_ratio_caps_predicted_rates():
         ThresholdOptimizer(est, cv="prefit", max_label_ratio=0).fit(P, Y)
     with pytest.raises(ValueError, match="prior has shape"):
         ThresholdOptimizer(est, cv="prefit", max_label_ratio=1, prior=[0.1]).fit(P, Y)
+    for bad in (np.nan, 1.5, -0.1):
+        prior = np.full(4, 0.1)
+        prior[2] = bad
+        with pytest.raises(ValueError, match=r"prior must hold class frequencies .* class 2"):
+            ThresholdOptimizer(est, cv="prefit", strategy="label_ratio", prior=prior).fit(P, Y)
 
 
 def test_shrink_thresholds_values():

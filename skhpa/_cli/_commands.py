@@ -123,20 +123,6 @@ def _networks(model):
     return [e for e in iter_estimators(model) if isinstance(e, HPAClassifier)]
 
 
-def _loader_of(model):
-    """The ImageLoader that reads the model's input files, or None.
-
-    A fitted one first: a fold ensemble also holds its unfitted template, which knows
-    neither the channels' order it was fitted with nor the image size.
-    """
-    from ..preprocessing import ImageLoader
-    from ..utils import iter_estimators
-
-    loaders = [est for est in iter_estimators(model) if isinstance(est, ImageLoader)]
-    fitted = [est for est in loaders if hasattr(est, "channels_")]
-    return (fitted or loaders or [None])[0]
-
-
 def _threshold_table(thresholds):
     from ..utils import CLASS_NAMES
 
@@ -819,6 +805,7 @@ def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
     from ..persistence._safe import PICKLE_SUFFIXES
+    from ..preprocessing._loader import image_loader_of
     from ..submission import predict_submission
     from ..utils import IMAGE_EXTENSIONS, list_some, plural
 
@@ -830,7 +817,7 @@ def cmd_predict(args):
         )
     device = _device_in_use(args.device)
     model, key = _load_model_file(args.model, args.device)
-    loader = _loader_of(model)
+    loader = image_loader_of(model)
     if loader is None:
         raise UserError(
             f"{args.model} takes image arrays, not image files: it has no ImageLoader step. "

@@ -59,8 +59,9 @@ class CosineCycle(LRScheduler):
     ``max_epochs`` epochs from ``lr``; a fit resumed from its checkpoint continues its own.
     """
 
-    def __init__(self):
-        super().__init__(policy=torch.optim.lr_scheduler.CosineAnnealingLR)
+    def __init__(self, policy=torch.optim.lr_scheduler.CosineAnnealingLR, **kwargs):
+        # LRScheduler's parameters, so that clone (get_params -> __init__) works
+        super().__init__(policy=policy, **kwargs)
 
     def _get_scheduler(self, net, policy, **kwargs):
         done = max(len(net.history) - getattr(net, "_cycle_start", 0), 0)
@@ -72,6 +73,10 @@ class CosineCycle(LRScheduler):
                     group["initial_lr"] = net.lr
                 group["lr"] = group["initial_lr"]
         return policy(net.optimizer_, T_max=net.max_epochs, last_epoch=done - 1)
+
+
+def _silent(*args, **kwargs):
+    """A sink that prints nothing (``verbose=0``)."""
 
 
 def _interactive():
@@ -112,7 +117,7 @@ def default_callbacks(net):
             patience=net.patience,
             threshold=0.0,
             load_best=True,
-            sink=net._print_if_verbose,
+            sink=print if net.verbose else _silent,  # not a method of net: get_params
         )
         callbacks.append(("early_stopping", stopping))
     if net.verbose and _interactive():

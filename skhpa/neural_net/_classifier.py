@@ -373,6 +373,13 @@ class HPAClassifier(
             self.module_ = self.module_.to(memory_format=torch.channels_last)
         return self
 
+    @property
+    def _default_callbacks(self):
+        # skorch's get_params lists the callbacks of this property (``callbacks__*``
+        # keys): they must be the ones fit builds, or set_params refuses the keys
+        # get_params gave (skorch's print_log, when verbose=0 builds none)
+        return default_callbacks(self)
+
     def get_default_callbacks(self):
         """skhpa's default callbacks (override of skorch's ``get_default_callbacks``).
 

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from ..utils import (
+    as_sample_array,
     channel_mean_std,
     check_channels_first,
     check_multilabel_target,
@@ -31,6 +32,12 @@ class InputChecksMixin:
             {k: getattr(self, k) for k in self._parameter_constraints},
             caller_name=type(self).__name__,
         )
+        if isinstance(self.criterion, str) or not callable(self.criterion):
+            raise ValueError(
+                f"criterion must be a torch loss class or instance, got {self.criterion!r}; "
+                "skhpa.losses has BCEWithLogitsLoss, FocalLoss, SoftF1Loss and CombinedLoss "
+                "(e.g. criterion=skhpa.losses.FocalLoss, criterion__gamma=2)"
+            )
         raw = self.get_params(deep=False).get("device")
         if raw is not None:  # None: skorch leaves the tensors where they are
             check_device(raw, owner=type(self).__name__)
@@ -72,7 +79,7 @@ class InputChecksMixin:
                 "images are (n_samples, n_channels, height, width) arrays."
             )
         if not (hasattr(X, "shape") and hasattr(X, "dtype") and hasattr(X, "__getitem__")):
-            X = np.asarray(X)
+            X = as_sample_array(X)
         if np.dtype(X.dtype) == object:
             X = np.asarray(X, dtype=np.float64)
         if np.issubdtype(np.dtype(X.dtype), np.complexfloating):
@@ -109,17 +116,21 @@ class InputChecksMixin:
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (axis 1: the image channels)."
             )
+        if not fitting:
+            self._check_input_shape(X)
+            self._warn_if_other_scale(X)
+        return X
+
+    def _check_input_shape(self, X):
+        """Refuse samples of another (channels, height, width) than the fitted ones."""
         expected = getattr(self, "input_shape_", None)
-        if not fitting and expected is not None and tuple(X.shape[1:]) != tuple(expected):
+        if expected is not None and tuple(X.shape[1:]) != tuple(expected):
             raise ValueError(
                 f"{type(self).__name__} was fitted on samples of shape {tuple(expected)} "
                 f"(channels, height, width) and received samples of shape {tuple(X.shape[1:])}; "
                 "resize the images to the training size (ImageLoader(image_size=...) or "
                 "skhpa.preprocessing.Resize)"
             )
-        if not fitting:
-            self._warn_if_other_scale(X)
-        return X
 
     def _warn_if_other_scale(self, X):
         """Warn when ``X`` is on another intensity scale than the training images.
@@ -179,6 +190,9 @@ class InputChecksMixin:
             raise ValueError(
                 f"y has {Y.shape[1]} columns, but the network has {self.n_classes_} outputs"
             )
+        else:  # partial_fit and warm starts train on the fitted geometry only
+            self._check_input_shape(X)
+        self._threshold_vector()  # a threshold per class: checked before training
         return X, Y
 
     def _set_channel_stats(self, X):

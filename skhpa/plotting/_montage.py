@@ -105,6 +105,7 @@ class MontageDisplay:
         title=None,
         channels=CHANNELS,
         target_names=None,
+        ax=None,
         n_cols=6,
         panel_size=2.2,
         fontsize=7,
@@ -127,6 +128,8 @@ class MontageDisplay:
             Channel names of the images.
         target_names : sequence of str, default=None
             Class names; the 28 HPA names when None and there are 28 classes.
+        ax : array-like of matplotlib Axes, default=None
+            One Axes per image shown; a new figure when None (see :meth:`plot`).
         n_cols : int, default=6
             Images per row.
         panel_size : float, default=2.2
@@ -147,7 +150,7 @@ class MontageDisplay:
             channels=channels,
             target_names=target_names,
         )
-        return disp.plot(n_cols=n_cols, panel_size=panel_size, fontsize=fontsize)
+        return disp.plot(ax, n_cols=n_cols, panel_size=panel_size, fontsize=fontsize)
 
     @classmethod
     def from_estimator(
@@ -161,6 +164,7 @@ class MontageDisplay:
         title=None,
         channels=CHANNELS,
         target_names=None,
+        ax=None,
         n_cols=6,
         panel_size=2.2,
         fontsize=7,
@@ -172,13 +176,14 @@ class MontageDisplay:
         estimator : estimator
             Fitted multilabel classifier with ``predict``.
         X : array-like or indexable
-            What the estimator predicts on: images, or path stems for a
-            Pipeline that starts with an ImageLoader (then pass ``images``).
+            What the estimator predicts on: images, or the Ids or path stems
+            that its ImageLoader reads (a Pipeline that starts with one).
         y : array-like of shape (n_samples, n_classes), default=None
             True 0/1 indicator matrix of ``X``.
         images : array-like of shape (n_shown, n_channels, H, W), default=None
-            The pixels of (at least) the samples shown, in the order of ``X``;
-            ``X`` itself when None, which must then be an image array.
+            The pixels of (at least) the samples shown, in the order of ``X``.
+            When None: ``X`` itself if it is an image array, else the images the
+            estimator's fitted ImageLoader reads (at the size the model sees).
         n_images : int, default=12
             Number of samples shown (the first ones).
         title : str, default=None
@@ -187,6 +192,8 @@ class MontageDisplay:
             Channel names of the images.
         target_names : sequence of str, default=None
             Class names; the 28 HPA names when None and there are 28 classes.
+        ax : array-like of matplotlib Axes, default=None
+            One Axes per image shown; a new figure when None (see :meth:`plot`).
         n_cols : int, default=6
             Images per row.
         panel_size : float, default=2.2
@@ -200,13 +207,20 @@ class MontageDisplay:
         """
         from sklearn.utils import _safe_indexing
 
+        from ..preprocessing._loader import image_loader_of
+
         shown = np.arange(min(n_images, len(X)))
-        if images is None:
-            if np.ndim(X) != 4:
+        if images is None and np.ndim(X) != 4:
+            loader = image_loader_of(estimator)
+            if loader is None or not hasattr(loader, "channels_"):
                 raise ValueError(
                     f"X is not an image array (n_samples, n_channels, H, W) but has shape "
-                    f"{np.shape(X)}; pass its pixels as images="
+                    f"{np.shape(X)} and the estimator has no fitted ImageLoader to read it; "
+                    "pass its pixels as images="
                 )
+            # the estimator's own loader: the images as the model sees them
+            images = loader.transform(_safe_indexing(X, shown))
+        elif images is None:
             images = X
         if len(images) < len(shown):
             raise ValueError(
@@ -214,12 +228,13 @@ class MontageDisplay:
             )
         y_pred = estimator.predict(_safe_indexing(X, shown))
         return cls.from_predictions(
-            np.asarray(images)[shown],
+            np.asarray(images[: len(shown)]),
             None if y is None else np.asarray(y)[shown],
             y_pred,
             title=type(estimator).__name__ if title is None else title,
             channels=channels,
             target_names=target_names,
+            ax=ax,
             n_cols=n_cols,
             panel_size=panel_size,
             fontsize=fontsize,
@@ -242,11 +257,16 @@ class MontageDisplay:
             sets[what] = [[int(k) for k in np.flatnonzero(row)] for row in Y]
         return sets["y_true"], sets["y_pred"], q
 
-    def plot(self, *, n_cols=6, panel_size=2.2, fontsize=7):
-        """Draw the montage in a new figure, sized so that no text overlaps.
+    def plot(self, ax=None, *, n_cols=6, panel_size=2.2, fontsize=7):
+        """Draw the montage in a new figure sized so that no text overlaps, or on ``ax``.
 
         Parameters
         ----------
+        ax : matplotlib Axes or array-like of Axes, default=None
+            None: a new figure laid out for the texts. Otherwise one Axes per image
+            (at least as many as images; the others are hidden), each text wrapped
+            to its Axes' width; the figure title goes above the figure, the colour
+            key is left out, and ``n_cols`` and ``panel_size`` are not used.
         n_cols : int, default=6
             Images per row.
         panel_size : float, default=2.2
@@ -267,6 +287,8 @@ class MontageDisplay:
             raise ValueError(f"titles has {len(self.titles)} entries for {n} images")
         true, pred, q = self._label_sets(n)
         names = class_names(self.target_names, q if q is not None else 28)
+        if ax is not None:
+            return self._plot_on(ax, true, pred, names, fontsize)
         n_cols = max(1, min(n_cols, n))
         n_rows = int(np.ceil(n / n_cols))
 
@@ -275,9 +297,7 @@ class MontageDisplay:
         line_in = _LINE_SPACING * fontsize / 72
         panels = []
         for i in range(n):
-            lines = _panel_lines(
-                names, true[i], pred[i], None if self.titles is None else self.titles[i]
-            )
+            lines = self._lines(i, names, true, pred)
             panels.append(_wrapped(lines, _WRAP_SLACK * image_in * 72, fontsize))
         text_in = [  # height of the text block of each row
             max(len(p) for p in panels[r * n_cols : (r + 1) * n_cols]) * line_in + _PAD_PT / 72
@@ -318,14 +338,7 @@ class MontageDisplay:
                     )
                 )
             top = bottom - margin
-        self.texts_ = []
-        for i, ax in enumerate(axes):
-            frame = None
-            if true[i] is not None and pred[i] is not None:
-                frame = _RIGHT if true[i] == pred[i] else _WRONG
-            self.texts_.append(
-                _draw_panel(ax, self.images[i], panels[i], self.channels, fontsize, frame)
-            )
+        self._draw_panels(axes, panels, true, pred, fontsize)
         self.suptitle_ = self.key_ = None
         top = 1 - (margin / 2) / height
         if title_lines:
@@ -347,6 +360,42 @@ class MontageDisplay:
                 linespacing=_LINE_SPACING,
             )
         self.axes_ = np.array(axes, dtype=object)
+        self.figure_ = fig
+        return self
+
+    def _lines(self, i, names, true, pred):
+        return _panel_lines(
+            names, true[i], pred[i], None if self.titles is None else self.titles[i]
+        )
+
+    def _draw_panels(self, axes, panels, true, pred, fontsize):
+        self.texts_ = []
+        for i, ax in enumerate(axes):
+            frame = None
+            if true[i] is not None and pred[i] is not None:
+                frame = _RIGHT if true[i] == pred[i] else _WRONG
+            self.texts_.append(
+                _draw_panel(ax, self.images[i], panels[i], self.channels, fontsize, frame)
+            )
+
+    def _plot_on(self, ax, true, pred, names, fontsize):
+        """Draw each image on the given Axes (``plot(ax=...)``)."""
+        n = len(self.images)
+        given = list(np.ravel(np.asarray(ax, dtype=object)))
+        if len(given) < n:
+            raise ValueError(f"ax has {len(given)} Axes for {n} images; pass one per image")
+        fig = given[0].figure
+        panels = []
+        for i in range(n):
+            width_in = given[i].get_position().width * fig.get_figwidth()
+            lines = self._lines(i, names, true, pred)
+            panels.append(_wrapped(lines, _WRAP_SLACK * width_in * 72, fontsize))
+        self._draw_panels(given[:n], panels, true, pred, fontsize)
+        for extra in given[n:]:
+            extra.set_visible(False)
+        self.key_ = None
+        self.suptitle_ = fig.suptitle(self.title, fontsize=fontsize + 3) if self.title else None
+        self.axes_ = np.array(given[:n], dtype=object)
         self.figure_ = fig
         return self
 

@@ -1,9 +1,11 @@
 """PerClassF1Display: per-class F1 bars with each class's number of test positives."""
 
+import warnings
+
 import numpy as np
-from sklearn.utils import deprecated
 
 from ..utils import check_multilabel_target
+from ..utils._deprecation import deprecated
 from ._common import class_names, pyplot
 
 
@@ -57,7 +59,7 @@ class PerClassF1Display:
     >>> from skhpa.plotting import PerClassF1Display
     >>> Y = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0]])
     >>> P = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1]])
-    >>> disp = PerClassF1Display.from_predictions(Y, P, model_name="model",
+    >>> disp = PerClassF1Display.from_predictions(Y, P, name="model",
     ...                                           target_names=["a", "b", "c"])
     >>> disp.f1.round(3).tolist(), disp.support.tolist(), disp.macro_f1.round(3).tolist()
     ([[0.667, 1.0, 0.0]], [2, 2, 0], [0.556])
@@ -79,7 +81,15 @@ class PerClassF1Display:
 
     @classmethod
     def from_predictions(
-        cls, y_true, y_pred, *, model_name=None, target_names=None, ax=None, order=None
+        cls,
+        y_true,
+        y_pred,
+        *,
+        name=None,
+        target_names=None,
+        ax=None,
+        order=None,
+        model_name="deprecated",
     ):
         """Score predicted label matrices against the truth and plot them.
 
@@ -89,14 +99,17 @@ class PerClassF1Display:
             True 0/1 indicator matrix.
         y_pred : array-like of shape (n_samples, n_classes) or dict of str to such arrays
             Predicted 0/1 indicator matrix, or several models' as ``{name: matrix}``.
-        model_name : str, default=None
-            Name of the model when ``y_pred`` is one matrix.
+        name : str, default=None
+            Name of the model when ``y_pred`` is one matrix (as in
+            :meth:`from_estimator`).
         target_names : sequence of str, default=None
             Class names (see the class docstring).
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
         order : array-like of int, default=None
             Order of the classes along the x axis (all of them).
+        model_name : str
+            Deprecated: use ``name``.
 
         Returns
         -------
@@ -104,25 +117,32 @@ class PerClassF1Display:
         """
         from sklearn.metrics import f1_score
 
+        if model_name != "deprecated":
+            warnings.warn(
+                "model_name is deprecated and will be removed in a future release; use name",
+                FutureWarning,
+                stacklevel=2,
+            )
+            name = model_name
         Y = check_multilabel_target(y_true, name="y_true")
         if not isinstance(y_pred, dict):
-            y_pred = {"model" if model_name is None else model_name: y_pred}
-        elif model_name is not None:
-            raise ValueError("model_name applies to a single y_pred; a dict names its models")
+            y_pred = {"model" if name is None else name: y_pred}
+        elif name is not None:
+            raise ValueError("name applies to a single y_pred; a dict names its models")
         if not y_pred:
             raise ValueError("y_pred is an empty dict: pass at least one model's predictions")
         f1 = []
-        for name, pred in y_pred.items():
-            pred = check_multilabel_target(pred, name=f"y_pred[{name!r}]")
+        for model, pred in y_pred.items():
+            pred = check_multilabel_target(pred, name=f"y_pred[{model!r}]")
             if pred.shape != Y.shape:
                 raise ValueError(
-                    f"y_pred[{name!r}] has shape {pred.shape} but y_true has shape {Y.shape}"
+                    f"y_pred[{model!r}] has shape {pred.shape} but y_true has shape {Y.shape}"
                 )
             f1.append(f1_score(Y, pred, average=None, zero_division=0.0))
         disp = cls(
             np.array(f1),
             Y.sum(axis=0),
-            model_names=[str(name) for name in y_pred],
+            model_names=[str(model) for model in y_pred],
             target_names=target_names,
             n_samples=len(Y),
         )
@@ -245,7 +265,7 @@ class PerClassF1Display:
         return self
 
 
-@deprecated("plot_per_class_f1 is deprecated; use PerClassF1Display.from_predictions")
+@deprecated("PerClassF1Display.from_predictions")
 def plot_per_class_f1(Y_true, predictions, *, target_names=None, ax=None):
     """Bar chart of per-class F1 for several models.
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import deprecated
 
+from ..utils._deprecation import deprecated
 from ._common import check_classes, class_names, pyplot
 
 
@@ -406,7 +406,7 @@ class ThresholdCurveDisplay:
         return self
 
 
-@deprecated("plot_threshold_curves is deprecated; use ThresholdCurveDisplay.from_estimator")
+@deprecated("ThresholdCurveDisplay.from_estimator")
 def plot_threshold_curves(optimizer, *, classes=None, target_names=None, n_cols=7):
     """Per-class score-versus-threshold curves of a fitted ThresholdOptimizer.
 

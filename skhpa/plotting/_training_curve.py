@@ -1,8 +1,8 @@
 """TrainingCurveDisplay: losses and validation macro-F1 per epoch, from a skorch history."""
 
 import numpy as np
-from sklearn.utils import deprecated
 
+from ..utils._deprecation import deprecated
 from ._common import pyplot
 
 # What HPAClassifier records each epoch (see its ``get_default_callbacks``); the validation
@@ -279,7 +279,7 @@ class TrainingCurveDisplay:
         return self
 
 
-@deprecated("plot_training_curves is deprecated; use TrainingCurveDisplay.from_history")
+@deprecated("TrainingCurveDisplay.from_history")
 def plot_training_curves(history, *, keys=None, ax=None):
     """Training curves from a skorch history (``net.history``).
 

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import CHANNELS, Interval, channel_mean_std, check_channels_first
+from ..utils import CHANNELS, Interval, as_sample_array, channel_mean_std, check_channels_first
 from ..utils import fit_context as _fit_context
 from ._decode import resize_plane
 
@@ -23,7 +23,7 @@ class _ImageInputMixin:
 
 def _check_images(X, name="X"):
     if not hasattr(X, "shape") or len(X.shape) != 4:
-        X = np.asarray(X)
+        X = as_sample_array(X, name)
         if X.ndim != 4:
             raise ValueError(
                 f"{name} must be images of shape (n_samples, n_channels, H, W), got {X.shape}"

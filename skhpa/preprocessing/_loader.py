@@ -482,3 +482,16 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.requires_fit = False
         return tags
+
+
+def image_loader_of(model):
+    """The ImageLoader that reads the model's input files, or None.
+
+    A fitted one first: a fold ensemble also holds its unfitted template, which knows
+    neither the channels' order it was fitted with nor the image size.
+    """
+    from ..utils import iter_estimators
+
+    loaders = [est for est in iter_estimators(model) if isinstance(est, ImageLoader)]
+    fitted = [est for est in loaders if hasattr(est, "channels_")]
+    return (fitted or loaders or [None])[0]

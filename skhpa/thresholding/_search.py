@@ -143,12 +143,13 @@ def fbeta_at(presorted, t, beta=1.0):
     return float(fbeta_from_counts(tp, n_pred, len(pos), beta))
 
 
-def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None):
+def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None, candidates=None):
     """One threshold for all classes, maximizing macro F-beta.
 
-    Candidates are the distinct pooled probabilities when there are at most
-    ``max_candidates``; otherwise evenly spaced order statistics of each
-    class's sorted probabilities (about ``max_candidates`` in all), plus 0.5.
+    Candidates are ``candidates`` when given; otherwise the distinct pooled
+    probabilities when there are at most ``max_candidates``, or else evenly
+    spaced order statistics of each class's sorted probabilities (about
+    ``max_candidates`` in all), plus 0.5.
 
     Returns
     -------
@@ -159,13 +160,16 @@ def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None):
     """
     if presorted is None:
         presorted = sort_columns(Y, P)
-    if P.size <= max_candidates:
+    if candidates is not None:
+        cand = np.unique(np.asarray(candidates, dtype=float))[::-1]
+    elif P.size <= max_candidates:
         pooled = np.unique(P)
     else:
         per_class = max(2, max_candidates // P.shape[1])
         ranks = np.linspace(0, len(P) - 1, per_class).astype(np.int64)
         pooled = np.unique(np.concatenate([asc[ranks] for asc, _ in presorted]))
-    cand = np.unique(np.append(_cut_points(pooled[::-1]), 0.5))[::-1]
+    if candidates is None:
+        cand = np.unique(np.append(_cut_points(pooled[::-1]), 0.5))[::-1]
     has_pos = Y.sum(0) > 0
     macro = np.zeros(len(cand))
     n = len(Y)

@@ -37,7 +37,10 @@ class ThresholdLearningMixin:
         q = Y.shape[1]
         beta = self._beta()
         presorted = sort_columns(Y, P)  # each column sorted once, shared below
-        self.global_threshold_, _, _ = global_threshold(Y, P, beta, presorted=presorted)
+        grid = None if isinstance(self.thresholds, str) else self._grid(P.ravel())
+        self.global_threshold_, _, _ = global_threshold(
+            Y, P, beta, presorted=presorted, candidates=grid
+        )
         g = self.global_threshold_
         thr = np.full(q, g)
         best = np.zeros(q)
@@ -96,6 +99,12 @@ class ThresholdLearningMixin:
         prior = np.asarray(self.prior, dtype=float)
         if prior.shape != (Y.shape[1],):
             raise ValueError(f"prior has shape {prior.shape}; expected ({Y.shape[1]},)")
+        bad = ~np.isfinite(prior) | (prior < 0) | (prior > 1)
+        if bad.any():
+            c = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"prior must hold class frequencies in [0, 1]; class {c} has {prior[c]!r}"
+            )
         return prior
 
     def _curve(self, y, p, beta, sorted_k):

@@ -23,7 +23,12 @@ from ._label_sets import unique_label_sets
 from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags
 from ._sklearn_compat import *  # noqa: F403
 from ._text import list_some, plural
-from ._validation import check_channels_first, check_multilabel_target, check_n_samples
+from ._validation import (
+    as_sample_array,
+    check_channels_first,
+    check_multilabel_target,
+    check_n_samples,
+)
 
 __all__ = [
     "CHANNELS",
@@ -31,6 +36,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "MacroF1ScoreMixin",
     "N_CLASSES",
+    "as_sample_array",
     "atomic_write",
     "channel_mean_std",
     "check_channels",

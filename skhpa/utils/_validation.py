@@ -144,3 +144,44 @@ def check_n_samples(X, y, *, y_name="y", x_name="X"):
     if n != m:
         raise ValueError(f"{x_name} has {n} samples but {y_name} has {m} rows")
     return n
+
+
+def as_sample_array(X, name="X"):
+    """``np.asarray(X)``, with an error naming the first sample of another shape.
+
+    A list of images of different sizes (a 512 px and a 2048 px field, say) would
+    otherwise fail with numpy's "inhomogeneous shape" error, which names no sample.
+
+    Parameters
+    ----------
+    X : array-like
+        The samples (an array, or a sequence of arrays of one shape).
+    name : str, default="X"
+        Name used in the error message.
+
+    Returns
+    -------
+    X : ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhpa.utils import as_sample_array
+    >>> as_sample_array([np.zeros((4, 8, 8)), np.zeros((4, 8, 8))]).shape
+    (2, 4, 8, 8)
+    >>> as_sample_array([np.zeros((4, 8, 8)), np.zeros((4, 6, 6))])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X's samples differ in shape: sample 1 has shape (4, 6, 6), sample 0 ...
+    """
+    if isinstance(X, (list, tuple)) and len(X) > 1:
+        shapes = [np.shape(x) for x in X]
+        for i, shape in enumerate(shapes):
+            if shape != shapes[0]:
+                raise ValueError(
+                    f"{name}'s samples differ in shape: sample {i} has shape {shape}, "
+                    f"sample 0 has {shapes[0]}; resize them to one size first (e.g. "
+                    "skhpa.preprocessing.ImageLoader(image_size=...) reads and resizes image "
+                    "files)"
+                )
+    return np.asarray(X)
