@@ -60,12 +60,10 @@ PerClassF1Display.from_predictions(Y_test, predictions)
 # The blend's network was given the held-out 20 % as its validation data: it scored them after each
 # epoch and early stopping restored the epoch with the best validation macro-F1 (each class at
 # its best threshold), marked here.
-TrainingCurveDisplay.from_estimator(pipe["blend"].named_estimators_["net"])
+# ``model.estimator_`` is the fitted pipeline (``pipe`` itself stays unfitted: it is cloned).
+TrainingCurveDisplay.from_estimator(model.estimator_["blend"].named_estimators_["net"])
 
 # %%
-# The first test images. The model predicts from the Ids; the montage needs the pixels.
-pixels = ImageLoader().fit(train.stems).transform(test.stems[:12])
-MontageDisplay.from_estimator(
-    model, test.stems, Y_test, images=pixels, title="blend + per-class thresholds"
-)
+# The first test images, read by the model's own loader (at the size the model sees them).
+MontageDisplay.from_estimator(model, test.stems, Y_test, title="blend + per-class thresholds")
 plt.show()

@@ -125,7 +125,7 @@ def run_demo(out="skhpa_demo_output", *, small=False, device="auto", random_stat
     pred_skhpa = model.predict(X_test)
     results["skhpa"] = _summary(Y_test, pred_skhpa, skhpa_time)
     results["skhpa"]["grid_best_params"] = {k: float(v) for k, v in grid.best_params_.items()}
-    blend = model.estimator.estimator  # ThresholdOptimizer(FrozenEstimator(ProbabilityBlend))
+    blend = model.estimator_  # ThresholdOptimizer(ProbabilityBlend), cv=valid_size
     weights = dict(zip([name for name, _ in blend.estimators], blend.weights_.tolist()))
     results["skhpa"]["blend_weights"] = weights
     _say(
@@ -273,7 +273,7 @@ def _figures(out, X_test, Y_test, pred_seed, pred_skhpa, model):
     disp = ThresholdCurveDisplay.from_estimator(model)  # the curves it chose its thresholds on
     names.append(_save(disp.figure_, out / "threshold_curves.png"))
     # the CNN's curves (the blend's feature model is a small network too)
-    blend = model.estimator.estimator  # ThresholdOptimizer(FrozenEstimator(ProbabilityBlend))
+    blend = model.estimator_  # ThresholdOptimizer(ProbabilityBlend), cv=valid_size
     disp = TrainingCurveDisplay.from_estimator(blend.named_estimators_["net"])
     names.append(_save(disp.figure_, out / "training_curves.png"))
     plt.close("all")

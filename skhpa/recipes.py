@@ -24,10 +24,6 @@ their defaults, which a ThresholdOptimizer does not use (it reads the
 network's probabilities only). A network used on its own decides with its own.
 """
 
-import warnings
-
-import numpy as np
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
@@ -35,12 +31,11 @@ from sklearn.preprocessing import StandardScaler
 
 from .ensemble import ProbabilityBlend
 from .losses import CombinedLoss
-from .model_selection import MultilabelStratifiedGroupKFold, multilabel_train_test_split
 from .neural_net import HPAClassifier
 from .nn import MLPNet, SeedCNN
 from .preprocessing import ChannelSelector, LocalizationFeatures
 from .thresholding import ThresholdOptimizer
-from .utils import CHANNELS, safe_indexing
+from .utils import CHANNELS
 
 #: The thresholds :func:`fit_with_thresholds` learns by default, chosen by the threshold study
 #: (``benchmarks/bench_threshold_generalization.py``): per class, with no class predicted more
@@ -404,9 +399,13 @@ def fit_with_thresholds(
 ):
     """Fit ``estimator`` and learn its decision thresholds on data it did not train on.
 
-    Two protocols:
+    Both protocols are a :class:`~skhpa.ThresholdOptimizer` with
+    ``refit=False``, fitted and returned; it clones ``estimator``, so the
+    returned model can itself be cross-validated or grid-searched: every fit
+    repeats the whole protocol on the data it is given.
 
-    - ``folds=None``: fit on a multilabel-stratified ``1 - valid_size`` of the
+    - ``folds=None``: ``ThresholdOptimizer(estimator, cv=valid_size,
+      refit=False)``: fit on a multilabel-stratified ``1 - valid_size`` of the
       data and learn the thresholds on the rest (the network is trained once,
       and receives the rest as its validation data, ``X_val`` and ``y_val``:
       see :class:`~skhpa.HPAClassifier`'s ``fit``);
@@ -427,12 +426,14 @@ def fit_with_thresholds(
     thresholds fit the noise of the few positives a rare class has in the
     tuning data, and those of a class the model barely separates predict it
     for most images, so they predict far more labels per image than the
-    truth has. The training frequencies (of all of ``Y``) are the ``prior``.
+    truth has. The cap's rates are the class frequencies of all of ``Y``.
 
     Parameters
     ----------
     estimator : estimator
-        Fitted in place with ``folds=None``; cloned once per fold otherwise.
+        The model to fit; cloned (left unfitted), as scikit-learn's
+        meta-estimators do. The fitted one is the returned model's
+        ``estimator_`` (``estimators_`` with ``folds``).
     X : array-like or indexable of length n_samples
     Y : array-like of shape (n_samples, n_classes)
     folds : int, default=None
@@ -469,7 +470,8 @@ def fit_with_thresholds(
     Returns
     -------
     model : ThresholdOptimizer
-        Wrapping the fitted estimator (frozen), or the fold ensemble.
+        Fitted: the estimator fitted on the training part (``estimator_``),
+        or the fold ensemble (``estimators_``), with the thresholds.
 
     Examples
     --------
@@ -486,105 +488,16 @@ def fit_with_thresholds(
     >>> len(ensemble.estimators_)
     3
     """
-    Y = np.asarray(Y)
-    params = dict(
+    opt = ThresholdOptimizer(
+        estimator,
+        cv=valid_size if folds is None else folds,
+        refit=False,
         strategy=strategy,
         max_label_ratio=max_label_ratio,
         shrinkage=shrinkage,
         min_labels=min_labels,
-        prior=Y.mean(axis=0),  # the training frequencies, not only the held-out part's
+        n_jobs=None if folds is None else n_jobs,
+        random_state=random_state,
+        verbose=verbose if folds else 0,  # which fold an epoch table belongs to
     )
-    if folds is not None:
-        opt = ThresholdOptimizer(
-            estimator,
-            cv=folds,
-            refit=False,
-            n_jobs=n_jobs,
-            random_state=random_state,
-            verbose=verbose,
-            **params,
-        )
-        return opt.fit(X, Y, groups=groups)
-    idx = np.arange(len(Y))
-    if groups is None:
-        tr, va = multilabel_train_test_split(
-            idx, test_size=valid_size, random_state=random_state, stratify=Y
-        )
-    else:
-        n_splits = max(2, int(round(1 / valid_size)))
-        cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            tr, va = next(cv.split(idx, Y, groups))
-        for w in caught:  # the user set valid_size, not n_splits: say where it comes from
-            warnings.warn(
-                f"valid_size={valid_size} with groups holds out one of {n_splits} group "
-                f"folds: {w.message}",
-                w.category,
-                stacklevel=2,
-            )
-    X_va = safe_indexing(X, va)
-    _fit_with_validation(estimator, safe_indexing(X, tr), Y[tr], X_va, Y[va])
-    _tune_blend_weights(estimator, X_va, Y[va])
-    opt = ThresholdOptimizer(FrozenEstimator(estimator), **params)
-    return opt.fit(X_va, Y[va])
-
-
-def _fit_with_validation(estimator, X, Y, X_val, Y_val):
-    """``estimator.fit(X, Y)``, its networks scoring ``(X_val, Y_val)`` after every epoch.
-
-    A Pipeline (without ``memory``) whose final step takes validation data is fitted as
-    ``Pipeline.fit`` would, step by step, so that the held-out part can go through the
-    fitted earlier steps (e.g. an :class:`~skhpa.preprocessing.ImageLoader`) to the network.
-    """
-    if (
-        isinstance(estimator, Pipeline)
-        and len(estimator) > 1
-        and estimator.memory is None  # with memory, Pipeline.fit fits clones of the steps
-        and _validation_fit_params(estimator[-1], X_val, Y_val)
-    ):
-        head = estimator[:-1]  # the same step objects: fitting it fits them in the pipeline
-        Xt = head.fit_transform(X, Y)
-        Xt_val = head.transform(X_val)
-        estimator[-1].fit(Xt, Y, **_validation_fit_params(estimator[-1], Xt_val, Y_val))
-        return estimator
-    return estimator.fit(X, Y, **_validation_fit_params(estimator, X_val, Y_val))
-
-
-def _validation_fit_params(estimator, X_val, Y_val):
-    """Fit parameters that give the held-out part to the networks, as validation data.
-
-    An :class:`~skhpa.HPAClassifier` gets ``X_val`` and ``y_val`` directly (it
-    only scores them with ``patience=None``); a ProbabilityBlend routes them to
-    its members (``<name>__X_val``); a Pipeline only to a final step with
-    nothing before it that would have to transform them (its earlier steps are
-    not fitted yet; :func:`_fit_with_validation` fits them first). Other
-    estimators get nothing, also those whose ``fit`` takes ``X_val`` for
-    another purpose (scikit-learn's HistGradientBoosting models would switch on
-    early stopping).
-    """
-    if isinstance(estimator, Pipeline):
-        steps = [(n, s) for n, s in estimator.steps if s not in (None, "passthrough")]
-        if len(steps) != 1:
-            return {}
-        name, final = steps[0]
-        return {f"{name}__{k}": v for k, v in _validation_fit_params(final, X_val, Y_val).items()}
-    if isinstance(estimator, ProbabilityBlend):
-        return {
-            f"{name}__{k}": v
-            for name, member in estimator.estimators
-            for k, v in _validation_fit_params(member, X_val, Y_val).items()
-        }
-    if isinstance(estimator, HPAClassifier):
-        return {"X_val": X_val, "y_val": Y_val}
-    return {}
-
-
-def _tune_blend_weights(estimator, X, Y):
-    """Learn the weights of a ProbabilityBlend(weights="tuned") (alone or ending a Pipeline)."""
-    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    if not (isinstance(final, ProbabilityBlend) and isinstance(final.weights, str)):
-        return
-    if isinstance(estimator, Pipeline) and len(estimator) > 1:
-        X = estimator[:-1].transform(X)
-    final.tune_weights(X, Y)
+    return opt.fit(X, Y, groups=groups)

@@ -22,9 +22,9 @@ def test_help_for_each_subcommand(capsys):
     ):
         with pytest.raises(SystemExit) if argv else _noop():
             rc = main(argv)
-            assert rc == 2  # no subcommand: help and exit code 2
-        out = capsys.readouterr().out
-        assert "usage: skhpa" in out
+            assert rc == 2  # no subcommand: help (on stderr, an error) and exit code 2
+        captured = capsys.readouterr()
+        assert "usage: skhpa" in (captured.out if argv else captured.err)
     assert (
         "--n-train"
         in subprocess.run(
@@ -113,7 +113,8 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
         r"blend weights: features \d\.\d\d, net \d\.\d\d \(learned on a held-out 20%\)", out
     )
     scores = re.search(
-        r"held-out macro average precision: features alone (\S+), net alone (\S+), blend (\S+)",
+        r"held-out macro average precision: features alone (\S+), net alone (\S+), blend "
+        r"([\d.]+); share of the blend's spread: features \d\.\d\d, net \d\.\d\d",
         out,
     )
     alone_f, alone_n, both = map(float, scores.groups())
@@ -121,7 +122,7 @@ def test_make_data_train_predict_end_to_end(tmp_path, capsys):
     from skhpa import load_model
     from skhpa.ensemble import ProbabilityBlend
 
-    blend = load_model(model).estimator.estimator.named_steps["blend"]
+    blend = load_model(model).estimator_.named_steps["blend"]
     assert isinstance(blend, ProbabilityBlend)
     assert [type(e).__name__ for e in blend.estimators_] == ["Pipeline", "HPAClassifier"]
     # the network is skhpa_recipe's (its defaults where no flag is given), and it scored the
@@ -161,7 +162,7 @@ def test_train_the_feature_model_alone(tmp_path, capsys):
     assert "blend weights" not in out and "thresholds (per_class" in out
     from skhpa import load_model
 
-    pipe = load_model(model).estimator.estimator
+    pipe = load_model(model).estimator_
     assert list(pipe.named_steps) == ["load", "features"]
     assert pipe["features"][-1].max_epochs == 7  # --epochs: the feature network's epochs
     assert main(["predict", "--model", str(model), "--data", str(data),
@@ -274,7 +275,21 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
             err
             == f"skhpa train: error: {flag} {value}: {tmp_path / 'a_file'} is a file, not a folder"
         )
-    unwritable = Path("/sys/skhpa-test/m.skhpa")  # read-only even for root, on Linux
+    # a folder that does not exist: a mistyped path, not a tree of new folders to make
+    commands = [(["train", "--data", k], "model.skhpa"),
+                (["predict", "--model", "x.skhpa", "--data", k], "submission.csv")]  # fmt: skip
+    for cmd, name in commands:
+        out = tmp_path / "typo" / "sub" / name
+        assert main([*cmd, "--out", str(out)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.endswith(
+            f"--out {out}: the folder {out.parent} does not exist; create it first "
+            f"(mkdir -p {out.parent}) or name a file in an existing folder"
+        )
+        assert main([*cmd, "--out", ""]) == 1
+        assert f"--out is empty; name the file to write, e.g. {name}" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+    unwritable = Path("/sys/m.skhpa")  # read-only even for root, on Linux
     if sys.platform == "linux":
         for cmd in (["train", "--data", k], ["predict", "--model", "x.skhpa", "--data", k]):
             assert main([*cmd, "--out", str(unwritable)]) == 1
@@ -433,6 +448,13 @@ def test_predict_out_must_be_a_csv_name(tmp_path, capsys):
     assert precious.read_bytes() == b"a model"
 
 
+def test_a_bare_command_says_one_is_required(capsys):
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: skhpa")
+    assert err.rstrip().endswith("error: a command is required (e.g. skhpa demo --small)")
+
+
 def test_flags_are_not_abbreviated(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--data", "d", "--epoch", "2"])  # not silently --epochs
@@ -495,11 +517,14 @@ def test_ctrl_c_while_saving_keeps_the_training_and_says_how_to_continue(
     captured = capsys.readouterr()
     assert "thresholds (per_class" in captured.out  # the fit had completed
     ckpt = tmp_path / "m.skhpa.checkpoints"
+    kept = list(ckpt.glob("skhpa-*.ckpt"))
+    assert not model.exists() and kept
+    n = f"{len(kept)} checkpoint" + ("s" if len(kept) != 1 else "")
     assert (
-        f"skhpa train: interrupted; no model was saved; the training up to the last completed "
-        f"epoch is kept in {ckpt}. Continue with:\n  skhpa train" in captured.err
+        f"skhpa train: interrupted; no model was saved; what had completed ({n}: finished "
+        f"models, the last completed epoch of a network) is kept in {ckpt}. Continue with:\n"
+        "  skhpa train" in captured.err
     )
-    assert not model.exists() and list(ckpt.glob("skhpa-*.ckpt"))
     monkeypatch.undo()
     assert main([*argv, "--resume"]) == 0
     assert model.exists() and not ckpt.exists()

@@ -146,6 +146,33 @@ def test_predict_prints_labels_per_image(trained, tmp_path):
     )
 
 
+def test_predict_scores_test_labels_by_id_in_any_order(trained, tmp_path):
+    """A label file in another order, lacking an Id and listing another: matched by Id."""
+    from skhpa.metrics import per_class_report
+
+    data, model, _ = trained
+    folder = tmp_path / "shuffled"
+    shutil.copytree(data, folder)
+    header, *rows = (folder / "test_labels.csv").read_text().splitlines()
+    missing = rows[0].split(",")[0]
+    kept = rows[1:][::-1] + ["not_an_image,0"]
+    (folder / "test_labels.csv").write_text("\n".join([header, *kept]) + "\n")
+    out = tmp_path / "s.csv"
+    proc = skhpa("predict", "--model", model, "--data", folder, "--out", out, "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    assert "test_labels.csv lists 1 Id that was not predicted: not_an_image" in proc.stderr
+    assert (
+        f"test_labels.csv has no labels for 1 predicted Id ({missing}): scored on the "
+        f"{len(rows) - 1} it lists" in proc.stderr
+    )
+    sub = read_submission(out)
+    ids, Y_true = read_labels_csv(data / "test_labels.csv")
+    keep = ids != missing
+    Y_pred = sub.target[[sub.ids.tolist().index(i) for i in ids[keep]]]
+    f1 = per_class_report(Y_true[keep], Y_pred, output_dict=True)["macro"]["f1"]
+    assert f"test_labels.csv found: macro-F1 {f1:.3f}," in proc.stdout
+
+
 def test_files_that_are_not_models(trained, tmp_path):
     data, model, _ = trained
     cases = {
@@ -245,7 +272,10 @@ def test_fold_ensemble_with_duplicate_groups(trained, tmp_path):
     assert "--group-duplicates:" in proc.stdout
     assert "folds.skhpa exists; the model saved when training ends replaces it" in proc.stdout
     assert "out-of-fold probabilities of 2 fold models" in proc.stdout
-    assert "blend weights: features 0.50, net 0.50 (equal, not learned: only a held" in proc.stdout
+    assert (
+        "blend weights: features 0.50, net 0.50 (equal: the weights are learned on a held-out "
+        "part, which --folds skips)" in proc.stdout
+    )
     from skhpa import load_model
 
     assert len(load_model(model).estimators_) == 2

@@ -237,7 +237,7 @@ def test_fit_with_thresholds_says_where_a_group_splits_n_splits_comes_from():
     X, Y, groups = _grouped_data()
     Y[:, 2] = 0
     Y[:3, 2] = 1  # 3 positives for 5 group folds
-    with pytest.warns(UserWarning, match=r"^valid_size=0.2 with groups holds out one of 5 group"):
+    with pytest.warns(UserWarning, match=r"^a held-out share of 0.2 with groups is one of 5 group"):
         fit_with_thresholds(_Recorder(), X, Y, groups=groups, random_state=3)
 
 

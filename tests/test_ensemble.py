@@ -168,7 +168,7 @@ def test_blend_recipe_fits_on_tiny_images_and_round_trips(images, tmp_path):
     blend = blend_recipe(network=_tiny_net())
     assert [name for name, _ in blend.estimators] == ["features", "net"]
     model = fit_with_thresholds(blend, X, Y)
-    blend = model.estimator.estimator
+    blend = model.estimator_
     features, net = blend.estimators_
     w = blend.weights_  # tuned on the held-out part
     assert blend.tuned_scores_.shape == (11,) and np.isclose(w.sum(), 1)
@@ -213,18 +213,24 @@ def test_tuned_weights_follow_the_held_out_data(tabular):
         average_precision_score(Y[100:], est.predict_proba(X[100:]), average="macro")
         for est in blend.estimators_
     ]
+    # each member's share of the blend's spread: weight x the spread of its probabilities
+    spread = [np.std(est.predict_proba(X[100:]), axis=0).mean() for est in blend.estimators_]
+    np.testing.assert_allclose(blend.tuned_spreads_, spread)
+    moved = blend.weights_ * np.array(spread)
+    share = moved / moved.sum()
     assert tuned_scores_text(blend) == (
         f"held-out macro average precision: good alone {ap[0]:.3f}, noise alone {ap[1]:.3f}, "
-        f"blend {blend.tuned_scores_.max():.3f}"
+        f"blend {blend.tuned_scores_.max():.3f}; share of the blend's spread: good "
+        f"{share[0]:.2f}, noise {share[1]:.2f}"
     )
     # fit_with_thresholds tunes them on its held-out part, through a Pipeline
     pipe = Pipeline([("scale", StandardScaler()), ("blend", clone(blend))])
     model = fit_with_thresholds(pipe, X, Y)
-    tuned = model.estimator.estimator.named_steps["blend"]
+    tuned = model.estimator_.named_steps["blend"]
     assert tuned.weights_[0] > 0.5 and tuned.tuned_scores_.shape == (11,)
     # fixed weights are left alone
     fixed = fit_with_thresholds(clone(blend).set_params(weights=[1, 1]), X, Y)
-    np.testing.assert_allclose(fixed.estimator.estimator.weights_, [0.5, 0.5])
+    np.testing.assert_allclose(fixed.estimator_.weights_, [0.5, 0.5])
     with pytest.raises(ValueError, match="needs a multilabel indicator matrix"):
         ProbabilityBlend([("a", LogisticRegression())]).fit(X, Y[:, 0]).tune_weights(X, Y[:, 0])
     with pytest.raises(ValueError, match="y has 2 columns, expected 3"):
@@ -234,6 +240,7 @@ def test_tuned_weights_follow_the_held_out_data(tabular):
     blend.fit(X, Y)  # a refit starts from equal weights and forgets the old tuning
     np.testing.assert_allclose(blend.weights_, [0.5, 0.5])
     assert not hasattr(blend, "tuned_scores_") and tuned_scores_text(blend) == ""
+    assert not hasattr(blend, "tuned_spreads_")
 
 
 def test_blend_recipe_defaults():

@@ -280,8 +280,14 @@ def test_hidden_files_are_skipped_and_mixed_extensions_named(tmp_path):
         f = root / "train" / f"{ids[-1]}_{c}.png"
         f.rename(f.with_suffix(".jpg"))
     message = (
-        r"mixes image extensions: 4 channel file\(s\) are not \.png but \.jpg "
-        r"\(e\.g\. .*_red\.jpg\); skhpa reads one extension"
+        r"mixes image extensions: 12 channel file\(s\) are \.png and 4 are \.jpg "
+        r"\(e\.g\. .*_red\.jpg\); skhpa reads one extension per folder: convert the files "
+        "of one kind"
     )
     with pytest.raises(ValueError, match=message):
         load_hpa(root)
+    # a plain folder says the same, with the files of the rarer kind as the example
+    with pytest.raises(
+        ValueError, match=r"of its channel files, 4 are \.jpg and 12 are \.png \(e\.g\. .*\.jpg\)"
+    ):
+        load_image_folder(root / "train")

@@ -149,12 +149,14 @@ def test_a_weights_file_of_another_network_or_of_nothing_is_an_error(tmp_path):
 
     junk = tmp_path / "junk.safetensors"
     save_file({"foo": torch.zeros(3)}, junk)
-    with pytest.raises(PretrainedWeightsError, match=r"120 of its 120 tensors missing"):
+    with pytest.raises(
+        PretrainedWeightsError, match=r"120 of the 120 tensors of 'resnet18' missing"
+    ):
         TimmNet("resnet18", in_chans=4, weights=junk)
     other = tmp_path / "resnet34.pth"  # holds every resnet18 tensor, and more
     torch.save(timm.create_model("resnet34", pretrained=False).state_dict(), other)
     with pytest.raises(
-        PretrainedWeightsError, match=r"tensors it does not have \(e\.g\. layer1\.2"
+        PretrainedWeightsError, match=r"tensors that 'resnet18' does not have \(e\.g\. layer1\.2"
     ):
         TimmNet("resnet18", in_chans=4, weights=other)
     text = tmp_path / "labels.csv"

@@ -46,7 +46,7 @@ def test_round_trip_threshold_optimizer_pipeline(fitted, data, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
     np.testing.assert_array_equal(loaded.thresholds_, fitted.thresholds_)
     assert loaded.predict(X).dtype == fitted.predict(X).dtype
-    net = loaded.estimator_.estimator.named_steps["net"]
+    net = loaded.estimator_.named_steps["net"]
     assert len(net.history) == 1 and net.module is SeedCNN
     assert loaded.get_params()["min_labels"] == 1
     assert model_file_info(path)["format"] == "skhpa-model"
@@ -57,7 +57,7 @@ def test_wrapped_network_is_stored_once(data, tmp_path):
     must not be the network's weights a second time (the file was 2x the weights)."""
     X, Y = data
     fitted = fit_with_thresholds(seed_recipe(max_epochs=1, device="cpu").named_steps["net"], X, Y)
-    net = fitted.estimator_.estimator
+    net = fitted.estimator_
     assert isinstance(net, HPAClassifier)
     weights = sum(t.numel() * t.element_size() for t in net.module_.state_dict().values())
     path = save_model(fitted, tmp_path / "m.skhpa")

@@ -300,6 +300,9 @@ def test_bad_inputs(real_dir, tmp_path):
     (d / "c_red.png").write_bytes(b"not a png at all")
     with pytest.raises(ImageReadError, match=r"sample 'c'.*c_red.png: corrupt or truncated"):
         ImageLoader(d).transform(["c"])
+    (d / "c_red.png").write_bytes(b"")
+    with pytest.raises(ImageReadError, match=r"c_red.png: empty file \(0 bytes\)"):
+        ImageLoader(d).transform(["c"])
     data = src["red"].read_bytes()
     (d / "c_red.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageReadError, match=r"c_red.png: corrupt or truncated"):
@@ -390,3 +393,32 @@ def test_root_bound_loader_says_how_to_read_other_folders(tmp_path):
     loader = ImageLoader(load_hpa(root).image_dir)
     with pytest.raises(ImageReadError, match=r"build it without root and pass path stems"):
         loader.transform(load_hpa(root, "test").ids)
+
+
+def test_pipeline_set_output_passes_over_the_image_steps(synthetic_root):
+    # Pipeline.set_output configures every step; the image steps take it and keep
+    # returning arrays, the table-producing steps after them follow it
+    from sklearn.preprocessing import StandardScaler
+
+    from skhpa.preprocessing import ChannelSelector, ChannelStandardizer, LocalizationFeatures
+
+    train = load_hpa(synthetic_root, "train")
+    pipe = Pipeline(
+        [
+            ("load", ImageLoader(image_size=16)),
+            ("features", LocalizationFeatures()),
+            ("scale", StandardScaler()),
+        ]
+    )
+    out = pipe.set_output(transform="default").fit_transform(train.stems[:12])
+    assert isinstance(out, np.ndarray) and out.shape[0] == 12
+    for step in (pipe["load"], ChannelStandardizer(), ChannelSelector()):
+        assert step.set_output(transform="pandas") is step
+    images = pipe["load"].transform(train.stems[:3])
+    standardized = ChannelStandardizer().set_output(transform="pandas").fit_transform(images)
+    assert isinstance(standardized, np.ndarray) and standardized.shape == images.shape
+    with pytest.raises(ValueError, match="transform must be one of"):
+        ImageLoader().set_output(transform="frame")
+    pd = pytest.importorskip("pandas")
+    frame = pipe.set_output(transform="pandas").fit_transform(train.stems[:12])
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns[:1]) == ["green_log_mean"]

@@ -28,10 +28,33 @@ def test_fit_with_thresholds_holds_out_a_stratified_part():
     assert isinstance(model, ThresholdOptimizer)
     assert model.thresholds_.shape == (3,)
     # the network was fitted on 80 %: 240 rows
-    inner = model.estimator.estimator
+    inner = model.estimator_
     assert inner.n_fit_rows_ == 240
     assert inner.estimator_.estimators_[0].coef_.shape == (1, 4)
     assert (model.predict(X).sum(1) >= 1).all()  # min_labels=1
+
+
+def test_the_returned_model_cross_validates_without_leaking():
+    # the model is ThresholdOptimizer(estimator, cv=valid_size, refit=False): cloning it
+    # gives the unfitted protocol, so a cross-validation refits the estimator on each
+    # training fold (a frozen fitted model would score the rows it was trained on)
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_validate
+
+    from skhpa.model_selection import MultilabelStratifiedKFold, multilabel_train_test_split
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.stack([X[:, 0] > 1.0, X[:, 1] > 0, X[:, 2] > 0.5], axis=1).astype(int)
+    model = fit_with_thresholds(_RowCounter(), X, Y, random_state=3)
+    assert not hasattr(clone(model), "thresholds_")
+    assert not hasattr(model.estimator, "n_fit_rows_")  # the template is not fitted
+    cv = MultilabelStratifiedKFold(3, shuffle=True, random_state=0)
+    res = cross_validate(model, X, Y, cv=cv, scoring="f1_macro", return_estimator=True)
+    assert [m.estimator_.n_fit_rows_ for m in res["estimator"]] == [160, 160, 160]
+    # the split is multilabel_train_test_split's with the same seed
+    _, test = multilabel_train_test_split(np.arange(300), test_size=0.2, random_state=3, stratify=Y)
+    np.testing.assert_array_equal(np.flatnonzero(~np.isnan(model.oof_proba_[:, 0])), np.sort(test))
 
 
 def test_fit_with_thresholds_defaults_and_fold_ensemble():
@@ -46,9 +69,12 @@ def test_fit_with_thresholds_defaults_and_fold_ensemble():
     # the defaults the threshold study chose: per class, rates capped at 1.25x the frequency
     assert (held.strategy, held.max_label_ratio, held.shrinkage) == ("per_class", 1.25, 0.0)
     assert (DEFAULT_STRATEGY, DEFAULT_MAX_LABEL_RATIO, DEFAULT_SHRINKAGE) == ("per_class", 1.25, 0)
-    np.testing.assert_allclose(held.prior, Y.mean(0))  # all training labels, not the 20 %
-    P = held.oof_proba_
+    assert held.cv == 0.2 and held.refit is False and held.prior is None
+    np.testing.assert_allclose(held.label_frequencies_, Y.mean(0))  # all 300 rows
+    tuned = ~np.isnan(held.oof_proba_).any(axis=1)
+    P = held.oof_proba_[tuned]
     assert len(P) == 60  # tuned on the held-out 20 %
+    # the cap's rates: the frequencies of all 300 training rows, not of the 60 held out
     counts = (P >= held.thresholds_).sum(0)
     assert (counts <= np.ceil(1.25 * Y.mean(0) * 60)).all()
     plain = fit_with_thresholds(est, X, Y, max_label_ratio=None)
@@ -177,7 +203,7 @@ def test_the_threshold_optimizer_alone_decides_on_the_recipe_path():
     np.testing.assert_array_equal(pred, apply_thresholds(P, model.thresholds_, 1, Y.dtype))
     assert (pred.sum(1) >= 1).all()
     # the network's own decision parameters play no part: its predictions ignore them
-    net = model.estimator.estimator
+    net = model.estimator_
     net.set_params(min_labels=1, threshold=0.99)
     np.testing.assert_array_equal(model.predict(X), pred)
     # and the recipe predicts what it did when it also set min_labels=1 on the network
@@ -190,36 +216,38 @@ def test_fit_with_thresholds_gives_the_held_out_part_to_the_network_as_validatio
     from skhpa.datasets import make_hpa_like
     from skhpa.nn import SeedCNN
     from skhpa.preprocessing import ChannelSelector
-    from skhpa.recipes import _validation_fit_params, blend_recipe
+    from skhpa.recipes import blend_recipe
+    from skhpa.thresholding._held_out import validation_fit_params
 
     X, Y = make_hpa_like(100, image_size=32, label_distribution="flat", random_state=0)
     net = skhpa_recipe(backbone=SeedCNN, max_epochs=2, batch_size=16, tta=None, device="cpu")
     assert net.patience is None and net.train_split is None
     model = fit_with_thresholds(blend_recipe(network=net), X, Y)
-    fitted = model.estimator.estimator.named_estimators_["net"]
+    fitted = model.estimator_.named_estimators_["net"]
     assert len(fitted.history) == 2
     for row in fitted.history:  # the 20 held-out images, scored after each epoch
         assert np.isfinite([row["valid_loss"], row["valid_f1_tuned"]]).all()
         assert sum(b.get("valid_batch_size", 0) for b in row["batches"]) == 20
-    assert len(model.oof_proba_) == 20  # the same 20 tune the thresholds
+    # the same 20 tune the thresholds (the training rows have no out-of-fold probability)
+    assert (~np.isnan(model.oof_proba_).any(axis=1)).sum() == 20
     # routing: directly, through a blend, through a one-step Pipeline; not through transforms
     X_va, Y_va = X[:4], Y[:4]
-    assert set(_validation_fit_params(net, X_va, Y_va)) == {"X_val", "y_val"}
-    assert set(_validation_fit_params(blend_recipe(network=net), X_va, Y_va)) == {
+    assert set(validation_fit_params(net, X_va, Y_va)) == {"X_val", "y_val"}
+    assert set(validation_fit_params(blend_recipe(network=net), X_va, Y_va)) == {
         "net__X_val",
         "net__y_val",
     }
-    assert set(_validation_fit_params(Pipeline([("net", net)]), X_va, Y_va)) == {
+    assert set(validation_fit_params(Pipeline([("net", net)]), X_va, Y_va)) == {
         "net__X_val",
         "net__y_val",
     }
     green = Pipeline([("green", ChannelSelector(("green",))), ("net", net)])
-    assert _validation_fit_params(green, X_va, Y_va) == {}
-    assert _validation_fit_params(LogisticRegression(), X_va, Y_va) == {}
+    assert validation_fit_params(green, X_va, Y_va) == {}
+    assert validation_fit_params(LogisticRegression(), X_va, Y_va) == {}
     # a HistGradientBoosting model's fit takes X_val too, but for early stopping: left alone
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    assert _validation_fit_params(HistGradientBoostingClassifier(), X_va, Y_va) == {}
+    assert validation_fit_params(HistGradientBoostingClassifier(), X_va, Y_va) == {}
 
 
 def test_fit_with_thresholds_validation_through_a_pipelines_transforms(tmp_path):
@@ -242,9 +270,10 @@ def test_fit_with_thresholds_validation_through_a_pipelines_transforms(tmp_path)
         return Pipeline([("load", ImageLoader(image_size=24, lazy=True)),
                          ("blend", blend_recipe(network=net))])  # fmt: skip
 
-    pipe = pipeline()
-    model = fit_with_thresholds(pipe, data.stems, data.target)
-    assert model.estimator.estimator is pipe  # fitted in place, as Pipeline.fit does
+    template = pipeline()
+    model = fit_with_thresholds(template, data.stems, data.target)
+    pipe = model.estimator_  # a fitted clone: the template stays as it was
+    assert pipe is not template and not hasattr(template["load"], "image_shape_")
     assert pipe["load"].image_shape_ == (24, 24)
     history = pipe["blend"].named_estimators_["net"].history
     for row in history:  # the 20 held-out images, read by the fitted loader, every epoch

@@ -22,7 +22,11 @@ def main(argv=None):
         command = parser.commands.get(getattr(args, "command", None), parser)
         command.error(unrecognized(command, extra))
     if not getattr(args, "command", None):
-        parser.print_help()
+        parser.print_help(sys.stderr)
+        print(
+            f"\n{parser.prog}: error: a command is required (e.g. {parser.prog} demo --small)",
+            file=sys.stderr,
+        )
         return 2
     args.argv = argv
     reconfigure = getattr(sys.stdout, "reconfigure", None)

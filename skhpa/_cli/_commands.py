@@ -148,12 +148,12 @@ def _print_blend_weights(model, args):
     blend = blends[0]
     names = [name for name, _ in blend.estimators]
     weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(names, blend.weights_))
-    how = (
-        f"learned on a held-out {args.valid_size:.0%}"
-        if hasattr(blend, "tuned_scores_")
-        else "equal, not learned: only a held-out part learns them, without --folds and "
-        "with thresholds"
-    )
+    if hasattr(blend, "tuned_scores_"):
+        how = f"learned on a held-out {args.valid_size:.0%}"
+    elif args.folds:
+        how = "equal: the weights are learned on a held-out part, which --folds skips"
+    else:
+        how = "equal: the weights are learned on a held-out part, which --thresholds none skips"
     print(f"blend weights: {weights} ({how})")
     scores = tuned_scores_text(blend)
     if scores:
@@ -207,10 +207,20 @@ def _check_no_network_flags(args):
 
 
 def _check_out_is_a_file(out, example):
-    """--out names a file we can write: found after all the work, the mistake costs it."""
+    """--out names a file we can write: found after all the work, the mistake costs it.
+
+    Its folder must exist: a mistyped path is an error, not a new tree of folders.
+    """
+    if not str(out).strip():
+        raise UserError(f"--out is empty; name the file to write, e.g. {example}")
     out = Path(out)
     if out.is_dir():
         raise UserError(f"--out {out}: a folder; name the file to write, e.g. {out / example}")
+    if not out.parent.exists():
+        raise UserError(
+            f"--out {out}: the folder {out.parent} does not exist; create it first "
+            f"(mkdir -p {shlex.quote(str(out.parent))}) or name a file in an existing folder"
+        )
     _check_can_write_in(out.parent, f"--out {out}")
 
 
@@ -273,8 +283,8 @@ def cmd_train(args):
     from ..recipes import blend_recipe, features_recipe, fit_with_thresholds, skhpa_recipe
     from ..utils import IMAGE_EXTENSIONS, plural
 
+    _check_out_is_a_file(args.out, "model.skhpa")
     out = Path(args.out)
-    _check_out_is_a_file(out, "model.skhpa")
     for flag in ("cache_dir", "checkpoint_dir"):
         if (folder := getattr(args, flag)) is not None:
             _check_can_write_in(folder, f"--{flag.replace('_', '-')} {folder}")
@@ -396,7 +406,7 @@ def cmd_train(args):
                 if args.weights
                 else ", ImageNet weights"
                 if args.pretrained
-                else ", from scratch"
+                else ", no pretrained weights"
             )
         )
     fit_params = {}
@@ -476,7 +486,8 @@ def cmd_train(args):
         except KeyboardInterrupt:
             kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []
             what = (
-                f"the training up to the last completed epoch is kept in {ckpt_dir}. "
+                f"what had completed ({plural(len(kept), 'checkpoint')}: finished models, the "
+                f"last completed epoch of a network) is kept in {ckpt_dir}. "
                 f"Continue with:\n  {_continue_command(args.argv)}"
                 if kept
                 else "no epoch had completed, so nothing was kept"
@@ -529,11 +540,17 @@ def _say_thresholds(model, args, Y):
         _say_never_predicted(model.thresholds_, Y)
         if args.thresholds == "global" and args.max_label_ratio is not None:
             shown = np.round(model.thresholds_, 3)  # as in the table
-            raised = int((shown > round(model.global_threshold_, 3)).sum())
+            up = shown > round(model.global_threshold_, 3)
+            absent = int((up & (np.asarray(Y).sum(axis=0) == 0)).sum())
             print(
                 f"the global threshold is {model.global_threshold_:.3f}; --max-label-ratio "
-                f"{args.max_label_ratio:g} raised {raised} classes above it (none keeps one "
-                "threshold for all)"
+                f"{args.max_label_ratio:g} raised {int(up.sum())} classes above it"
+                + (
+                    f" ({absent} of them without a positive training image, never predicted)"
+                    if absent
+                    else ""
+                )
+                + " (none keeps one threshold for all)"
             )
 
 
@@ -737,6 +754,12 @@ def _test_images(folder, channels):
             c in colors for colors in channel_files(candidate).values() for c in channels
         ):
             print(f"no sample_submission.csv in {folder}: predicting the images in {candidate}")
+            if candidate.name == "train" and (candidate.parent / "train.csv").is_file():
+                print(
+                    f"note: {candidate} is the training folder of {candidate.parent} (its "
+                    "train.csv labels them): a model trained there predicts its own training "
+                    "images"
+                )
             data = load_image_folder(candidate, channels=channels, incomplete="skip")
             if data.incomplete:  # no Id list to keep whole: the complete Ids are predicted
                 shown = [f"{i} (no {', '.join(m)})" for i, m in data.incomplete]
@@ -767,6 +790,8 @@ def _test_images(folder, channels):
 
 def _training_labels_per_image(model):
     """The training set's labels per image, as the model recorded it (empty list if not)."""
+    import numpy as np
+
     from ..thresholding import ThresholdOptimizer
     from ..utils import iter_estimators
 
@@ -774,8 +799,10 @@ def _training_labels_per_image(model):
     for est in iter_estimators(model):
         if hasattr(est, "label_cardinality_"):  # a network
             found.append(float(est.label_cardinality_))
+        elif isinstance(est, ThresholdOptimizer) and hasattr(est, "label_frequencies_"):
+            found.append(float(np.sum(est.label_frequencies_)))
         elif isinstance(est, ThresholdOptimizer) and est.prior is not None:
-            found.append(float(sum(est.prior)))  # the training frequencies (the recipes)
+            found.append(float(sum(est.prior)))  # models saved before label_frequencies_
     return found
 
 
@@ -799,6 +826,42 @@ def _say_partial_kept(out, argv, *, interrupted):
         + (f"skhpa predict: interrupted; {kept}" if interrupted else f"note: {kept}"),
         file=sys.stderr,
     )
+
+
+def _match_labels(labels, label_ids, Y_true, ids, Y):
+    """The known labels and the predictions of the same Ids, row for row (any order).
+
+    Ids the label file lacks, or lists without a prediction, are named in a warning
+    and left out of the score. Returns ``(Y_true, Y, labels per image)``, with
+    ``Y_true`` None when no predicted Id has a label.
+    """
+    import numpy as np
+
+    from ..utils import list_some, plural
+
+    row = {i: k for k, i in enumerate(label_ids)}
+    predicted = set(ids)
+    keep = np.array([i in row for i in ids], dtype=bool)
+    unlabelled = [i for i in ids if i not in row]
+    extra = [i for i in label_ids if i not in predicted]
+    if extra:
+        print(
+            f"warning: {labels.name} lists {plural(len(extra), 'Id')} that "
+            f"{'was' if len(extra) == 1 else 'were'} not predicted: {list_some(extra)}",
+            file=sys.stderr,
+        )
+    if not keep.any():
+        print(f"warning: not scored: no predicted Id is in {labels.name}", file=sys.stderr)
+        return None, Y, None
+    if unlabelled:
+        print(
+            f"warning: {labels.name} has no labels for {plural(len(unlabelled), 'predicted Id')} "
+            f"({list_some(unlabelled)}): scored on the {int(keep.sum())} it lists",
+            file=sys.stderr,
+        )
+    Y = Y[keep]
+    Y_true = Y_true[[row[i] for i in np.asarray(ids)[keep]]]
+    return Y_true, Y, float(Y.sum(axis=1).mean())
 
 
 def cmd_predict(args):
@@ -849,7 +912,9 @@ def cmd_predict(args):
         raise
     Y = read_submission(path).target
     per_image = float(Y.sum(axis=1).mean())
-    print(f"wrote {len(data.ids)} predictions to {path}: {per_image:.2f} labels per image")
+    print(
+        f"wrote {plural(len(data.ids), 'prediction')} to {path}: {per_image:.2f} labels per image"
+    )
     cardinality = _training_labels_per_image(model)
     if cardinality:
         train = cardinality[0]
@@ -868,7 +933,8 @@ def cmd_predict(args):
         except ValueError as exc:  # the submission is written: the scoring is what fails
             print(f"warning: not scored: {exc}", file=sys.stderr)
             return 0
-        if list(ids) == list(data.ids):
+        Y_true, Y, per_image = _match_labels(labels, ids, Y_true, data.ids, Y)
+        if Y_true is not None:
             r = per_class_report(Y_true, Y, output_dict=True)
             print(
                 f"test_labels.csv found: macro-F1 {r['macro']['f1']:.3f}, per-label accuracy "

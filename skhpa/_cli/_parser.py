@@ -245,11 +245,13 @@ def build_parser():
     pr = _sub(
         sub,
         "predict",
-        help="predict the test images of a Kaggle-layout folder into a submission file",
+        help="predict a Kaggle-layout folder's test images, or a folder of {Id}_{color} "
+        "images, into a submission file",
         description="Load a saved model (.skhpa; or .joblib, which runs code from the file: "
         "only files you trust) and write Kaggle's Id,Predicted submission for "
-        "sample_submission.csv's Ids, chunk by chunk; an interrupted run of the same model on "
-        "the same Ids resumes where it stopped.",
+        "sample_submission.csv's Ids (or for every complete Id of a plain folder of "
+        "{Id}_{color} images), chunk by chunk; an interrupted run of the same model on the "
+        "same Ids resumes where it stopped.",
     )
     pr.add_argument("--model", required=True, help="model file from 'skhpa train' or 'skhpa demo'")
     pr.add_argument(

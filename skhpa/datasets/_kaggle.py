@@ -2,6 +2,7 @@
 
 import csv
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -183,11 +184,12 @@ def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=
             ]
             other = sorted({os.path.splitext(f)[1] for f in found})
             if other:  # the files are there, with another extension
+                n_ext = paths.size - len(missing)
                 raise ValueError(
-                    f"{directory} mixes image extensions: {len(missing)} channel file(s) are "
-                    f"not {extension} but {', '.join(other)} (e.g. {found[0]}); skhpa reads "
-                    "one extension per folder: convert them, or keep each extension in its "
-                    "own folder"
+                    f"{directory} mixes image extensions: {n_ext} channel file(s) are "
+                    f"{extension} and {len(found)} are {', '.join(other)} (e.g. {found[0]}); "
+                    "skhpa reads one extension per folder: convert the files of one kind, or "
+                    "keep each extension in its own folder"
                 )
             shown = ", ".join(f"{f} (Id {i})" for i, f in missing[:5])
             raise FileNotFoundError(
@@ -398,7 +400,15 @@ def load_image_folder(folder, *, channels=CHANNELS, incomplete="raise"):
     ids = [i for i in ids if i not in left_out]
     extensions = {found[i][c] for i in ids for c in channels}
     if len(extensions) > 1:
-        raise ValueError(f"{directory} mixes image extensions {sorted(extensions)}")
+        counts = Counter(found[i][c] for i in ids for c in channels)
+        rare = min(counts, key=counts.get)
+        example = next(f"{i}_{c}{rare}" for i in ids for c in channels if found[i][c] == rare)
+        kinds = " and ".join(f"{n} are {e}" for e, n in sorted(counts.items()))
+        raise ValueError(
+            f"{directory} mixes image extensions: of its channel files, {kinds} (e.g. "
+            f"{example}); skhpa reads one extension per folder: convert the files of one "
+            "kind, or keep each extension in its own folder"
+        )
     data = _dataset_index(directory, directory, ids, None, channels, extensions.pop(), check=False)
     data.incomplete = lacking
     return data

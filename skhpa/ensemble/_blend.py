@@ -233,7 +233,7 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
             ``fit`` with ``interrupted_`` set, see :class:`~skhpa.HPAClassifier`)
             and members remain: they are not trained.
         """
-        for attr in ("tuned_weights_", "tuned_scores_"):  # a refit drops an old tuning
+        for attr in ("tuned_weights_", "tuned_scores_", "tuned_spreads_"):  # a refit drops it
             self.__dict__.pop(attr, None)
         self.weights_ = self._check_estimators()
         if y is None:
@@ -307,8 +307,10 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         -------
         self : ProbabilityBlend
             With ``weights_`` set, and ``tuned_weights_`` (each weight vector
-            tried, one per row) and ``tuned_scores_`` (its macro average
-            precision).
+            tried, one per row), ``tuned_scores_`` (its macro average
+            precision) and ``tuned_spreads_`` (each estimator's spread of
+            probabilities on ``X``: the standard deviation over the samples,
+            averaged over the classes).
         """
         check_is_fitted(self, "estimators_")
         if not self._multilabel:
@@ -321,6 +323,7 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
         self.weights_, self.tuned_weights_, self.tuned_scores_ = best_blend_weights(
             probas, Y, step=step
         )
+        self.tuned_spreads_ = np.array([float(np.mean(np.std(p, axis=0))) for p in probas])
         return self
 
     @property
@@ -471,17 +474,28 @@ def tuned_scores_text(blend):
     result: a member whose probabilities hardly vary changes the ranking little
     even at a high weight. The macro average precision of each member alone and
     of the blend on the tuning data (the grid's corners and its best point) say
-    what each adds.
+    what each adds, and each member's share of the blend's spread (its weight
+    times the spread of its probabilities, normalized) how much it moves the
+    blend.
     """
     if not hasattr(blend, "tuned_scores_"):
         return ""
     names = [name for name, _ in blend._named()]
     corners = [np.flatnonzero(np.isclose(w, 1))[0] for w in blend.tuned_weights_.T]
-    return (
+    text = (
         "held-out macro average precision: "
         + ", ".join(f"{n} alone {blend.tuned_scores_[c]:.3f}" for n, c in zip(names, corners))
         + f", blend {blend.tuned_scores_.max():.3f}"
     )
+    spreads = getattr(blend, "tuned_spreads_", None)  # models saved before it lack it
+    if spreads is not None:
+        moved = np.asarray(blend.weights_) * spreads
+        if moved.sum() > 0:
+            shares = moved / moved.sum()
+            text += "; share of the blend's spread: " + ", ".join(
+                f"{n} {s:.2f}" for n, s in zip(names, shares)
+            )
+    return text
 
 
 __all__ = ["ProbabilityBlend", "best_blend_weights"]

@@ -378,7 +378,10 @@ class HPAClassifier(
         # skorch's get_params lists the callbacks of this property (``callbacks__*``
         # keys): they must be the ones fit builds, or set_params refuses the keys
         # get_params gave (skorch's print_log, when verbose=0 builds none)
-        return default_callbacks(self)
+        try:
+            return default_callbacks(self)
+        except (TypeError, ValueError):  # invalid parameters: get_params lists none, fit says
+            return []
 
     def get_default_callbacks(self):
         """skhpa's default callbacks (override of skorch's ``get_default_callbacks``).

@@ -460,8 +460,8 @@ def _check_weights_file_version(name, path, mtime_ns, size):
         problems = [
             f"{what} (e.g. {keys[0]})"
             for what, keys in (
-                (f"{len(missing)} of its {len(wanted)} tensors missing", missing),
-                (f"{len(extra)} tensors it does not have", extra),
+                (f"{len(missing)} of the {len(wanted)} tensors of {name!r} missing", missing),
+                (f"{len(extra)} tensors that {name!r} does not have", extra),
                 (f"{len(shapes)} tensors of another shape", shapes),
             )
             if keys

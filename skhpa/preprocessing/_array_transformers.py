@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import CHANNELS, Interval, as_sample_array, channel_mean_std, check_channels_first
 from ..utils import fit_context as _fit_context
 from ._decode import resize_plane
+from ._image_output import ImageOutputMixin
 
 
 class _ImageInputMixin:
@@ -55,7 +56,7 @@ def _check_fitted_channels(est, X):
     return X
 
 
-class ChannelSelector(_ImageInputMixin, TransformerMixin, BaseEstimator):
+class ChannelSelector(_ImageInputMixin, ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Select and reorder channels of an image array.
 
     Parameters
@@ -121,7 +122,7 @@ class ChannelSelector(_ImageInputMixin, TransformerMixin, BaseEstimator):
         return np.asarray(X[:, self.indices_])
 
 
-class Resize(_ImageInputMixin, TransformerMixin, BaseEstimator):
+class Resize(_ImageInputMixin, ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Resize every image of an array to ``image_size`` x ``image_size``.
 
     uint8 input: Pillow's box (area) filter when shrinking, bilinear when
@@ -191,7 +192,14 @@ class Resize(_ImageInputMixin, TransformerMixin, BaseEstimator):
         return F.interpolate(t, size=(s, s), mode=mode, **kwargs).numpy()
 
 
-class ChannelStandardizer(_ImageInputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class ChannelStandardizer(
+    _ImageInputMixin,
+    ImageOutputMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    BaseEstimator,
+    auto_wrap_output_keys=None,  # images: no DataFrame (ImageOutputMixin)
+):
     """Standardize each channel with a mean and std learned in ``fit``.
 
     ``fit`` streams over the samples in chunks (works on a

@@ -122,6 +122,8 @@ def _open_image(path, who):
     """
     if not os.path.isfile(path):
         raise ImageReadError(f"{who}file not found: {path}")
+    if os.path.getsize(path) == 0:
+        raise ImageReadError(f"{who}file {path}: empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

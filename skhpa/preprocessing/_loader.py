@@ -22,6 +22,7 @@ from ..utils import (
 )
 from ..utils import fit_context as _fit_context
 from ._decode import ImageReadError, native_shape, read_sample
+from ._image_output import ImageOutputMixin
 
 # 3: shrinks by whole factors average exactly (resize_plane); entries of 2 are misses
 _CACHE_FORMAT = 3
@@ -293,7 +294,7 @@ class LazyImageArray:
         )
 
 
-class ImageLoader(TransformerMixin, BaseEstimator):
+class ImageLoader(ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Turn sample Ids (or path stems) into uint8 images of shape (n, C, H, W).
 
     In user code ``X`` is a 1-D array of Ids: cheap to split, resample and

@@ -22,6 +22,7 @@ from ..utils import (
     set_multilabel_tags,
 )
 from ._decision import _check_target, apply_thresholds
+from ._held_out import held_out_split
 from ._proba import _fit_and_predict, ensemble_proba, multilabel_proba
 from ._threshold_learning import ThresholdLearningMixin
 
@@ -32,6 +33,17 @@ def _is_frozen(estimator):
     except ImportError:  # scikit-learn < 1.6
         return False
     return isinstance(estimator, FrozenEstimator)
+
+
+def _is_share(cv):
+    """``cv`` is a held-out share (a float in (0, 1)), not a number of folds."""
+    return isinstance(cv, numbers.Real) and not isinstance(cv, numbers.Integral)
+
+
+def _say(k, n_splits, test, held_out):
+    if held_out:
+        return f"holding out {len(test)} samples for the thresholds"
+    return f"fold {k} of {n_splits}"
 
 
 def _estimator_has(attr):
@@ -102,12 +114,21 @@ class ThresholdOptimizer(
         it for most images (for a class the model cannot separate, "always"
         beats "never"); the cap keeps the number of labels per image near the
         truth. None: no cap. Applies to every strategy (after ``shrinkage``).
-    cv : int, cross-validation generator, iterable or "prefit", default=5
+    cv : int, float, cross-validation generator, iterable or "prefit", default=5
         An int gives a multilabel-stratified K-fold, shuffled with
         ``random_state`` (without one, the same folds at every fit, as
-        scikit-learn's int ``cv``). With ``"prefit"``
-        (or a FrozenEstimator) the estimator is used as fitted and the
-        thresholds are learned on the data passed to ``fit``.
+        scikit-learn's int ``cv``). A float in (0, 1) holds out that share
+        of the data, multilabel-stratified (with ``groups``: one of
+        ``round(1 / cv)`` group folds), as scikit-learn's
+        :class:`~sklearn.model_selection.TunedThresholdClassifierCV` does: the
+        estimator is fitted on the rest, and the held-out part also becomes
+        its networks' validation data (``X_val`` and ``y_val`` of an
+        :class:`~skhpa.HPAClassifier`, alone, ending a Pipeline or in a
+        :class:`~skhpa.ensemble.ProbabilityBlend`) and tunes a blend's
+        ``"tuned"`` weights; :func:`skhpa.recipes.fit_with_thresholds` uses it
+        with ``refit=False``. With ``"prefit"`` (or a FrozenEstimator) the
+        estimator is used as fitted and the thresholds are learned on the
+        data passed to ``fit``.
     refit : bool, default=True
         Refit the estimator on all the data after the search. With ``False``
         nothing is refit: the model of each split is kept in ``estimators_``
@@ -138,9 +159,10 @@ class ThresholdOptimizer(
         array gives fixed candidates.
     prior : array-like of shape (n_classes,), default=None
         Target positive rates for ``"label_ratio"`` and ``max_label_ratio``
-        (for example the class frequencies of all the training data when the
-        thresholds are tuned on a small held-out part); the class frequencies
-        of ``Y`` when None.
+        (for example the frequencies of a larger data set than the one
+        passed to ``fit``); when None, the class frequencies of all of ``y``
+        passed to ``fit``, also when a held-out part of it tunes the
+        thresholds.
     n_jobs : int, default=None
         Folds fitted in parallel (joblib; any joblib backend, Dask included).
         Keep None for GPU estimators.
@@ -180,6 +202,9 @@ class ThresholdOptimizer(
         candidate thresholds and their scores.
     classes_ : ndarray of shape (n_classes,) or (2,)
         The label indices; for a 1-D binary ``y``, its two labels (sorted).
+    label_frequencies_ : ndarray of shape (n_classes,)
+        Each class's frequency in the ``y`` passed to ``fit`` (their sum is the
+        training set's labels per sample).
     oof_proba_ : ndarray of shape (n_samples, n_classes)
         The probabilities the thresholds were learned on (NaN rows for samples
         no split put in a test set).
@@ -224,7 +249,11 @@ class ThresholdOptimizer(
         "strategy": [StrOptions({"per_class", "global", "label_ratio"})],
         "shrinkage": [Interval(numbers.Real, 0, None, closed="left")],
         "max_label_ratio": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "cv": ["cv_object", StrOptions({"prefit"})],
+        "cv": [
+            Interval(numbers.Real, 0, 1, closed="neither"),
+            "cv_object",
+            StrOptions({"prefit"}),
+        ],
         "refit": ["boolean"],
         "min_labels": [Interval(numbers.Integral, 0, 1, closed="both")],
         "thresholds": [
@@ -304,7 +333,8 @@ class ThresholdOptimizer(
         self._y_dtype = Y.dtype
         self._y_ndim = y_fit.ndim
         n, q = Y.shape
-        prefit = self.cv == "prefit" or _is_frozen(self.estimator)
+        prefit = isinstance(self.cv, str) or _is_frozen(self.estimator)  # "prefit"
+        held_out = _is_share(self.cv) and not prefit
         if prefit:
             if not _is_frozen(self.estimator):
                 check_is_fitted(self.estimator)
@@ -312,10 +342,13 @@ class ThresholdOptimizer(
             P = multilabel_proba(self.estimator_, X, q == 1)
             tuned = np.ones(n, dtype=bool)
         else:
-            cv = check_multilabel_cv(self.cv, self.random_state, grouped=groups is not None)
-            # the multilabel splitters made from an int take the indicator matrix; a given
-            # splitter takes y as given (a StratifiedKFold for a 1-D binary y)
-            splits = list(cv.split(X, Y if cv is not self.cv else y_fit, groups))
+            if held_out:
+                splits = [held_out_split(X, Y, self.cv, self.random_state, groups)]
+            else:
+                cv = check_multilabel_cv(self.cv, self.random_state, grouped=groups is not None)
+                # the multilabel splitters made from an int take the indicator matrix; a
+                # given splitter takes y as given (a StratifiedKFold for a 1-D binary y)
+                splits = list(cv.split(X, Y if cv is not self.cv else y_fit, groups))
             keep = not self.refit  # the fold models are the model
             results = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_and_predict)(
@@ -326,7 +359,8 @@ class ThresholdOptimizer(
                     test,
                     fit_params,
                     keep,
-                    f"fold {k} of {len(splits)}" if self.verbose else None,
+                    _say(k, len(splits), test, held_out) if self.verbose else None,
+                    held_out,
                 )  # fmt: skip
                 for k, (train, test) in enumerate(splits, 1)
             )
@@ -345,7 +379,10 @@ class ThresholdOptimizer(
         if P.shape[1] != q:
             raise ValueError(f"the estimator predicts {P.shape[1]} classes but y has {q} columns")
         self.oof_proba_ = P
-        self._learn_thresholds(Y[tuned], P[tuned])
+        # the cap's rates (without a prior): the frequencies of all of y, also when only a
+        # held-out part of it tunes the thresholds
+        self.label_frequencies_ = Y.mean(axis=0)
+        self._learn_thresholds(Y[tuned], P[tuned], rates_of=Y)
         self.classes_ = np.arange(q) if classes is None else classes
         inner = self._fitted_estimators()[0]
         if hasattr(inner, "n_features_in_"):

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..utils import fit_was_interrupted, safe_indexing
+from ._held_out import fit_on_held_out
 
 
 def multilabel_proba(estimator, X, binary=False):
@@ -63,11 +64,14 @@ def multilabel_proba(estimator, X, binary=False):
     return P
 
 
-def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False, say=None):
+def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False, say=None, held=False):
     if say:
         print(f"[ThresholdOptimizer] {say}: fitting on {len(train)} samples", flush=True)
     est = clone(estimator)
-    est.fit(safe_indexing(X, train), Y[train], **fit_params)
+    if held:  # one held-out part: the networks' validation data, a tuned blend's weights
+        fit_on_held_out(est, X, Y, train, test, fit_params)
+    else:
+        est.fit(safe_indexing(X, train), Y[train], **fit_params)
     if fit_was_interrupted(est):  # a network caught a Ctrl-C: do not go on to the next fold
         raise KeyboardInterrupt("a fold's fit was interrupted")
     proba = multilabel_proba(est, safe_indexing(X, test), binary=Y.ndim == 1 or Y.shape[1] == 1)

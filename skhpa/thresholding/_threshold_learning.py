@@ -33,7 +33,7 @@ class ThresholdLearningMixin:
     def _beta(self):
         return 1.0 if self.scoring == "f1" else float(self.beta)
 
-    def _learn_thresholds(self, Y, P):
+    def _learn_thresholds(self, Y, P, rates_of=None):
         q = Y.shape[1]
         beta = self._beta()
         presorted = sort_columns(Y, P)  # each column sorted once, shared below
@@ -46,7 +46,7 @@ class ThresholdLearningMixin:
         best = np.zeros(q)
         fallback = np.zeros(q, dtype=bool)
         cand_list, score_list = [], []
-        rates = self._rates(Y)
+        rates = self._rates(Y if rates_of is None else rates_of)
         for k in range(q):
             y, p = Y[:, k], P[:, k]
             cand, scores = self._curve(y, p, beta, presorted[k])

@@ -41,7 +41,6 @@ def deprecated(replacement):
             warnings.warn(message, FutureWarning, stacklevel=2)
             return func(*args, **kwargs)
 
-        wrapped.__doc__ = f"Deprecated: use {replacement}.\n\n{func.__doc__ or ''}"
         return wrapped
 
     return decorate
