@@ -146,6 +146,25 @@ def test_transform_checks_channels_and_finiteness():
         est.transform(bad)
 
 
+def test_images_on_another_intensity_scale_warn():
+    # the features are not scale-invariant: the same images /255 give other values
+    import warnings
+
+    X, _ = make_hpa_like(6, image_size=16, random_state=0)
+    est = LocalizationFeatures().fit(X)
+    assert est.intensity_max_ == float(X.max()) > 2
+    scaled = X / 255.0
+    assert not np.allclose(est.transform(X), LocalizationFeatures().fit_transform(scaled))
+    with pytest.warns(UserWarning, match=r"values in \[0, 1\], but LocalizationFeatures was "
+                      r"fitted on images in \[0, 255\]"):  # fmt: skip
+        est.transform(scaled)
+    with pytest.warns(UserWarning, match=r"values up to .*fitted on images in \[0, 1\]"):
+        LocalizationFeatures().fit(scaled).transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.transform(X[:2])  # the training scale: no warning
+
+
 def test_pipeline_with_features_round_trips_through_save_model(tmp_path):
     from sklearn.pipeline import make_pipeline
 

@@ -10,6 +10,7 @@ from ..utils import (
     check_channels_first,
     check_multilabel_target,
     check_n_samples,
+    other_intensity_scale,
     validate_parameter_constraints,
 )
 from ._device import check_device
@@ -144,17 +145,10 @@ class InputChecksMixin:
         # (ImageLoader's lazy output is uint8 0-255, the scale a network is fitted on)
         if mean is None or len(X.shape) != 4 or not isinstance(X, np.ndarray):
             return
-        first = np.asarray(X[: min(len(X), 16)])
-        top = float(first.max()) if first.size else 0.0
-        fitted_255 = float(np.max(mean)) > 2.0
-        if fitted_255 and 0.0 < top <= 1.0:
-            seen, fitted = "in [0, 1]", "in [0, 255] (channel means up to "
-        elif fitted_255 and float(np.max(mean)) <= 255 and top > 1000:  # 16-bit into 8-bit
-            seen, fitted = f"up to {top:g}", "in [0, 255] (channel means up to "
-        elif not fitted_255 and top > 2.0:
-            seen, fitted = f"up to {top:g}", "in [0, 1] (channel means up to "
-        else:
+        scales = other_intensity_scale(float(np.max(mean)), X)
+        if scales is None:
             return
+        seen, fitted = scales[0], f"{scales[1]} (channel means up to "
         warnings.warn(
             f"X's first images have values {seen}, but {type(self).__name__} was fitted on "
             f"images {fitted}{float(np.max(mean)):.3g}): pass images on the training scale "

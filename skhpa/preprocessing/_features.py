@@ -2,12 +2,13 @@
 reference channels (a fast, network-free baseline)."""
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import CHANNELS, Interval
+from ..utils import CHANNELS, Interval, other_intensity_scale
 from ..utils import fit_context as _fit_context
 from ._array_transformers import _check_fitted_channels, _check_named_channels, _ImageInputMixin
 
@@ -118,6 +119,10 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         Number of input channels.
     protein_index_ : int
         Position of ``protein`` in ``input_channels``.
+    intensity_max_ : float
+        The largest pixel value of the first training images: their intensity
+        scale (0-255 or [0, 1]). ``transform`` warns when images on the other
+        scale arrive, since the features depend on it.
 
     Examples
     --------
@@ -156,7 +161,7 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the channel names against the input (nothing is learned).
+        """Check the channel names against the input and record its intensity scale.
 
         Parameters
         ----------
@@ -176,6 +181,8 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         X = _check_named_channels(X, channels)
         self.n_features_in_ = X.shape[1]
         self.protein_index_ = channels.index(self.protein)
+        # the intensity scale of the training images (0-255 or [0, 1]), which transform checks
+        self.intensity_max_ = float(np.max(np.asarray(X[: min(len(X), 16)])))
         return self
 
     def _references(self):
@@ -234,6 +241,7 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "protein_index_")
         X = _check_fitted_channels(self, X)
+        self._warn_if_other_scale(X)
         # at most ``chunk_size`` samples and about _CHUNK_BYTES of float64 pixels at a time:
         # 128 HPA v18 fields of 2048 px would be 16 GiB, 4 of them are 512 MiB
         per_sample = 8 * int(np.prod(X.shape[1:]))
@@ -244,6 +252,21 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
             bad = int(np.flatnonzero(~np.isfinite(F).all(1))[0])
             raise ValueError(f"sample {bad} gives non-finite features (NaN or inf pixels?)")
         return F
+
+    def _warn_if_other_scale(self, X):
+        """The features are not scale-invariant: warn on images of another intensity scale."""
+        fitted = getattr(self, "intensity_max_", None)  # absent in models saved before it
+        if fitted is None or not isinstance(X, np.ndarray):  # lazy arrays: no second decode
+            return
+        scales = other_intensity_scale(fitted, X)
+        if scales is not None:
+            warnings.warn(
+                f"X's first images have values {scales[0]}, but LocalizationFeatures was "
+                f"fitted on images {scales[1]}: its features depend on the scale; pass images "
+                "on the training scale (uint8 0-255 as ImageLoader gives them)",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,6 +28,7 @@ from ._validation import (
     check_channels_first,
     check_multilabel_target,
     check_n_samples,
+    other_intensity_scale,
 )
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "list_some",
     "plural",
     "make_temp",
+    "other_intensity_scale",
     "set_fitted_attributes",
     "set_multilabel_tags",
     "unique_label_sets",

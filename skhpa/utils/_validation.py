@@ -185,3 +185,46 @@ def as_sample_array(X, name="X"):
                     "files)"
                 )
     return np.asarray(X)
+
+
+def other_intensity_scale(fitted_top, X, n_first=16):
+    """How the first images of ``X`` differ in intensity scale from the training images.
+
+    A model fitted on uint8 images (0-255) given images scaled to [0, 1], 16-bit images
+    given to a model fitted on 8-bit ones, or 0-255 images given to a model fitted on
+    [0, 1], computes without an error and wrongly.
+
+    Parameters
+    ----------
+    fitted_top : float
+        A high intensity of the training images (a channel mean's maximum, or their
+        maximum): above 2 means they were on the 0-255 scale.
+    X : array of shape (n_samples, ...)
+        The new images; only the first ``n_first`` are read.
+    n_first : int, default=16
+
+    Returns
+    -------
+    seen, fitted : (str, str) or None
+        Descriptions of the two scales (``"in [0, 1]"``, ``"in [0, 255]"``), or None
+        when they match (or ``X`` is empty or all 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhpa.utils import other_intensity_scale
+    >>> other_intensity_scale(120.0, np.full((2, 4, 8, 8), 0.5))
+    ('in [0, 1]', 'in [0, 255]')
+    >>> other_intensity_scale(120.0, np.full((2, 4, 8, 8), 200)) is None
+    True
+    """
+    first = np.asarray(X[: min(len(X), n_first)])
+    top = float(first.max()) if first.size else 0.0
+    fitted_255 = fitted_top > 2.0
+    if fitted_255 and 0.0 < top <= 1.0:
+        return "in [0, 1]", "in [0, 255]"
+    if fitted_255 and fitted_top <= 255 and top > 1000:  # 16-bit into 8-bit
+        return f"up to {top:g}", "in [0, 255]"
+    if not fitted_255 and top > 2.0:
+        return f"up to {top:g}", "in [0, 1]"
+    return None
