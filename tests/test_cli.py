@@ -222,7 +222,9 @@ def test_absent_classes_are_named_once(tmp_path, capsys):
     table = [float(line.split()[-1]) for line in out.splitlines() if re.match(r"  [ \d]\d ", line)]
     assert len(table) == 28
     n = sum(t > g for t in table)
-    assert f"--max-label-ratio 1.25 raised {n} classes above it" in out
+    k = sum(table[c] > g for c in absent)  # raised because no training image has them
+    assert f"--max-label-ratio 1.25 raised {n} classes above it ({k} of them have no " in out
+    assert "; --max-label-ratio none keeps one threshold for all" in out
 
 
 def test_classes_a_threshold_never_predicts_are_named(capsys):

@@ -546,11 +546,11 @@ def _say_thresholds(model, args, Y):
                 f"the global threshold is {model.global_threshold_:.3f}; --max-label-ratio "
                 f"{args.max_label_ratio:g} raised {int(up.sum())} classes above it"
                 + (
-                    f" ({absent} of them without a positive training image, never predicted)"
+                    f" ({absent} of them have no positive training image and are never predicted)"
                     if absent
                     else ""
                 )
-                + " (none keeps one threshold for all)"
+                + "; --max-label-ratio none keeps one threshold for all"
             )
 
 
