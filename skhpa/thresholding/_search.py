@@ -162,13 +162,13 @@ def global_threshold(Y, P, beta=1.0, max_candidates=4000, *, presorted=None, can
         presorted = sort_columns(Y, P)
     if candidates is not None:
         cand = np.unique(np.asarray(candidates, dtype=float))[::-1]
-    elif P.size <= max_candidates:
-        pooled = np.unique(P)
     else:
-        per_class = max(2, max_candidates // P.shape[1])
-        ranks = np.linspace(0, len(P) - 1, per_class).astype(np.int64)
-        pooled = np.unique(np.concatenate([asc[ranks] for asc, _ in presorted]))
-    if candidates is None:
+        if P.size <= max_candidates:
+            pooled = np.unique(P)
+        else:
+            per_class = max(2, max_candidates // P.shape[1])
+            ranks = np.linspace(0, len(P) - 1, per_class).astype(np.int64)
+            pooled = np.unique(np.concatenate([asc[ranks] for asc, _ in presorted]))
         cand = np.unique(np.append(_cut_points(pooled[::-1]), 0.5))[::-1]
     has_pos = Y.sum(0) > 0
     macro = np.zeros(len(cand))
