@@ -356,3 +356,24 @@ def test_round_trip_binary_threshold_optimizer(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), opt.predict(X))
     np.testing.assert_array_equal(loaded.predict_proba(X), opt.predict_proba(X))
     assert loaded.classes_.tolist() == ["neg", "pos"]
+
+
+def test_column_names_of_a_dataframe_fit_round_trip(tmp_path):
+    # estimators fitted on a DataFrame keep feature_names_in_ as an object array of str
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    Y = (X > 0).astype(int)
+    names = np.array(["area", "green mean", "überlap"], dtype=object)
+    opt = ThresholdOptimizer(OneVsRestClassifier(LogisticRegression()), cv=2).fit(X, Y)
+    opt.feature_names_in_ = names
+    opt.estimator_.feature_names_in_ = names.copy()
+    loaded = load_model(save_model(opt, tmp_path / "m.skhpa"))
+    for got in (loaded.feature_names_in_, loaded.estimator_.feature_names_in_):
+        assert got.dtype == object and got.tolist() == names.tolist()
+    np.testing.assert_array_equal(loaded.predict(X), opt.predict(X))
+    mixed = np.array(["a", 1], dtype=object)  # not all strings: still refused
+    opt.feature_names_in_ = mixed
+    with pytest.raises(TypeError, match="arrays of dtype object cannot be saved"):
+        save_model(opt, tmp_path / "n.skhpa")

@@ -422,3 +422,19 @@ def test_pipeline_set_output_passes_over_the_image_steps(synthetic_root):
     pd = pytest.importorskip("pandas")
     frame = pipe.set_output(transform="pandas").fit_transform(train.stems[:12])
     assert isinstance(frame, pd.DataFrame) and list(frame.columns[:1]) == ["green_log_mean"]
+
+
+def test_image_steps_name_the_sample_with_nan():
+    from skhpa.preprocessing import ChannelSelector, ChannelStandardizer, Resize
+
+    X = np.ones((3, 4, 8, 8), dtype=np.float32)
+    bad = X.copy()
+    bad[2, 1, 0, 0] = np.nan
+    fitted = ChannelStandardizer().fit(X)
+    for call in (ChannelStandardizer().fit, fitted.transform, Resize(4).fit_transform,
+                 ChannelSelector().fit(X).transform):  # fmt: skip
+        with pytest.raises(ValueError, match=r"X contains NaN or infinity \(sample 2\)"):
+            call(bad)
+    bad[2, 1, 0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"sample 2"):
+        fitted.transform(bad)

@@ -548,3 +548,26 @@ def test_binary_target_shapes_follow_y():
     # same folds (stratified on the one column), same probabilities, same threshold
     np.testing.assert_allclose(column.thresholds_, one_d.thresholds_)
     np.testing.assert_array_equal(Yp[:, 0], one_d.predict(X))
+
+
+def test_feature_names_in_come_from_the_inner_estimator():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Named(ClassifierMixin, BaseEstimator):
+        """Records column names as scikit-learn estimators do when fitted on a DataFrame."""
+
+        def fit(self, X, y):
+            self.inner_ = OneVsRestClassifier(LogisticRegression()).fit(X, y)
+            self.n_features_in_ = X.shape[1]
+            self.feature_names_in_ = np.array([f"f{i}" for i in range(X.shape[1])], dtype=object)
+            return self
+
+        def predict_proba(self, X):
+            return self.inner_.predict_proba(X)
+
+    X, Y = _data()
+    opt = ThresholdOptimizer(Named(), cv=2, random_state=0).fit(X, Y)
+    assert opt.feature_names_in_.tolist() == [f"f{i}" for i in range(X.shape[1])]
+    # a refit with an estimator that records none forgets them
+    opt.set_params(estimator=OneVsRestClassifier(LogisticRegression())).fit(X, Y)
+    assert not hasattr(opt, "feature_names_in_") and opt.n_features_in_ == X.shape[1]

@@ -138,6 +138,9 @@ class _Writer:
             if a.dtype.kind in "OUSV":
                 if a.dtype.kind == "U":
                     return {"__str_array__": a.tolist()}
+                if a.dtype.kind == "O" and a.ndim == 1 and all(isinstance(x, str) for x in a):
+                    # column names (feature_names_in_): strings kept as Python objects
+                    return {"__str_array__": a.tolist(), "object": True}
                 raise TypeError(f"{where}: arrays of dtype {a.dtype} cannot be saved")
             t, kind = torch.from_numpy(np.ascontiguousarray(a)), "numpy"
         key = f"t{len(self.arrays)}"
@@ -425,7 +428,7 @@ class _Reader:
         if "__array__" in v:
             return self.array(v)
         if "__str_array__" in v:
-            return np.array(v["__str_array__"], dtype=str)
+            return np.array(v["__str_array__"], dtype=object if v.get("object") else str)
         if "__class__" in v:
             return self.cls(v["__class__"], where)
         if "__ref__" in v:

@@ -202,6 +202,10 @@ class ThresholdOptimizer(
         candidate thresholds and their scores.
     classes_ : ndarray of shape (n_classes,) or (2,)
         The label indices; for a 1-D binary ``y``, its two labels (sorted).
+    n_features_in_ : int
+        The inner estimator's, when it has one.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The inner estimator's column names, when it was fitted on a DataFrame.
     label_frequencies_ : ndarray of shape (n_classes,)
         Each class's frequency in the ``y`` passed to ``fit`` (their sum is the
         training set's labels per sample).
@@ -325,7 +329,8 @@ class ThresholdOptimizer(
         -------
         self : ThresholdOptimizer
         """
-        for attr in ("estimator_", "estimators_"):  # a refit must not keep stale models
+        # a refit must not keep stale models (or the names of another fit's columns)
+        for attr in ("estimator_", "estimators_", "n_features_in_", "feature_names_in_"):
             self.__dict__.pop(attr, None)
         X, y = indexable(X, y)
         y_fit, Y, classes = _check_target(y)
@@ -387,6 +392,8 @@ class ThresholdOptimizer(
         inner = self._fitted_estimators()[0]
         if hasattr(inner, "n_features_in_"):
             self.n_features_in_ = inner.n_features_in_
+        if hasattr(inner, "feature_names_in_"):  # fitted on a DataFrame, as sklearn's own
+            self.feature_names_in_ = inner.feature_names_in_
         return self
 
     def _fitted_estimators(self):
