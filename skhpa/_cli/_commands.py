@@ -832,8 +832,8 @@ def _match_labels(labels, label_ids, Y_true, ids, Y):
     """The known labels and the predictions of the same Ids, row for row (any order).
 
     Ids the label file lacks, or lists without a prediction, are named in a warning
-    and left out of the score. Returns ``(Y_true, Y, labels per image)``, with
-    ``Y_true`` None when no predicted Id has a label.
+    and left out of the score. Returns ``(Y_true, Y)``, ``Y_true`` None when no
+    predicted Id has a label.
     """
     import numpy as np
 
@@ -842,7 +842,7 @@ def _match_labels(labels, label_ids, Y_true, ids, Y):
     row = {i: k for k, i in enumerate(label_ids)}
     predicted = set(ids)
     keep = np.array([i in row for i in ids], dtype=bool)
-    unlabelled = [i for i in ids if i not in row]
+    unlabelled = [i for i, k in zip(ids, keep) if not k]
     extra = [i for i in label_ids if i not in predicted]
     if extra:
         print(
@@ -852,16 +852,14 @@ def _match_labels(labels, label_ids, Y_true, ids, Y):
         )
     if not keep.any():
         print(f"warning: not scored: no predicted Id is in {labels.name}", file=sys.stderr)
-        return None, Y, None
+        return None, Y
     if unlabelled:
         print(
             f"warning: {labels.name} has no labels for {plural(len(unlabelled), 'predicted Id')} "
             f"({list_some(unlabelled)}): scored on the {int(keep.sum())} it lists",
             file=sys.stderr,
         )
-    Y = Y[keep]
-    Y_true = Y_true[[row[i] for i in np.asarray(ids)[keep]]]
-    return Y_true, Y, float(Y.sum(axis=1).mean())
+    return Y_true[[row[i] for i in np.asarray(ids)[keep]]], Y[keep]
 
 
 def cmd_predict(args):
@@ -933,8 +931,9 @@ def cmd_predict(args):
         except ValueError as exc:  # the submission is written: the scoring is what fails
             print(f"warning: not scored: {exc}", file=sys.stderr)
             return 0
-        Y_true, Y, per_image = _match_labels(labels, ids, Y_true, data.ids, Y)
+        Y_true, Y = _match_labels(labels, ids, Y_true, data.ids, Y)
         if Y_true is not None:
+            per_image = float(Y.sum(axis=1).mean())  # over the Ids scored
             r = per_class_report(Y_true, Y, output_dict=True)
             print(
                 f"test_labels.csv found: macro-F1 {r['macro']['f1']:.3f}, per-label accuracy "

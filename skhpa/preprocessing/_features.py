@@ -120,8 +120,9 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
     protein_index_ : int
         Position of ``protein`` in ``input_channels``.
     intensity_max_ : float
-        The largest pixel value of the first training images: their intensity
-        scale (0-255 or [0, 1]). ``transform`` warns when images on the other
+        The largest pixel value of the first training images (the dtype's
+        maximum for a lazy array of integers): their intensity scale (0-255 or
+        [0, 1]). ``transform`` warns when images on the other
         scale arrive, since the features depend on it.
 
     Examples
@@ -181,8 +182,12 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         X = _check_named_channels(X, channels)
         self.n_features_in_ = X.shape[1]
         self.protein_index_ = channels.index(self.protein)
-        # the intensity scale of the training images (0-255 or [0, 1]), which transform checks
-        self.intensity_max_ = float(np.max(np.asarray(X[: min(len(X), 16)])))
+        # the intensity scale of the training images (0-255 or [0, 1]), which transform checks;
+        # a lazy array is not decoded for it: its images are integers (ImageLoader's uint8)
+        if isinstance(X, np.ndarray) or not np.issubdtype(X.dtype, np.integer):
+            self.intensity_max_ = float(np.max(np.asarray(X[: min(len(X), 16)])))
+        else:
+            self.intensity_max_ = float(np.iinfo(X.dtype).max)
         return self
 
     def _references(self):

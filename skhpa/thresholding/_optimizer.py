@@ -387,7 +387,7 @@ class ThresholdOptimizer(
         # the cap's rates (without a prior): the frequencies of all of y, also when only a
         # held-out part of it tunes the thresholds
         self.label_frequencies_ = Y.mean(axis=0)
-        self._learn_thresholds(Y[tuned], P[tuned], rates_of=Y)
+        self._learn_thresholds(Y[tuned], P[tuned], self.label_frequencies_)
         self.classes_ = np.arange(q) if classes is None else classes
         inner = self._fitted_estimators()[0]
         if hasattr(inner, "n_features_in_"):

@@ -26,14 +26,16 @@ from ._search import (
 class ThresholdLearningMixin:
     """The threshold learning of :class:`ThresholdOptimizer` (sets ``thresholds_`` and the rest).
 
-    Reads the optimizer's parameters; ``_learn_thresholds(Y, P)`` sets ``global_threshold_``,
-    ``thresholds_``, ``best_scores_``, ``fallback_`` and ``cv_results_``.
+    Reads the optimizer's parameters; ``_learn_thresholds(Y, P, frequencies)`` (the
+    tuning rows, and each class's frequency in all training rows) sets
+    ``global_threshold_``, ``thresholds_``, ``best_scores_``, ``fallback_`` and
+    ``cv_results_``.
     """
 
     def _beta(self):
         return 1.0 if self.scoring == "f1" else float(self.beta)
 
-    def _learn_thresholds(self, Y, P, rates_of=None):
+    def _learn_thresholds(self, Y, P, frequencies):
         q = Y.shape[1]
         beta = self._beta()
         presorted = sort_columns(Y, P)  # each column sorted once, shared below
@@ -46,7 +48,7 @@ class ThresholdLearningMixin:
         best = np.zeros(q)
         fallback = np.zeros(q, dtype=bool)
         cand_list, score_list = [], []
-        rates = self._rates(Y if rates_of is None else rates_of)
+        rates = self._rates(frequencies)
         for k in range(q):
             y, p = Y[:, k], P[:, k]
             cand, scores = self._curve(y, p, beta, presorted[k])
@@ -92,13 +94,13 @@ class ThresholdLearningMixin:
         self.fallback_ = fallback
         self.cv_results_ = {"thresholds": cand_list, "scores": score_list}
 
-    def _rates(self, Y):
-        """Target positive rate of each class: ``prior``, or the frequencies in ``Y``."""
+    def _rates(self, frequencies):
+        """Target positive rate of each class: ``prior``, or the training ``frequencies``."""
         if self.prior is None:
-            return Y.mean(axis=0)
+            return frequencies
         prior = np.asarray(self.prior, dtype=float)
-        if prior.shape != (Y.shape[1],):
-            raise ValueError(f"prior has shape {prior.shape}; expected ({Y.shape[1]},)")
+        if prior.shape != frequencies.shape:
+            raise ValueError(f"prior has shape {prior.shape}; expected {frequencies.shape}")
         bad = ~np.isfinite(prior) | (prior < 0) | (prior > 1)
         if bad.any():
             c = int(np.flatnonzero(bad)[0])
