@@ -204,7 +204,7 @@ class ThresholdOptimizer(
         The label indices; for a 1-D binary ``y``, its two labels (sorted).
     n_features_in_ : int
         The inner estimator's, when it has one.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         The inner estimator's column names, when it was fitted on a DataFrame.
     label_frequencies_ : ndarray of shape (n_classes,)
         Each class's frequency in the ``y`` passed to ``fit`` (their sum is the
