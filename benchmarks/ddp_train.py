@@ -5,7 +5,8 @@
 
 Every process builds the same synthetic data (same seed) and trains SeedCNN; the main process
 writes per-epoch times, the number of training batches each process ran per epoch, the final
-training loss curve and a hash of every process's weights (identical under DDP) to ``--out``.
+training loss curve and a hash of every process's weights (identical under DDP) to ``--out``,
+and with ``--save`` the model, as a model file (``skhpa.save_model``).
 """
 
 import argparse
@@ -19,6 +20,7 @@ import torch
 from accelerate import Accelerator
 from skorch.callbacks import Callback
 
+from skhpa import save_model
 from skhpa.datasets import make_hpa_like
 from skhpa.neural_net import AcceleratedHPAClassifier
 from skhpa.nn import SeedCNN
@@ -45,6 +47,7 @@ def main():
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--save", help="also save the model here (main process), with save_model")
     args = p.parse_args()
     acc = Accelerator(cpu=True)
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // acc.num_processes))
@@ -74,6 +77,10 @@ def main():
             "weight_digests": list(digests),
             "proba_shape": list(net.predict_proba(X[:8]).shape),
         }
+        if args.save:
+            net.set_params(callbacks=[])  # BatchCount is this script's, not the model's
+            save_model(net, args.save)
+            rec["saved_proba"] = net.predict_proba(X[:8]).tolist()
         with open(args.out, "w") as fh:
             json.dump(rec, fh)
 

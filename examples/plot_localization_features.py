@@ -39,9 +39,12 @@ PerClassF1Display.from_estimator(
 )
 
 # %%
-# The features are named, so a fitted model can be read. For nucleoplasm, the largest
-# coefficients should be the overlaps with the nucleus channel.
-features = four.estimator_.named_steps["features"].get_feature_names_out()
-coef = four.estimator_.named_steps["clf"].estimators_[0].coef_.ravel()
+# The features are named, so a linear model on them can be read. The network head above has
+# no coefficient per feature; the logistic head (``head="logistic"``) has one per feature and
+# class. For nucleoplasm (class 0), the largest coefficients should be the overlaps with the
+# nucleus channel.
+linear = features_recipe(head="logistic").fit(X_tr, Y_tr)
+features = linear.named_steps["features"].get_feature_names_out()
+coef = linear.named_steps["clf"].estimators_[0].coef_.ravel()
 for i in np.argsort(-np.abs(coef))[:5]:
     print(f"nucleoplasm  {features[i]:32s} {coef[i]:+.2f}")

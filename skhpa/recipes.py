@@ -214,8 +214,8 @@ def features_recipe(
     loss, weight decay); ``head="logistic"`` with one logistic regression per
     class. Both fit in seconds on a CPU (the network: about 10 s for 3,200 images).
     On the development data seeds the network head scores 0.52 macro-F1 where the
-    logistic head scores 0.49 (``C=10``) and 0.41 (``C=0.1``, the default until
-    session 12); :doc:`/benchmarks`, "Quality", has the held-out numbers. Pair it
+    logistic head scores 0.49 (``C=10``, its default) and 0.41 (``C=0.1``);
+    :doc:`/benchmarks`, "Quality", has the held-out numbers. Pair it
     with :func:`fit_with_thresholds` or a :class:`~skhpa.ThresholdOptimizer`.
     :func:`skhpa.save_model` stores it (fitted or not) without pickle.
 

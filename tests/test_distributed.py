@@ -12,8 +12,8 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from skhpa import HPAClassifier
-from skhpa.datasets import load_hpa
+from skhpa import HPAClassifier, load_model, save_model
+from skhpa.datasets import load_hpa, make_hpa_like
 from skhpa.model_selection import MultilabelStratifiedKFold
 from skhpa.nn import SeedCNN
 from skhpa.preprocessing import ImageLoader
@@ -95,6 +95,8 @@ def test_accelerate_data_parallel_two_processes(tmp_path):
         "128",
         "--epochs",
         "2",
+        "--save",
+        str(tmp_path / "ddp.skhpa"),
     ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"torchrun exited {run.returncode}:\n{run.stderr[-3000:]}"
@@ -104,3 +106,39 @@ def test_accelerate_data_parallel_two_processes(tmp_path):
     assert len(set(rec["weight_digests"])) == 1  # DDP kept the replicas identical
     assert rec["train_loss"][1] < rec["train_loss"][0]
     assert rec["proba_shape"] == [8, 28]
+    # the main process saved the model; it loads as a plain HPAClassifier that predicts alike
+    model = load_model(tmp_path / "ddp.skhpa")
+    assert type(model) is HPAClassifier
+    X, _ = make_hpa_like(128, image_size=32, random_state=0)
+    np.testing.assert_allclose(model.predict_proba(X[:8]), rec["saved_proba"], atol=1e-5)
+
+
+def test_an_accelerated_network_saves_as_an_hpa_classifier(tmp_path):
+    pytest.importorskip("accelerate")
+    from accelerate import Accelerator
+
+    from skhpa.neural_net import AcceleratedHPAClassifier
+
+    X, Y = make_hpa_like(32, image_size=32, label_distribution="flat", random_state=0)
+    net = AcceleratedHPAClassifier(
+        SeedCNN, accelerator=Accelerator(cpu=True), max_epochs=1, train_split=None, random_state=0
+    )
+    save_model(net, tmp_path / "unfitted.skhpa")  # the accelerator is not stored
+    assert "accelerator" not in load_model(tmp_path / "unfitted.skhpa").get_params()
+    net.fit(X, Y)
+    save_model(net, tmp_path / "net.skhpa")
+    model = load_model(tmp_path / "net.skhpa")
+    assert type(model) is HPAClassifier
+    assert model.get_params()["max_epochs"] == 1 and model.get_params()["device"] == "auto"
+    np.testing.assert_array_equal(model.predict_proba(X), net.predict_proba(X))
+
+    kept = AcceleratedHPAClassifier(
+        SeedCNN,
+        accelerator=Accelerator(cpu=True),
+        max_epochs=1,
+        train_split=None,
+        unwrap_after_train=False,
+    ).fit(X, Y)
+    with pytest.raises(TypeError, match="unwrap_after_train=True"):
+        save_model(kept, tmp_path / "kept.skhpa")
+    assert not (tmp_path / "kept.skhpa").exists()

@@ -57,6 +57,36 @@ if _Base is not None:
         def __init__(self, *args, accelerator, device=None, **kwargs):
             super().__init__(*args, accelerator=accelerator, device=device, **kwargs)
 
+        def __skhpa_save_as__(self):
+            """What :func:`skhpa.save_model` stores: an :class:`HPAClassifier`.
+
+            The accelerator (processes, devices, mixed precision) and the log's
+            sink belong to the training run, not to the model: the file holds an HPAClassifier
+            with the same parameters and weights, which
+            :func:`skhpa.load_model` returns, ready to predict on one device
+            (``device=None`` becomes ``"auto"``).
+
+            Returns
+            -------
+            cls : type
+                :class:`HPAClassifier`.
+            params : dict
+                Its parameters.
+            """
+            if getattr(self, "initialized_", False) and not self.unwrap_after_train:
+                raise TypeError(
+                    "AcceleratedHPAClassifier(unwrap_after_train=False) keeps its module in "
+                    "DDP's wrapper, which save_model cannot store: train with "
+                    "unwrap_after_train=True (the default) to save the model"
+                )
+            params = self.get_params(deep=False)
+            # the mixin's own parameters (the log's sink is the accelerator's print)
+            for name in ("accelerator", "unwrap_after_train", "callbacks__print_log__sink"):
+                params.pop(name, None)
+            if params.get("device") is None:
+                params["device"] = "auto"
+            return HPAClassifier, params
+
         def _initialize_accelerator(self):
             # As the mixin's, except that criteria without trainable parameters (BCE,
             # focal, soft-F1) are not prepared: DDP refuses modules without gradients.

@@ -135,8 +135,9 @@ class HPAClassifier(
         DataLoader worker processes. "auto": on CUDA, inputs decoded on the fly
         (the lazy array of :class:`~skhpa.preprocessing.ImageLoader`) get one
         worker per CPU core but one, at most 16, so that decoding keeps up with
-        the GPU (a core decodes about 100 4-channel 512 px PNG samples/s, or
-        reads about 1,100 cached ones; see docs/scaling.rst); in-memory arrays
+        the GPU (a core decodes about 100 4-channel 512 px PNG samples/s; one
+        process reads 1,700-2,000 cached ones, a worker 500-600 on this
+        project's machines; see docs/scaling.rst); in-memory arrays
         and the CPU use none (workers would compete with the training threads).
     checkpoint_dir : str or path-like, default=None
         Write the network and optimizer state after every epoch to a file in

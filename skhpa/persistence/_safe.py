@@ -183,7 +183,12 @@ class _Writer:
     def obj(self, est, where):
         if id(est) in self.memo:
             return {"__ref__": self.memo[id(est)]}
-        name = _name_of(type(est))
+        name, params = _name_of(type(est)), None
+        save_as = getattr(type(est), "__skhpa_save_as__", None)
+        if name is None and save_as is not None:
+            # a class stored as another one (AcceleratedHPAClassifier as HPAClassifier)
+            cls, params = save_as(est)
+            name = _name_of(cls)
         if name is None:
             raise TypeError(
                 f"{where} is a {type(est).__module__}.{type(est).__qualname__} object, which "
@@ -192,7 +197,9 @@ class _Writer:
             )
         ref = len(self.memo)
         self.memo[id(est)] = ref
-        params = {k: self.value(v, f"{where}.{k}") for k, v in _params_of(est).items()}
+        if params is None:
+            params = _params_of(est)
+        params = {k: self.value(v, f"{where}.{k}") for k, v in params.items()}
         node = {"__object__": name, "id": ref, "params": params}
         state = get_fitted_state(est)
         node["state"] = {k: self.value(v, f"{where}.{k}") for k, v in state.items()}
