@@ -25,7 +25,10 @@ def model_fingerprint(model):
 
     Two objects that would predict the same way give the same digest in one
     environment; a different model (other weights, thresholds or parameters)
-    gives another. Used to tell whose rows a partial submission holds.
+    gives another. Used to tell whose rows a partial submission holds. A
+    model that :func:`skhpa.save_model` can store is digested as that file's
+    contents would be (so predicting with it, or loading the same file again,
+    keeps its digest); any other model by its pickle.
 
     Parameters
     ----------
@@ -46,6 +49,12 @@ def model_fingerprint(model):
     >>> model_fingerprint(LogisticRegression()) == model_fingerprint(LogisticRegression(C=2))
     False
     """
+    from .persistence._safe import state_digest
+
+    try:
+        return state_digest(model)
+    except (TypeError, ValueError):
+        pass  # not storable without pickle: the pickle's digest
     h = hashlib.sha256()
 
     class _Sink:  # pickle streams into the hash: no copy of the model in memory
@@ -97,6 +106,23 @@ def _done_rows(partial, ids):
     return len(done)
 
 
+def _check_stems_match(X, ids):
+    """Path stems given as X must name the samples of ids, in the same order."""
+    if isinstance(X, np.ndarray) and X.dtype.kind not in "UO" or not isinstance(
+        X, (list, tuple, np.ndarray)
+    ):
+        return  # images or a lazy array: nothing to compare
+    for r, (x, i) in enumerate(zip(X, ids)):
+        if not isinstance(x, (str, os.PathLike)):
+            return
+        name = os.path.basename(os.fspath(x))
+        if name != i:
+            raise ValueError(
+                f"X[{r}] is the path stem of sample {name!r} but ids[{r}] is {i!r}: X and ids "
+                "must list the same samples in the same order"
+            )
+
+
 def predict_submission(
     model,
     ids,
@@ -130,12 +156,13 @@ def predict_submission(
     model : fitted estimator
         Its ``predict`` returns a (n, 28) indicator matrix.
     ids : sequence of str
-        Sample Ids, in submission order.
+        Sample Ids, in submission order, each once.
     path : str or path-like
         The submission file.
     X : indexable, optional
         What the model predicts on, aligned with ``ids`` (path stems, images,
-        a lazy array); by default ``ids`` itself.
+        a lazy array); by default ``ids`` itself. Path stems must end in the
+        Id of the same row.
     chunk_size : int, default=1024
         Samples predicted per chunk.
     resume : bool, default=True
@@ -172,9 +199,17 @@ def predict_submission(
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
     ids = [validate_sample_id(str(i), row=r) for r, i in enumerate(ids)]
+    seen = {}
+    for r, i in enumerate(ids):
+        if seen.setdefault(i, r) != r:
+            raise ValueError(
+                f"sample Id {i!r} is in ids twice (positions {seen[i]} and {r}): a submission "
+                "has one row per Id"
+            )
     X = ids if X is None else X
     if len(X) != len(ids):
         raise ValueError(f"X has {len(X)} samples but ids has {len(ids)} entries")
+    _check_stems_match(X, ids)
     path = Path(os.fspath(path))
     partial = path.with_name(path.name + ".partial")
     meta_path = path.with_name(path.name + ".partial.json")

@@ -442,3 +442,18 @@ def test_repr_shows_the_parameters_that_differ_from_their_defaults():
     assert repr(HPAClassifier()) == "HPAClassifier()"
     # callbacks of an unfitted network are stored by set_params and checked at fit
     assert net.set_params(callbacks=[]).callbacks == []
+
+
+@pytest.mark.parametrize("n_images, batches", [(33, 2), (34, 3)])
+def test_a_last_batch_of_one_image_is_dropped_for_batch_norm(n_images, batches):
+    # resnet18's batch norm cannot train on one image ("Expected more than 1 value per
+    # channel"): with 33 images in batches of 16 the last one is dropped, with 34 it trains
+    X, Y = make_hpa_like(n_images, image_size=32, label_distribution="flat", random_state=0)
+    net = HPAClassifier(
+        "resnet18", max_epochs=2, batch_size=16, train_split=None, random_state=0
+    ).fit(X, Y)
+    assert [len(net.history[e, "batches"]) for e in (0, 1)] == [batches, batches]
+    assert net.predict_proba(X).shape == (n_images, 28)
+    # a network without batch norm keeps every image
+    seed = HPAClassifier(SeedCNN, max_epochs=1, batch_size=16, train_split=None).fit(X, Y)
+    assert len(seed.history[-1, "batches"]) == 3

@@ -72,6 +72,7 @@ def test_unknown_source():
     "targets, message",
     [
         (["0", "28"], r"row 1: token '28' is outside the class range 0..27"),
+        (["0", "4 09"], r"row 1: token '09' has a leading zero \(write class 9 as \"9\"\)"),
         (["0", "-1"], r"row 1: token '-1' is not a class index"),
         (["3 x"], r"row 0: token 'x' is not a class index"),
         (["1.5"], r"row 0: token '1.5' is not a class index"),

@@ -304,8 +304,26 @@ def test_training_curves_find_the_network_inside_an_estimator():
     holder.estimators_ = []
     holder.estimator = Net(_history([0.9, 0.1]))
     assert TrainingCurveDisplay.from_estimator(holder).best_epoch == 2
-    with pytest.raises(ValueError, match="holds 2 fitted networks"):
+    with pytest.raises(ValueError, match="holds 2 fitted networks") as e:
         TrainingCurveDisplay.from_estimator(Holder(net, Net(_history([0.3]))))
+    assert e.value.args[0].endswith("estimator.estimators_[0], estimator.estimators_[1]")
+    # a blend inside a ThresholdOptimizer's pipeline: the paths reach each network, and
+    # following one gives a display
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    blend = Holder(Pipeline([("s", StandardScaler()), ("n", net)]), Net(_history([0.4, 0.8])))
+    blend.estimator_ = None
+    model = Holder(Pipeline([("s", StandardScaler()), ("blend", blend)]))
+    model.estimators_ = []
+    with pytest.raises(ValueError, match="holds 2 fitted networks") as e:
+        TrainingCurveDisplay.from_estimator(model)
+    paths = e.value.args[0].split("pass one of them: ")[1].split(", ")
+    assert paths == [
+        "estimator.estimator_[1].estimators_[0][1]",
+        "estimator.estimator_[1].estimators_[1]",
+    ]
+    assert TrainingCurveDisplay.from_estimator(model.estimator_[1].estimators_[1]).best_epoch == 2
     with pytest.raises(ValueError, match="holds no fitted network"):
         TrainingCurveDisplay.from_estimator(LogisticRegression())
 

@@ -138,3 +138,55 @@ def test_inference_is_a_deprecated_alias_of_submission():
         inference = importlib.import_module("skhpa.inference")
     assert inference.predict_submission is skhpa.submission.predict_submission
     assert inference.model_fingerprint is skhpa.submission.model_fingerprint
+
+
+def test_duplicate_ids_and_stems_of_other_samples_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"'s3' is in ids twice \(positions 3 and 5\)"):
+        predict_submission(Recorder(), IDS[:5] + ["s3"], tmp_path / "s.csv")
+    stems = [f"/data/test/{i}" for i in IDS]
+    stems[7], stems[8] = stems[8], stems[7]
+    with pytest.raises(ValueError, match=r"X\[7\] is the path stem of sample 's8' but ids\[7\]"):
+        predict_submission(Recorder(), IDS, tmp_path / "s.csv", X=stems)
+    assert list(tmp_path.iterdir()) == []
+
+
+class _StopAfter:
+    """Path stems that interrupt the run when a chunk starting at ``stop`` is read."""
+
+    def __init__(self, stems, stop):
+        self.stems, self.stop = stems, stop
+
+    def __len__(self):
+        return len(self.stems)
+
+    def __getitem__(self, index):
+        if self.stop is not None and index.start >= self.stop:
+            raise KeyboardInterrupt
+        return self.stems[index]
+
+
+def test_a_saved_network_resumes_in_a_new_load(synthetic_root, tmp_path, capsys):
+    # the fingerprint of a network does not change when it predicts, nor between two loads
+    # of its file: resuming with load_model(file) continues instead of starting over
+    from skhpa import load_model, save_model
+
+    train, test = load_hpa(synthetic_root, "train"), load_hpa(synthetic_root, "test")
+    model = Pipeline(
+        [
+            ("load", ImageLoader(lazy=True)),
+            ("net", HPAClassifier(SeedCNN, max_epochs=1, train_split=None, tta="flip")),
+        ]
+    ).fit(train.stems, train.target)
+    key = model_fingerprint(model)
+    model.predict(test.stems)
+    assert model_fingerprint(model) == key
+    save_model(model, tmp_path / "m.skhpa")
+    out = tmp_path / "sub.csv"
+    with pytest.raises(KeyboardInterrupt):
+        stems = _StopAfter(list(test.stems), stop=2)
+        predict_submission(load_model(tmp_path / "m.skhpa"), test.ids, out, X=stems, chunk_size=2)
+    again = load_model(tmp_path / "m.skhpa")
+    assert model_fingerprint(again) == key
+    predict_submission(again, test.ids, out, X=test.stems, chunk_size=2, verbose=True)
+    assert f"resuming after 2 of {len(test.ids)} rows" in capsys.readouterr().out
+    np.testing.assert_array_equal(read_submission(out).target, model.predict(test.stems))

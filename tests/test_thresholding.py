@@ -550,6 +550,17 @@ def test_binary_target_shapes_follow_y():
     np.testing.assert_array_equal(Yp[:, 0], one_d.predict(X))
 
 
+@pytest.mark.parametrize("targets", [["16 0", "25", "0 2", "7"], ["0", "25", "0", "25"]])
+def test_kaggle_target_strings_as_y_point_to_parse_targets(targets):
+    # train.csv's Target column passed as y, also when it holds two distinct strings only
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(ValueError, match="parse_targets"):
+        ThresholdOptimizer(LogisticRegression(), cv=2).fit(X, np.array(targets * 10))
+    # binary string labels stay binary
+    y = np.array(["0", "1"] * 20)
+    assert ThresholdOptimizer(LogisticRegression(), cv=2).fit(X, y).classes_.tolist() == ["0", "1"]
+
+
 def test_feature_names_in_come_from_the_inner_estimator():
     from sklearn.base import BaseEstimator, ClassifierMixin
 

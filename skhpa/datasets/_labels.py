@@ -80,7 +80,12 @@ def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False, where=None
         for tok in tokens:
             k = lookup.get(tok, -1)
             if k < 0:
-                if tok.isascii() and tok.isdecimal():
+                if tok.isascii() and tok.isdecimal() and int(tok) < n_classes:
+                    problem = (
+                        f"token {tok!r} has a leading zero (write class {int(tok)} as "
+                        f'"{int(tok)}")'
+                    )
+                elif tok.isascii() and tok.isdecimal():
                     problem = f"token {tok!r} is outside the class range 0..{n_classes - 1}"
                 else:
                     problem = f"token {tok!r} is not a class index"

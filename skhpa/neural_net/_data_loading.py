@@ -115,7 +115,9 @@ class DataLoadingMixin:
         that keeps whole batches without copying, pinned memory on CUDA and,
         for training, shuffling, or the class-balanced
         :class:`~torch.utils.data.WeightedRandomSampler` when
-        ``balanced_sampling`` is on.
+        ``balanced_sampling`` is on, and ``drop_last`` when the last batch
+        would hold a single image and the network has batch normalization
+        (which cannot train on one image).
 
         Parameters
         ----------
@@ -144,8 +146,25 @@ class DataLoadingMixin:
                 kwargs.pop("shuffle", None)
             else:
                 kwargs.setdefault("shuffle", True)
+        if training and "drop_last" not in kwargs:
+            kwargs["drop_last"] = self._last_batch_breaks_batch_norm(dataset, kwargs["batch_size"])
         iterator = self.iterator_train if training else self.iterator_valid
         return iterator(dataset, **kwargs)
+
+    def _last_batch_breaks_batch_norm(self, dataset, batch_size):
+        """Whether the last training batch holds one image and the network has batch norm.
+
+        Batch normalization cannot train on one image (PyTorch raises "Expected more
+        than 1 value per channel"), so that batch is dropped: one image per epoch, a
+        different one each epoch when the batches are shuffled.
+        """
+        n = len(dataset)
+        if batch_size is None or batch_size < 2 or n <= batch_size or n % batch_size != 1:
+            return False
+        module = getattr(self, "module_", None)
+        return module is not None and any(
+            isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules()
+        )
 
     def _num_workers_for(self, dataset):
         if self.num_workers != "auto":

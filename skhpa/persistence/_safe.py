@@ -206,6 +206,31 @@ class _Writer:
         return node
 
 
+def state_digest(estimator):
+    """A hex digest of what :func:`save_model` would store: parameters and fitted state.
+
+    Unlike a digest of the pickle, it leaves out what changes when a model
+    predicts (random generators, caches) and what differs between two loads of
+    one file, so the same model gives the same digest before and after
+    predicting, and in another process after ``load_model``.
+
+    Raises
+    ------
+    TypeError
+        If ``save_model`` cannot store the estimator.
+    """
+    import torch
+
+    writer = _Writer()
+    tree = writer.value(estimator, type(estimator).__name__)
+    h = hashlib.sha256(json.dumps(tree, sort_keys=True).encode())
+    for key in sorted(writer.arrays, key=lambda k: int(k[1:])):
+        t = writer.arrays[key].contiguous()
+        h.update(f"|{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
 def _params_of(obj):
     """get_params(deep=False), or the constructor arguments stored as attributes (splitters)."""
     if hasattr(obj, "get_params"):

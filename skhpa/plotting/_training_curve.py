@@ -17,31 +17,38 @@ _LABELS = {
 _MONITORS = ("valid_f1_tuned", "valid_f1", "valid_loss")
 
 
-def _fitted_histories(estimator):
+def _fitted_histories(estimator, path=""):
     """The training histories of the fitted networks that ``estimator`` predicts with.
 
-    Follows Pipeline steps and a meta-estimator's fitted models
-    (``estimators_``, ``estimator_``, ``best_estimator_``), and its
-    ``estimator`` only when it has none of those (a FrozenEstimator): unlike
-    :func:`skhpa.utils.iter_estimators`, it skips the unfitted template a
-    meta-estimator clones, which may have been fitted elsewhere.
+    Yields ``(path, history)`` pairs, ``path`` the attribute and index access that
+    reaches the network from ``estimator`` (e.g. ``".estimator_[1]"``). Follows
+    Pipeline steps and a meta-estimator's fitted models (``estimators_``,
+    ``estimator_``, ``best_estimator_``), and its ``estimator`` only when it has
+    none of those (a FrozenEstimator): unlike :func:`skhpa.utils.iter_estimators`,
+    it skips the unfitted template a meta-estimator clones, which may have been
+    fitted elsewhere.
     """
     history = getattr(estimator, "history_", None)
     if history is not None:
-        yield history
+        yield path, history
         return
     steps = getattr(estimator, "steps", None)
     if steps:
-        for _, step in steps:
-            yield from _fitted_histories(step)
+        for i, (_, step) in enumerate(steps):
+            yield from _fitted_histories(step, f"{path}[{i}]")
         return
-    fitted = list(getattr(estimator, "estimators_", None) or [])
-    fitted += [getattr(estimator, a, None) for a in ("estimator_", "best_estimator_")]
-    fitted = [est for est in fitted if est is not None and not isinstance(est, str)]
+    fitted = [
+        (f"{path}.estimators_[{i}]", est)
+        for i, est in enumerate(getattr(estimator, "estimators_", None) or [])
+    ]
+    fitted += [
+        (f"{path}.{a}", getattr(estimator, a, None)) for a in ("estimator_", "best_estimator_")
+    ]
+    fitted = [(p, est) for p, est in fitted if est is not None and not isinstance(est, str)]
     if not fitted and getattr(estimator, "estimator", None) is not None:
-        fitted = [estimator.estimator]
-    for est in fitted:
-        yield from _fitted_histories(est)
+        fitted = [(f"{path}.estimator", estimator.estimator)]
+    for p, est in fitted:
+        yield from _fitted_histories(est, p)
 
 
 def _lower_is_better(key):
@@ -196,18 +203,21 @@ class TrainingCurveDisplay:
         -------
         display : TrainingCurveDisplay
         """
-        nets = []
-        for history in _fitted_histories(estimator):
+        nets, paths = [], []
+        for path, history in _fitted_histories(estimator):
             if len(history) and all(h is not history for h in nets):
                 nets.append(history)
+                paths.append(path)
         if not nets:
             raise ValueError(
                 f"{type(estimator).__name__} holds no fitted network with a training history"
             )
         if len(nets) > 1:
+            shown = ", ".join(f"estimator{p}" for p in paths[:4])
+            more = f" (and {len(paths) - 4} more)" if len(paths) > 4 else ""
             raise ValueError(
                 f"{type(estimator).__name__} holds {len(nets)} fitted networks (a fold "
-                "ensemble, a blend?); pass one of them, e.g. optimizer.estimators_[0]"
+                f"ensemble, a blend?); pass one of them: {shown}{more}"
             )
         return cls.from_history(nets[0], keys=keys, monitor=monitor, ax=ax)
 

@@ -1,5 +1,7 @@
 """From probabilities to labels, and the targets a ThresholdOptimizer accepts."""
 
+import re
+
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
@@ -46,6 +48,20 @@ def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
     return Y.astype(dtype)
 
 
+_TARGET_STRING = re.compile(r"\d+( \d+)*")
+
+
+def _looks_like_target_strings(y):
+    """Whether a 1-D ``y`` is Kaggle Target strings ('16 0'), not binary 0/1 labels."""
+    if y.dtype.kind not in "UO" or not len(y):
+        return False
+    values = set(y.tolist())
+    return (
+        all(isinstance(v, str) and _TARGET_STRING.fullmatch(v) for v in values)
+        and not values <= {"0", "1"}
+    )
+
+
 def _check_target(y):
     """The target to fit the estimator on, as an indicator matrix, and the binary classes.
 
@@ -63,6 +79,8 @@ def _check_target(y):
         Y = check_multilabel_target(y, name="y", allow_single_column=True)
         return Y, Y, None
     y = np.asarray(y)
+    if _looks_like_target_strings(y):  # train.csv's Target column: say how to read it
+        check_multilabel_target(y, name="y")
     check_classification_targets(y)
     kind = type_of_target(y, input_name="y")
     classes = np.unique(y)
