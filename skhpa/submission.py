@@ -108,8 +108,10 @@ def _done_rows(partial, ids):
 
 def _check_stems_match(X, ids):
     """Path stems given as X must name the samples of ids, in the same order."""
-    if isinstance(X, np.ndarray) and X.dtype.kind not in "UO" or not isinstance(
-        X, (list, tuple, np.ndarray)
+    if (
+        isinstance(X, np.ndarray)
+        and X.dtype.kind not in "UO"
+        or not isinstance(X, (list, tuple, np.ndarray))
     ):
         return  # images or a lazy array: nothing to compare
     for r, (x, i) in enumerate(zip(X, ids)):

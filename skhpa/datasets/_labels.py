@@ -82,8 +82,7 @@ def parse_targets(targets, n_classes=N_CLASSES, *, allow_empty=False, where=None
             if k < 0:
                 if tok.isascii() and tok.isdecimal() and int(tok) < n_classes:
                     problem = (
-                        f"token {tok!r} has a leading zero (write class {int(tok)} as "
-                        f'"{int(tok)}")'
+                        f'token {tok!r} has a leading zero (write class {int(tok)} as "{int(tok)}")'
                     )
                 elif tok.isascii() and tok.isdecimal():
                     problem = f"token {tok!r} is outside the class range 0..{n_classes - 1}"

@@ -56,10 +56,9 @@ def _looks_like_target_strings(y):
     if y.dtype.kind not in "UO" or not len(y):
         return False
     values = set(y.tolist())
-    return (
-        all(isinstance(v, str) and _TARGET_STRING.fullmatch(v) for v in values)
-        and not values <= {"0", "1"}
-    )
+    return all(
+        isinstance(v, str) and _TARGET_STRING.fullmatch(v) for v in values
+    ) and not values <= {"0", "1"}
 
 
 def _check_target(y):
