@@ -12,9 +12,10 @@ tuning data is one that predicts the class for nearly every image (that alone sc
 about twice the class's frequency), so plain per-class thresholds can predict many more labels
 per image than the truth holds. ``max_label_ratio=1.25`` (the recipes' and ``skhpa train``'s
 default) keeps each class's predicted rate within 1.25 times its training frequency. On this
-weak model the plain thresholds score a little more macro-F1 by predicting several times the
-true number of labels (macro-F1 rewards flagging a poorly ranked class everywhere); the
-capped ones stay near the true count, which is what a user of the predictions needs.
+weak model the plain thresholds score a little more macro-F1 (0.150 against 0.137) by
+predicting 12.2 labels per image where the truth has 2.3 (macro-F1 rewards flagging a poorly
+ranked class everywhere); the capped ones predict 3.1, closer to the true count, which is what
+a user of the predictions needs; a better model (the recipes') gets nearer still.
 """
 
 import matplotlib.pyplot as plt

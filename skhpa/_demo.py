@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from .datasets import CLASS_NAMES, load_hpa, read_labels_csv, write_hpa_like, write_submission
-from .ensemble._blend import tuned_scores_text
+from .ensemble import tuned_scores_text
 from .metrics import per_class_report
 from .model_selection import MultilabelStratifiedKFold
 from .persistence import load_model, save_model

@@ -49,7 +49,7 @@ def model_fingerprint(model):
     >>> model_fingerprint(LogisticRegression()) == model_fingerprint(LogisticRegression(C=2))
     False
     """
-    from .persistence._safe import state_digest
+    from .persistence import state_digest
 
     try:
         return state_digest(model)

@@ -56,3 +56,43 @@ def test_all_lists_only_what_the_module_defines(name):
         if not (hasattr(module, "__path__") or re_exports) and callable(obj) and defined_in:
             # a plain module lists what it defines, not what it imports
             assert defined_in == name, f"{name}.__all__ lists {attr}, defined in {defined_in}"
+
+
+# the layers of docs/architecture.rst; a package imports only from lower layers
+_LAYERS = {
+    "utils": 0, "nn": 0, "losses": 0, "_version": 0,
+    "datasets": 1, "model_selection": 1, "preprocessing": 1, "metrics": 1,
+    "thresholding": 2, "resampling": 2,
+    "neural_net": 3, "ensemble": 3, "plotting": 3,
+    "recipes": 4, "persistence": 4,
+    "_demo": 5, "submission": 5, "inference": 5,
+    "_cli": 6,
+}  # fmt: skip
+
+
+def _cross_package_imports():
+    """(module path, line, importing package, imported module parts) of relative imports."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).with_suffix("").parts
+        if rel[0] in ("__init__", "__main__"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level and node.module:
+                here = list(rel[:-1])
+                target = here[: len(here) - node.level + 1] + node.module.split(".")
+                if target[0] != rel[0]:
+                    yield f"{path.relative_to(PACKAGE)}:{node.lineno}", rel[0], target
+
+
+def test_packages_import_only_lower_layers_through_public_names():
+    assert set(_LAYERS) >= {p for _, p, _ in _cross_package_imports()}
+    upward, private = [], []
+    for where, package, target in _cross_package_imports():
+        if target == ["submission"] and package == "inference":
+            continue  # the deprecated alias re-exports what it names
+        if _LAYERS[target[0]] >= _LAYERS[package]:
+            upward.append(f"{where}: {package} imports {'.'.join(target)}")
+        if package != "_cli" and any(part.startswith("_") for part in target[1:]):
+            private.append(f"{where}: {package} imports {'.'.join(target)}")
+    assert upward == []
+    assert private == []

@@ -343,9 +343,13 @@ def test_user_mistakes_name_the_flag_and_the_line(trained, tmp_path):
     for command in ("train", "predict"):  # before any work, in the CLI's words
         extra = ("--model", trained[1]) if command == "predict" else ()
         proc = skhpa(command, "--data", data, "--device", "gpu", *extra)
-        assert_one_line_error(proc, "--device gpu: expected auto, cpu, cuda or cuda:N")
+        assert_one_line_error(
+            proc, "--device gpu: expected auto, cpu, cuda, cuda:N or mps (Apple GPUs)"
+        )
         proc = skhpa(command, "--data", data, "--device", "xpu", *extra)  # torch's, not ours
-        assert_one_line_error(proc, "--device xpu: expected auto, cpu, cuda or cuda:N")
+        assert_one_line_error(
+            proc, "--device xpu: expected auto, cpu, cuda, cuda:N or mps (Apple GPUs)"
+        )
         if not torch.backends.mps.is_available():
             proc = skhpa(command, "--data", data, "--device", "mps", *extra)
             assert_one_line_error(proc, "--device mps: this machine has no Apple MPS device")

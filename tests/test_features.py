@@ -110,7 +110,9 @@ def test_large_images_are_processed_in_smaller_chunks(monkeypatch):
     seen = []
     chunk = LocalizationFeatures._chunk
     monkeypatch.setattr(
-        LocalizationFeatures, "_chunk", lambda self, x: seen.append(len(x)) or chunk(self, x)
+        LocalizationFeatures,
+        "_chunk",
+        lambda self, x, start=0: seen.append(len(x)) or chunk(self, x, start),
     )
     # a budget of 2.5 images' float64 pixels: chunks of 2 (HPA v18 fields of 2048 px take
     # 128 MiB each, so 4 per chunk instead of 128 at once)
@@ -144,6 +146,23 @@ def test_transform_checks_channels_and_finiteness():
     bad[1, 1, 0, 0] = np.nan
     with pytest.raises(ValueError, match="sample 1"):
         est.transform(bad)
+
+
+def test_standardized_images_are_refused_with_the_order_to_use():
+    # ChannelStandardizer, then LocalizationFeatures: centred pixels made the log enrichment
+    # NaN, reported as "non-finite features (NaN or inf pixels?)"
+    from sklearn.pipeline import make_pipeline
+
+    from skhpa.preprocessing import ChannelStandardizer
+
+    X, _ = make_hpa_like(6, image_size=32, random_state=0)
+    with pytest.raises(ValueError, match="sample 0 has negative pixels .* before a ChannelStand"):
+        make_pipeline(ChannelStandardizer(), LocalizationFeatures()).fit_transform(X)
+    shifted = X.astype(np.float32)
+    shifted[5, 2, 3, 3] = -1.0
+    est = LocalizationFeatures(chunk_size=2).fit(X)
+    with pytest.raises(ValueError, match=r"sample 5 has negative pixels \(minimum -1\)"):
+        est.transform(shifted)
 
 
 def test_images_on_another_intensity_scale_warn():

@@ -105,6 +105,8 @@ def test_load_hpa_external_jpeg_layout(tmp_path):
         # a blank line still counts: the error names line 6 as an editor shows it
         ("Id,Target\na,0\n\nb,1\nc,2\nd,x\n", "line 6: token 'x' is not a class index"),
         ("Id,Target\na,0,7\n", "line 2: expected 2 fields"),
+        ("Id,Target\na,9,4\n", r'got 3 \(class indices are separated by spaces: "9 4", not "9,4"'),
+        ("Id,Target\na,9,x\n", r"line 2: expected 2 fields, got 3$"),
         ("Id,Target\na,0\n../etc/passwd,0\n", "line 3: invalid sample Id"),
         ("Id,Target\n/abs/path,0\n", "invalid sample Id"),
         # the mistakes a spreadsheet or another tool makes, with what to do about them

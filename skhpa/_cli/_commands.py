@@ -134,8 +134,7 @@ def _threshold_table(thresholds):
 
 
 def _print_blend_weights(model, args):
-    from ..ensemble import ProbabilityBlend
-    from ..ensemble._blend import tuned_scores_text
+    from ..ensemble import ProbabilityBlend, tuned_scores_text
     from ..utils import iter_estimators
 
     blends = [  # fitted ones: a fold ensemble also holds its unfitted template
@@ -866,7 +865,7 @@ def cmd_predict(args):
     from ..datasets import read_labels_csv, read_submission
     from ..metrics import per_class_report
     from ..persistence._safe import PICKLE_SUFFIXES
-    from ..preprocessing._loader import image_loader_of
+    from ..preprocessing import image_loader_of
     from ..submission import predict_submission
     from ..utils import IMAGE_EXTENSIONS, list_some, plural
 

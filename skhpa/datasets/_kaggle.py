@@ -11,6 +11,7 @@ from sklearn.utils import Bunch
 from ..utils import (
     CHANNELS,
     CLASS_NAMES,
+    EXTENSIONS_TRIED,
     IMAGE_EXTENSIONS,
     N_CLASSES,
     atomic_write,
@@ -19,7 +20,6 @@ from ..utils import (
     find_extension,
     validate_sample_id,
 )
-from ..utils._hpa import _EXTENSIONS_TRIED
 from ._labels import format_targets, parse_targets
 
 _DEFAULT_LABEL_FILES = {"train": "train.csv", "test": "sample_submission.csv"}
@@ -120,8 +120,17 @@ def _read_rows(path, id_column, target_column):
             if not row:
                 continue
             if len(row) != len(header):
+                hint = ""
+                if i_t is not None and len(row) > len(header) and i_t == len(header) - 1:
+                    extra = row[i_t:]
+                    if all(f.strip().isdecimal() for f in extra):
+                        hint = (
+                            f" (class indices are separated by spaces: "
+                            f'"{" ".join(f.strip() for f in extra)}", not '
+                            f'"{",".join(extra)}")'
+                        )
                 raise ValueError(
-                    f"{path}, line {line_no}: expected {len(header)} fields, got {len(row)}"
+                    f"{path}, line {line_no}: expected {len(header)} fields, got {len(row)}{hint}"
                 )
             ids.append(row[i_id].strip())  # "a, 16 0" and " a ,16" are the Id "a"
             lines.append(line_no)
@@ -179,7 +188,7 @@ def channel_paths(directory, ids, channels=CHANNELS, extension=".png", *, check=
             found = [
                 f[: -len(extension)] + e
                 for _, f in missing
-                for e in _EXTENSIONS_TRIED
+                for e in EXTENSIONS_TRIED
                 if f[: -len(extension)] + e in present
             ]
             other = sorted({os.path.splitext(f)[1] for f in found})
@@ -289,7 +298,7 @@ def _detect_extension(directory, ids, channel):
     if extension is None:
         present = set(os.listdir(directory))
         extension = next(
-            (e for e in _EXTENSIONS_TRIED if any(f"{i}_{channel}{e}" in present for i in ids)),
+            (e for e in EXTENSIONS_TRIED if any(f"{i}_{channel}{e}" in present for i in ids)),
             None,
         )
     if extension is None:

@@ -284,6 +284,18 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
             self.n_features_in_ = first.n_features_in_
         return self
 
+    def _validation_fit_params(self, X_val, y_val, route):
+        """Validation data for each member that takes it (``<name>__X_val``, ...).
+
+        The hook through which ThresholdOptimizer gives a held-out part to the
+        networks; ``route(member, X_val, y_val)`` gives a member's own.
+        """
+        return {
+            f"{name}__{k}": v
+            for name, member in self.estimators
+            for k, v in route(member, X_val, y_val).items()
+        }
+
     def tune_weights(self, X, y, *, step=0.1):
         """Learn ``weights_`` on data the estimators did not train on.
 

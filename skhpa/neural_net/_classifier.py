@@ -407,6 +407,14 @@ class HPAClassifier(
         if self.verbose:
             print(*args)
 
+    def _validation_fit_params(self, X_val, y_val, route):
+        """``X_val``/``y_val``: a held-out part is this network's validation data.
+
+        The hook through which ThresholdOptimizer gives a held-out part to the
+        networks (``ThresholdOptimizer(cv=0.2)``); ``route`` is for meta-estimators.
+        """
+        return {"X_val": X_val, "y_val": y_val}
+
     def __sklearn_tags__(self):
         tags = set_multilabel_tags(super().__sklearn_tags__())
         tags.classifier_tags.poor_score = True

@@ -23,6 +23,9 @@ def resolve_device(device):
     return device
 
 
+_EXPECTED = "expected {q}auto{q}, {q}cpu{q}, {q}cuda{q}, {q}cuda:N{q} or {q}mps{q} (Apple GPUs)"
+
+
 def check_device(device, flag=None, owner=None):
     """Check that ``device`` names a device this machine has; return it as a torch.device.
 
@@ -54,7 +57,7 @@ def check_device(device, flag=None, owner=None):
     >>> check_device("tpu")
     Traceback (most recent call last):
     ...
-    ValueError: device='tpu': expected 'auto', 'cpu', 'cuda' or 'cuda:N'
+    ValueError: device='tpu': expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps' (Apple GPUs)
     """
     if flag is not None:
         label, q, use = f"{flag} {device}", "", f"{flag} "
@@ -66,13 +69,11 @@ def check_device(device, flag=None, owner=None):
     try:
         dev = torch.device(resolve_device(device))
     except (RuntimeError, TypeError):  # torch lists every device type it was built for
-        raise ValueError(
-            f"{label}: expected {q}auto{q}, {q}cpu{q}, {q}cuda{q} or {q}cuda:N{q}"
-        ) from None
+        raise ValueError(f"{label}: {_EXPECTED.format(q=q)}") from None
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"{label}: this machine has no Apple MPS device; use {use}{q}cpu{q}")
     if dev.type not in ("cpu", "cuda", "mps"):  # built into torch, but not a device here
-        raise ValueError(f"{label}: expected {q}auto{q}, {q}cpu{q}, {q}cuda{q} or {q}cuda:N{q}")
+        raise ValueError(f"{label}: {_EXPECTED.format(q=q)}")
     if dev.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:

@@ -33,7 +33,14 @@ the protocol.
 """
 
 from ._joblib import dump_joblib
-from ._safe import ALLOWED, ModelFileError, load_model, model_file_info, save_model
+from ._safe import (
+    ALLOWED,
+    ModelFileError,
+    load_model,
+    model_file_info,
+    save_model,
+)
+from ._safe import state_digest as state_digest  # for skhpa.submission
 
 __all__ = [
     "ALLOWED",

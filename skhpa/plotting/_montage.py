@@ -207,7 +207,7 @@ class MontageDisplay:
         """
         from sklearn.utils import _safe_indexing
 
-        from ..preprocessing._loader import image_loader_of
+        from ..preprocessing import image_loader_of
 
         shown = np.arange(min(n_images, len(X)))
         if images is None and np.ndim(X) != 4:

@@ -4,8 +4,7 @@ import warnings
 
 import numpy as np
 
-from ..utils import check_multilabel_target
-from ..utils._deprecation import deprecated
+from ..utils import check_multilabel_target, deprecated
 from ._common import class_names, pyplot
 
 

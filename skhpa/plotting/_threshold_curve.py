@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..utils._deprecation import deprecated
+from ..utils import deprecated
 from ._common import check_classes, class_names, pyplot
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..utils._deprecation import deprecated
+from ..utils import deprecated
 from ._common import pyplot
 
 # What HPAClassifier records each epoch (see its ``get_default_callbacks``); the validation

@@ -97,6 +97,10 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
     mask: pixels above ``overlap_threshold`` times its maximum) and the log
     enrichment (that share over the mask's share of the image).
 
+    The input is intensities, as :class:`ImageLoader` gives them (uint8 0-255)
+    or rescaled to [0, 1]: negative pixels (images centred by a
+    :class:`ChannelStandardizer`) are an error.
+
     Parameters
     ----------
     protein : str, default="green"
@@ -215,8 +219,16 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
             ]
         return np.asarray(names, dtype=object)
 
-    def _chunk(self, X):
+    def _chunk(self, X, start=0):
         X = np.asarray(X, dtype=np.float64)
+        lowest = X.reshape(len(X), -1).min(axis=1)
+        if (lowest < 0).any():
+            bad = int(np.flatnonzero(lowest < 0)[0])
+            raise ValueError(
+                f"sample {start + bad} has negative pixels (minimum {lowest[bad]:.3g}): "
+                "LocalizationFeatures describes intensities (0-255, or [0, 1]), so it goes "
+                "before a ChannelStandardizer or anything else that centres the images"
+            )
         g = X[:, self.protein_index_]
         refs = [X[:, i] for i, _ in self._references()]
         # the protein's pyramid is built once and shared by its statistics and every overlap
@@ -251,7 +263,7 @@ class LocalizationFeatures(_ImageInputMixin, TransformerMixin, BaseEstimator):
         # 128 HPA v18 fields of 2048 px would be 16 GiB, 4 of them are 512 MiB
         per_sample = 8 * int(np.prod(X.shape[1:]))
         step = max(1, min(self.chunk_size, _CHUNK_BYTES // per_sample))
-        out = [self._chunk(X[start : start + step]) for start in range(0, X.shape[0], step)]
+        out = [self._chunk(X[start : start + step], start) for start in range(0, X.shape[0], step)]
         F = np.vstack(out)
         if not np.isfinite(F).all():
             bad = int(np.flatnonzero(~np.isfinite(F).all(1))[0])

@@ -87,32 +87,24 @@ def validation_fit_params(estimator, X_val, Y_val):
     another purpose (scikit-learn's HistGradientBoosting models would switch on
     early stopping).
     """
-    from ..ensemble import ProbabilityBlend
-    from ..neural_net import HPAClassifier
-
     if isinstance(estimator, Pipeline):
         steps = [(n, s) for n, s in estimator.steps if s not in (None, "passthrough")]
         if len(steps) != 1:
             return {}
         name, final = steps[0]
         return {f"{name}__{k}": v for k, v in validation_fit_params(final, X_val, Y_val).items()}
-    if isinstance(estimator, ProbabilityBlend):
-        return {
-            f"{name}__{k}": v
-            for name, member in estimator.estimators
-            for k, v in validation_fit_params(member, X_val, Y_val).items()
-        }
-    if isinstance(estimator, HPAClassifier):
-        return {"X_val": X_val, "y_val": Y_val}
-    return {}
+    # the estimators that take validation data say so (HPAClassifier, ProbabilityBlend):
+    # this layer does not import theirs
+    hook = getattr(type(estimator), "_validation_fit_params", None)
+    if hook is None:
+        return {}
+    return hook(estimator, X_val, Y_val, validation_fit_params)
 
 
 def tune_blend_weights(estimator, X, Y):
     """Learn the weights of a ProbabilityBlend(weights="tuned") (alone or ending a Pipeline)."""
-    from ..ensemble import ProbabilityBlend
-
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    if not (isinstance(final, ProbabilityBlend) and isinstance(final.weights, str)):
+    if not (hasattr(final, "tune_weights") and isinstance(getattr(final, "weights", 0), str)):
         return
     if isinstance(estimator, Pipeline) and len(estimator) > 1:
         X = estimator[:-1].transform(X)

@@ -8,6 +8,7 @@ Also the one door to scikit-learn's private helpers (``fit_context``, ``safe_ind
 
 from . import _sklearn_compat
 from ._channel_stats import channel_mean_std
+from ._deprecation import deprecated as deprecated  # for the public API's deprecations
 from ._estimator_tree import fit_was_interrupted, iter_estimators
 from ._fitted_state import fitted_attributes, set_fitted_attributes
 from ._hpa import (
@@ -18,6 +19,7 @@ from ._hpa import (
     check_channels,
     find_extension,
 )
+from ._hpa import EXTENSIONS_TRIED as EXTENSIONS_TRIED  # for datasets
 from ._io import atomic_write, make_temp, validate_sample_id
 from ._label_sets import unique_label_sets
 from ._multilabel import MacroF1ScoreMixin, set_multilabel_tags

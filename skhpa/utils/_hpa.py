@@ -52,7 +52,7 @@ CHANNELS = ("red", "green", "blue", "yellow")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 # what find_extension tries: each extension as written, then in upper case
-_EXTENSIONS_TRIED = IMAGE_EXTENSIONS + tuple(e.upper() for e in IMAGE_EXTENSIONS)
+EXTENSIONS_TRIED = IMAGE_EXTENSIONS + tuple(e.upper() for e in IMAGE_EXTENSIONS)
 
 
 def check_channels(channels, *, name="channels"):
@@ -135,7 +135,7 @@ def find_extension(stem, channel):
     ('.tif', None)
     """
     stem = os.fspath(stem)
-    for ext in _EXTENSIONS_TRIED:
+    for ext in EXTENSIONS_TRIED:
         if os.path.isfile(f"{stem}_{channel}{ext}"):
             return ext
     return None
