@@ -71,28 +71,40 @@ _LAYERS = {
 
 
 def _cross_package_imports():
-    """(module path, line, importing package, imported module parts) of relative imports."""
+    """(place, importing package, imported module parts, imported names) of relative imports."""
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).with_suffix("").parts
         if rel[0] in ("__init__", "__main__"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level and node.module:
-                here = list(rel[:-1])
-                target = here[: len(here) - node.level + 1] + node.module.split(".")
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            here = list(rel[:-1])
+            base = here[: len(here) - node.level + 1]
+            names = [alias.name for alias in node.names]
+            where = f"{path.relative_to(PACKAGE)}:{node.lineno}"
+            if node.module:
+                target = base + node.module.split(".")
                 if target[0] != rel[0]:
-                    yield f"{path.relative_to(PACKAGE)}:{node.lineno}", rel[0], target
+                    yield where, rel[0], target, names
+            elif not base:  # ``from .. import x``: each name is a module of skhpa
+                for name in names:
+                    if name != rel[0]:
+                        yield where, rel[0], [name], []
 
 
 def test_packages_import_only_lower_layers_through_public_names():
-    assert set(_LAYERS) >= {p for _, p, _ in _cross_package_imports()}
+    imports = list(_cross_package_imports())
+    unknown = {t[0] for _, _, t, _ in imports} | {p for _, p, _, _ in imports}
+    assert unknown <= set(_LAYERS), f"add {sorted(unknown - set(_LAYERS))} to _LAYERS"
     upward, private = [], []
-    for where, package, target in _cross_package_imports():
+    for where, package, target, names in imports:
         if target == ["submission"] and package == "inference":
             continue  # the deprecated alias re-exports what it names
         if _LAYERS[target[0]] >= _LAYERS[package]:
             upward.append(f"{where}: {package} imports {'.'.join(target)}")
-        if package != "_cli" and any(part.startswith("_") for part in target[1:]):
-            private.append(f"{where}: {package} imports {'.'.join(target)}")
+        hidden = [n for n in names if n.startswith("_") and not n.startswith("__")]
+        if package != "_cli" and (any(p.startswith("_") for p in target[1:]) or hidden):
+            private.append(f"{where}: {package} imports {'.'.join(target)} {hidden}")
     assert upward == []
     assert private == []

@@ -549,5 +549,7 @@ def test_a_fold_ensemble_says_the_size_its_members_resize_to(tmp_path, capsys):
     from skhpa.neural_net import HPAClassifier
     from skhpa.utils import iter_estimators
 
-    nets = [e for e in iter_estimators(load_model(model)) if isinstance(e, HPAClassifier)]
+    loaded = load_model(model)
+    nets = [e for e in iter_estimators(loaded) if isinstance(e, HPAClassifier)]
     assert len(nets) >= 2 and all(n.checkpoint_dir is None and n.verbose == 0 for n in nets)
+    assert loaded.verbose == 0  # no fold lines when a user cross-validates the model

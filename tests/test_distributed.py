@@ -142,3 +142,9 @@ def test_an_accelerated_network_saves_as_an_hpa_classifier(tmp_path):
     with pytest.raises(TypeError, match="unwrap_after_train=True"):
         save_model(kept, tmp_path / "kept.skhpa")
     assert not (tmp_path / "kept.skhpa").exists()
+
+    class Calibrated(AcceleratedHPAClassifier):  # predicts otherwise: not an HPAClassifier
+        pass
+
+    with pytest.raises(TypeError, match="Calibrated object, which save_model cannot store"):
+        save_model(Calibrated(SeedCNN, accelerator=Accelerator(cpu=True)), tmp_path / "c.skhpa")

@@ -231,6 +231,13 @@ def test_tuned_weights_follow_the_held_out_data(tabular):
     # fixed weights are left alone
     fixed = fit_with_thresholds(clone(blend).set_params(weights=[1, 1]), X, Y)
     np.testing.assert_allclose(fixed.estimator_.weights_, [0.5, 0.5])
+    # and so is a frozen blend (FrozenEstimator forwards tune_weights to the user's object)
+    from sklearn.frozen import FrozenEstimator
+
+    frozen = clone(blend).fit(X[:100], Y[:100])
+    ThresholdOptimizer(Pipeline([("f", FrozenEstimator(frozen))]), cv=0.3).fit(X, Y)
+    np.testing.assert_allclose(frozen.weights_, [0.5, 0.5])
+    assert not hasattr(frozen, "tuned_scores_")
     with pytest.raises(ValueError, match="needs a multilabel indicator matrix"):
         ProbabilityBlend([("a", LogisticRegression())]).fit(X, Y[:, 0]).tune_weights(X, Y[:, 0])
     with pytest.raises(ValueError, match="y has 2 columns, expected 3"):

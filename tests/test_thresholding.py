@@ -550,15 +550,25 @@ def test_binary_target_shapes_follow_y():
     np.testing.assert_array_equal(Yp[:, 0], one_d.predict(X))
 
 
-@pytest.mark.parametrize("targets", [["16 0", "25", "0 2", "7"], ["0", "25", "0", "25"]])
+@pytest.mark.parametrize(
+    "targets", [["16 0", "25", "0 2", "7"], ["0", "25", "7", "25"], ["0 1", "0"]]
+)
 def test_kaggle_target_strings_as_y_point_to_parse_targets(targets):
-    # train.csv's Target column passed as y, also when it holds two distinct strings only
+    # train.csv's Target column passed as y: several labels in one string, or many classes
     X = np.random.default_rng(0).normal(size=(40, 3))
     with pytest.raises(ValueError, match="parse_targets"):
-        ThresholdOptimizer(LogisticRegression(), cv=2).fit(X, np.array(targets * 10))
-    # binary string labels stay binary
-    y = np.array(["0", "1"] * 20)
-    assert ThresholdOptimizer(LogisticRegression(), cv=2).fit(X, y).classes_.tolist() == ["0", "1"]
+        ThresholdOptimizer(LogisticRegression(), cv=2).fit(
+            X, np.array(targets * (40 // len(targets)))
+        )
+    # binary labels written as digits stay binary, as in scikit-learn
+    for labels in (["0", "1"], ["1", "2"]):
+        y = np.array(labels * 20)
+        assert ThresholdOptimizer(LogisticRegression(), cv=2).fit(X, y).classes_.tolist() == labels
+    # lists per sample (what str.split gives) get the multilabel hint, not a TypeError
+    lists = np.empty(40, dtype=object)
+    lists[:] = [["16", "0"]] * 40
+    with pytest.raises(ValueError, match="MultiLabelBinarizer"):
+        ThresholdOptimizer(LogisticRegression(), cv=2).fit(X, lists)
 
 
 def test_feature_names_in_come_from_the_inner_estimator():

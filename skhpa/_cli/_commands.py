@@ -481,6 +481,7 @@ def cmd_train(args):
             _print_blend_weights(model, args)
             for net in _networks(model):  # this run's settings, not the model's
                 net.set_params(checkpoint_dir=None, verbose=0)
+            model.set_params(verbose=0)  # the fold lines, too
             path = save_model(model, out)
         except KeyboardInterrupt:
             kept = sorted(ckpt_dir.glob("skhpa-*.ckpt")) if ckpt_dir.is_dir() else []

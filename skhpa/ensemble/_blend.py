@@ -284,7 +284,7 @@ class ProbabilityBlend(MacroF1ScoreMixin, MetaEstimatorMixin, ClassifierMixin, B
             self.n_features_in_ = first.n_features_in_
         return self
 
-    def _validation_fit_params(self, X_val, y_val, route):
+    def __skhpa_validation_fit_params__(self, X_val, y_val, route):
         """Validation data for each member that takes it (``<name>__X_val``, ...).
 
         The hook through which ThresholdOptimizer gives a held-out part to the

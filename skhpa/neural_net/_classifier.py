@@ -407,7 +407,7 @@ class HPAClassifier(
         if self.verbose:
             print(*args)
 
-    def _validation_fit_params(self, X_val, y_val, route):
+    def __skhpa_validation_fit_params__(self, X_val, y_val, route):
         """``X_val``/``y_val``: a held-out part is this network's validation data.
 
         The hook through which ThresholdOptimizer gives a held-out part to the

@@ -117,7 +117,8 @@ class DataLoadingMixin:
         :class:`~torch.utils.data.WeightedRandomSampler` when
         ``balanced_sampling`` is on, and ``drop_last`` when the last batch
         would hold a single image and the network has batch normalization
-        (which cannot train on one image).
+        (which cannot train on one value per channel, as in a ``BatchNorm1d``
+        head).
 
         Parameters
         ----------
@@ -154,9 +155,12 @@ class DataLoadingMixin:
     def _last_batch_breaks_batch_norm(self, dataset, batch_size):
         """Whether the last training batch holds one image and the network has batch norm.
 
-        Batch normalization cannot train on one image (PyTorch raises "Expected more
-        than 1 value per channel"), so that batch is dropped: one image per epoch, a
-        different one each epoch when the batches are shuffled.
+        Batch normalization over a single value per channel cannot train (PyTorch
+        raises "Expected more than 1 value per channel"): a ``BatchNorm1d`` on one
+        image, as in the timm networks' head, or a ``BatchNorm2d`` whose feature map
+        has shrunk to one pixel. Such a batch is dropped whenever the network has
+        batch norm (it costs one image per epoch, a different one each epoch when the
+        batches are shuffled), without working out whether this network would fail.
         """
         n = len(dataset)
         if batch_size is None or batch_size < 2 or n <= batch_size or n % batch_size != 1:

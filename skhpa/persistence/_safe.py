@@ -184,7 +184,9 @@ class _Writer:
         if id(est) in self.memo:
             return {"__ref__": self.memo[id(est)]}
         name, params = _name_of(type(est)), None
-        save_as = getattr(type(est), "__skhpa_save_as__", None)
+        # the class's own hook only: a subclass (other parameters, other predictions) is not
+        # what the hook stores
+        save_as = type(est).__dict__.get("__skhpa_save_as__")
         if name is None and save_as is not None:
             # a class stored as another one (AcceleratedHPAClassifier as HPAClassifier)
             cls, params = save_as(est)

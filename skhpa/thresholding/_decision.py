@@ -52,13 +52,17 @@ _TARGET_STRING = re.compile(r"\d+( \d+)*")
 
 
 def _looks_like_target_strings(y):
-    """Whether a 1-D ``y`` is Kaggle Target strings ('16 0'), not binary 0/1 labels."""
-    if y.dtype.kind not in "UO" or not len(y):
+    """Whether a 1-D ``y`` is Kaggle Target strings ('16 0'), not the labels of a binary task.
+
+    Strings of class indices, of which one holds several ('16 0') or more than two
+    distinct ones occur; two distinct single numbers stay binary labels ('1' / '2').
+    """
+    if y.dtype.kind not in "UO" or not len(y) or not all(isinstance(v, str) for v in y):
         return False
     values = set(y.tolist())
-    return all(
-        isinstance(v, str) and _TARGET_STRING.fullmatch(v) for v in values
-    ) and not values <= {"0", "1"}
+    return all(_TARGET_STRING.fullmatch(v) for v in values) and (
+        len(values) > 2 or any(" " in v for v in values)
+    )
 
 
 def _check_target(y):

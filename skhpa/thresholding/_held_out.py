@@ -4,8 +4,9 @@ A model tuned on one held-out part (``cv=0.2``) is trained on the rest, and the
 held-out part does two jobs besides the thresholds: the networks score it after
 every epoch (their ``X_val`` and ``y_val``), and a
 :class:`~skhpa.ensemble.ProbabilityBlend` with ``weights="tuned"`` learns its
-weights on it. The estimators are recognised by type and imported here lazily
-(the subpackages that define them import ``skhpa.thresholding``).
+weights on it. The estimators say what they take through class-level hooks
+(``__skhpa_validation_fit_params__``, ``tune_weights``), so this layer imports
+neither the networks nor the blend (both import ``skhpa.thresholding``).
 """
 
 import warnings
@@ -95,7 +96,7 @@ def validation_fit_params(estimator, X_val, Y_val):
         return {f"{name}__{k}": v for k, v in validation_fit_params(final, X_val, Y_val).items()}
     # the estimators that take validation data say so (HPAClassifier, ProbabilityBlend):
     # this layer does not import theirs
-    hook = getattr(type(estimator), "_validation_fit_params", None)
+    hook = getattr(type(estimator), "__skhpa_validation_fit_params__", None)
     if hook is None:
         return {}
     return hook(estimator, X_val, Y_val, validation_fit_params)
@@ -104,7 +105,10 @@ def validation_fit_params(estimator, X_val, Y_val):
 def tune_blend_weights(estimator, X, Y):
     """Learn the weights of a ProbabilityBlend(weights="tuned") (alone or ending a Pipeline)."""
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    if not (hasattr(final, "tune_weights") and isinstance(getattr(final, "weights", 0), str)):
+    # looked up on the class: a FrozenEstimator forwards attributes to the blend it wraps,
+    # whose weights must stay as they were fitted
+    tunable = callable(getattr(type(final), "tune_weights", None))
+    if not (tunable and isinstance(getattr(final, "weights", None), str)):
         return
     if isinstance(estimator, Pipeline) and len(estimator) > 1:
         X = estimator[:-1].transform(X)
