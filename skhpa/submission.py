@@ -108,11 +108,10 @@ def _done_rows(partial, ids):
 
 def _check_stems_match(X, ids):
     """Path stems given as X must name the samples of ids, in the same order."""
-    if (
-        isinstance(X, np.ndarray)
-        and X.dtype.kind not in "UO"
-        or not isinstance(X, (list, tuple, np.ndarray))
-    ):
+    is_sequence = isinstance(X, (list, tuple)) or (
+        isinstance(X, np.ndarray) and X.dtype.kind in "UO"
+    )
+    if not is_sequence:
         return  # images or a lazy array: nothing to compare
     for r, (x, i) in enumerate(zip(X, ids)):
         if not isinstance(x, (str, os.PathLike)):

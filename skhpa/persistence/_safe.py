@@ -229,7 +229,7 @@ def state_digest(estimator):
     for key in sorted(writer.arrays, key=lambda k: int(k[1:])):
         t = writer.arrays[key].contiguous()
         h.update(f"|{key}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        h.update(t.reshape(-1).view(torch.uint8).numpy())  # the bytes, not a copy of them
     return h.hexdigest()
 
 
