@@ -24,6 +24,8 @@ their defaults, which a ThresholdOptimizer does not use (it reads the
 network's probabilities only). A network used on its own decides with its own.
 """
 
+import numbers
+
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
@@ -462,7 +464,9 @@ def fit_with_thresholds(
         held-out part is one fold of a shuffled
         :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold` with
         ``round(1 / valid_size)`` folds; with ``folds=K`` the K folds are
-        group folds.
+        group folds. The model does not keep them: to cross-validate it with
+        groups, turn on metadata routing and use
+        ``model.set_fit_request(groups=True)`` (see the user guide).
     verbose : int, default=0
         With ``folds=K``, one line before each fold's fit (see
         :class:`~skhpa.ThresholdOptimizer`).
@@ -488,6 +492,22 @@ def fit_with_thresholds(
     >>> len(ensemble.estimators_)
     3
     """
+    # named here: ThresholdOptimizer's own messages would speak of its cv
+    if folds is None and not (
+        isinstance(valid_size, numbers.Real)
+        and not isinstance(valid_size, bool)
+        and 0 < valid_size < 1
+    ):
+        raise ValueError(
+            f"valid_size must be a share strictly between 0 and 1 (0.2 holds out 20 %); "
+            f"got {valid_size!r}"
+        )
+    if folds is not None and (
+        not isinstance(folds, numbers.Integral) or isinstance(folds, bool) or folds < 2
+    ):
+        raise ValueError(
+            f"folds must be an integer of at least 2, or None to hold out valid_size; got {folds!r}"
+        )
     opt = ThresholdOptimizer(
         estimator,
         cv=valid_size if folds is None else folds,

@@ -457,3 +457,33 @@ def test_a_last_batch_of_one_image_is_dropped_for_batch_norm(n_images, batches):
     # a network without batch norm keeps every image
     seed = HPAClassifier(SeedCNN, max_epochs=1, batch_size=16, train_split=None).fit(X, Y)
     assert len(seed.history[-1, "batches"]) == 3
+
+
+def test_set_params_of_get_params_pins_no_callback(tmp_path):
+    # handing get_params back must leave the callbacks to the network's own parameters
+    from sklearn.base import clone
+
+    from skhpa import save_model
+    from skhpa.datasets import make_hpa_like
+    from skhpa.nn import SeedCNN
+
+    X, Y = make_hpa_like(40, image_size=16, label_distribution="flat", random_state=0)
+    net = HPAClassifier(SeedCNN, max_epochs=2, random_state=0, verbose=0)
+    net.set_params(**net.get_params())
+    assert "callbacks__" not in repr(net)
+    fitted = clone(net).set_params(patience=1).fit(X, Y)
+    assert dict(fitted.callbacks_)["early_stopping"].patience == 1
+    save_model(net, tmp_path / "net.skhpa")  # no callback object to store
+    # a value that differs from what fit builds is still applied
+    other = clone(net).set_params(callbacks__early_stopping__patience=3).fit(X, Y)
+    assert dict(other.callbacks_)["early_stopping"].patience == 3
+
+
+def test_the_validation_split_with_groups_names_the_share_not_n_splits():
+    from skhpa.datasets import make_hpa_like
+    from skhpa.nn import SeedCNN
+
+    X, Y = make_hpa_like(40, image_size=16, random_state=0)
+    net = HPAClassifier(SeedCNN, max_epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match="a held-out share of 0.2 with groups is one of 5"):
+        net.fit(X, Y, groups=np.arange(40) // 2)

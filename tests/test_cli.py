@@ -553,3 +553,32 @@ def test_a_fold_ensemble_says_the_size_its_members_resize_to(tmp_path, capsys):
     nets = [e for e in iter_estimators(loaded) if isinstance(e, HPAClassifier)]
     assert len(nets) >= 2 and all(n.checkpoint_dir is None and n.verbose == 0 for n in nets)
     assert loaded.verbose == 0  # no fold lines when a user cross-validates the model
+
+
+@pytest.mark.parametrize("command", [["train"], ["predict", "--model", "m.skhpa"]])
+def test_a_second_data_folder_is_refused_not_silently_replacing_the_first(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--data", "kaggle", "--data", "external"])
+    assert exit_.value.code == 2
+    assert "--data: given twice ('kaggle' and 'external')" in capsys.readouterr().err
+
+
+def test_group_duplicates_says_what_the_groups_keep_apart(tmp_path, capsys):
+    import shutil
+
+    data = tmp_path / "d"
+    assert main(["make-data", "--out", str(data), "--n-train", "30", "--n-test", "4",
+                 "--image-size", "32", "--label-distribution", "flat"]) == 0  # fmt: skip
+    ids, _ = read_labels_csv(data / "train.csv")
+    rows = (data / "train.csv").read_text().splitlines()
+    for color in ("red", "green", "blue", "yellow"):  # an exact copy of the first field
+        shutil.copy(data / "train" / f"{ids[0]}_{color}.png", data / "train" / f"copy_{color}.png")
+    (data / "train.csv").write_text("\n".join(rows + ["copy," + rows[1].split(",")[1]]) + "\n")
+    capsys.readouterr()
+    base = ["train", "--data", str(data), "--recipe", "features", "--group-duplicates"]
+    assert main([*base, "--out", str(tmp_path / "a.skhpa"), "--thresholds", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "1 group of near-duplicate fields holds 2 of 31 images; nothing is held out" in out
+    assert main([*base, "--out", str(tmp_path / "b.skhpa"), "--valid-size", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert "holds 2 of 31 images; no group is split between training and threshold tuning" in out

@@ -257,3 +257,12 @@ def test_threshold_optimizer_cv_uses_groups():
     assert any(
         set(groups[t]) & set(groups[np.setdiff1d(np.arange(len(X)), t)]) for t in _Recorder.seen[:3]
     )
+
+
+def test_single_channel_images_are_compared(fields):
+    # one channel (ImageLoader(channels=("green",))): its own correlation decides
+    green = fields[:12, 1:2]
+    X = np.concatenate([green, green[:2, :, ::-1]])  # two mirrored copies
+    groups = duplicate_groups(X)
+    assert groups[12] == groups[0] and groups[13] == groups[1]
+    assert len(set(groups[:12].tolist())) == 12

@@ -174,3 +174,17 @@ def test_usable_as_cv_in_sklearn():
     assert gs.best_params_ == {"estimator__C": 1.0}
     assert cv.get_n_splits() == 3
     assert "MultilabelStratifiedKFold(n_splits=3" in repr(cv)
+
+
+@pytest.mark.parametrize(
+    "groups, message",
+    [
+        ([1.0, np.nan, 2.0, np.nan] * 3, r"6 missing label\(s\) \(None or NaN; samples 1, 3, 5"),
+        ([None] * 12, r"12 missing label\(s\).*a group of its own \(its Id\)"),
+        (np.array([1, "a"] * 6, dtype=object), r"groups mixes labels of types \['int', 'str'\]"),
+    ],
+)
+def test_group_labels_that_would_merge_or_not_sort_are_named(groups, message):
+    Y = np.random.RandomState(0).randint(0, 2, (12, 3))
+    with pytest.raises(ValueError, match=message):
+        next(MultilabelStratifiedGroupKFold(3).split(Y, Y, groups))

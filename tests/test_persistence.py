@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
@@ -377,3 +378,26 @@ def test_column_names_of_a_dataframe_fit_round_trip(tmp_path):
     opt.feature_names_in_ = mixed
     with pytest.raises(TypeError, match="arrays of dtype object cannot be saved"):
         save_model(opt, tmp_path / "n.skhpa")
+
+
+def test_interrupted_flag_survives_a_round_trip(tmp_path):
+    X, Y = make_hpa_like(24, image_size=16, label_distribution="flat", random_state=0)
+    clf = HPAClassifier(SeedCNN, max_epochs=1, train_split=None, random_state=0, verbose=0)
+    clf.fit(X, Y)
+    assert load_model(save_model(clf, tmp_path / "done.skhpa")).interrupted_ is False
+    clf.interrupted_ = True  # as a Ctrl-C during fit leaves it
+    assert load_model(save_model(clf, tmp_path / "cut.skhpa")).interrupted_ is True
+
+
+def test_a_device_asked_for_at_load_must_exist(tmp_path):
+    from skhpa import move_to_device
+
+    path = save_model(Resize(8), tmp_path / "r.skhpa")
+    with pytest.raises(ValueError, match=r"device='bogus': expected 'auto', 'cpu'"):
+        load_model(path, device="bogus")  # an argument, not a corrupt file
+    with pytest.raises(ValueError, match=r"device='bogus'"):
+        move_to_device(Resize(8), "bogus")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"device='cuda'"):
+            load_model(path, device="cuda")
+    assert load_model(path, device="cpu").image_size == 8

@@ -349,6 +349,8 @@ def test_array_transformers():
     assert np.allclose(Z.std(axis=(0, 2, 3)), 1, atol=1e-3)
     with pytest.raises(ValueError, match="expecting 4 features"):
         std.transform(X[:, :2])
+    with pytest.raises(ValueError, match="X has 3 features .*, but Resize is expecting 4"):
+        Resize(16).fit(X).transform(X[:, :3])
 
 
 FIELDS = Path(__file__).parent / "data" / "hpa_fields"
@@ -438,3 +440,37 @@ def test_image_steps_name_the_sample_with_nan():
     bad[2, 1, 0, 0] = np.inf
     with pytest.raises(ValueError, match=r"sample 2"):
         fitted.transform(bad)
+
+
+def test_negative_n_jobs_follow_joblib(synthetic_root, monkeypatch):
+    # -2 is all cores but one, as everywhere in joblib and scikit-learn
+    import joblib
+
+    from skhpa.datasets import load_hpa
+    from skhpa.preprocessing import _loader
+
+    used = []
+
+    class Recording(joblib.Parallel):
+        def __init__(self, n_jobs=None, **kwargs):
+            used.append(n_jobs)
+            super().__init__(n_jobs=n_jobs, **kwargs)
+
+    monkeypatch.setattr(_loader, "Parallel", Recording)
+    stems = load_hpa(synthetic_root, "train").stems
+    serial = ImageLoader(channels=("green",)).transform(stems)
+    for n_jobs in (-1, -2):
+        used.clear()
+        X = ImageLoader(channels=("green",), n_jobs=n_jobs).transform(stems)
+        np.testing.assert_array_equal(X, serial)
+        expected = joblib.effective_n_jobs(n_jobs)
+        assert used == ([expected] if expected > 1 else [])
+
+
+def test_a_missing_relative_stem_names_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ImageReadError, match=r"no file data/train/x_red\.\* \(relative to the "):
+        ImageLoader().transform(np.array(["data/train/x"]))
+    with pytest.raises(ImageReadError) as err:
+        ImageLoader().transform(np.array([str(tmp_path / "x")]))
+    assert "working directory" not in str(err.value)  # an absolute stem needs no hint

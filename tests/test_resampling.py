@@ -203,6 +203,7 @@ def test_bad_input(Y_real):
         MLROS(sampling_ratio=-1).fit_resample(np.arange(3), np.eye(3))
 
 
+@pytest.mark.filterwarnings("ignore:MLROS cloned")  # labels all equally frequent: it stops
 @settings(max_examples=30, deadline=None)
 @given(
     n=st.integers(5, 60), q=st.integers(2, 6), ratio=st.floats(0.05, 1.0), seed=st.integers(0, 999)
@@ -214,6 +215,7 @@ def test_resampler_invariants(n, q, ratio, seed):
     ids = np.arange(n)
     ids_o, Y_o = MLROS(sampling_ratio=ratio, random_state=seed).fit_resample(ids, Y)
     assert np.array_equal(Y[ids_o], Y_o) and set(ids) <= set(ids_o)
+    assert len(ids_o) <= n + round(ratio * n)
     assert _label_sets(Y_o) == _label_sets(Y)
     ids_u, Y_u = MLRUS(sampling_ratio=min(ratio, 0.9), random_state=seed).fit_resample(ids, Y)
     assert np.array_equal(Y[ids_u], Y_u) and len(set(ids_u)) == len(ids_u)
@@ -227,3 +229,33 @@ def test_label_dataframes_stay_dataframes_like_x():
     X_res, y_res = MLROS(random_state=0).fit_resample(X, y)
     assert isinstance(y_res, pd.DataFrame) and list(y_res.columns) == ["c0", "c1"]
     assert (X_res.index == y_res.index).all() and len(y_res) > len(y)
+
+
+@pytest.mark.parametrize("sampler_first", [True, False])
+def test_held_out_thresholds_with_a_sampler_in_the_pipeline(synthetic_root, sampler_first):
+    # fit_with_thresholds fits the pipeline step by step to hand the held-out part to
+    # the network: the sampler must resample the training part only, as in Pipeline.fit
+    from skhpa import HPAClassifier
+    from skhpa.datasets import load_hpa
+    from skhpa.nn import SeedCNN
+    from skhpa.preprocessing import ImageLoader
+    from skhpa.recipes import fit_with_thresholds
+
+    train = load_hpa(synthetic_root, "train")
+    steps = [("resample", MLROS(sampling_ratio=0.5, random_state=0)), ("load", ImageLoader())]
+    net = HPAClassifier(SeedCNN, max_epochs=1, batch_size=8, random_state=0, verbose=0)
+    pipe = ImbPipeline((steps if sampler_first else steps[::-1]) + [("net", net)])
+    model = fit_with_thresholds(pipe, train.stems, train.target, valid_size=0.25)
+    batches = model.estimator_.named_steps["net"].history_[-1]["batches"]
+    n_train = sum(b.get("train_batch_size", 0) for b in batches)
+    n_valid = sum(b.get("valid_batch_size", 0) for b in batches)
+    assert (n_train, n_valid) == (18 + 9, 6)  # 18 training images + half as many again; 6 held out
+    assert model.predict(train.stems).shape == train.target.shape
+
+
+def test_mlros_says_when_no_label_is_rarer():
+    X = np.arange(300)[:, None]
+    Y = (np.arange(300) % 5 == 0).astype(int)[:, None]  # one label column: nothing to catch up
+    with pytest.warns(UserWarning, match=r"MLROS cloned 0 of the 150 samples that sampling_"):
+        X_res, _ = MLROS(sampling_ratio=0.5, random_state=0).fit_resample(X, Y)
+    assert len(X_res) == 300

@@ -592,3 +592,96 @@ def test_feature_names_in_come_from_the_inner_estimator():
     # a refit with an estimator that records none forgets them
     opt.set_params(estimator=OneVsRestClassifier(LogisticRegression())).fit(X, Y)
     assert not hasattr(opt, "feature_names_in_") and opt.n_features_in_ == X.shape[1]
+
+
+def test_a_label_without_positives_in_a_list_of_probabilities_is_never_predicted():
+    # random forests return one (n, 1) column, P(class 0) = 1, for a label that had
+    # no positive in training: that is a probability of 0 for the label, not 1
+    from sklearn.ensemble import RandomForestClassifier
+
+    from skhpa.ensemble import ProbabilityBlend
+    from skhpa.thresholding import multilabel_proba
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5))
+    Y = np.stack([X[:, 0] > 0, X[:, 1] > 0, np.zeros(200, bool)], 1).astype(int)
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, Y)
+    assert (multilabel_proba(forest, X)[:, 2] == 0).all()
+    Y_all = Y.copy()
+    Y_all[:, 2] = 1  # a label that is always there keeps probability 1
+    forest_all = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, Y_all)
+    assert (multilabel_proba(forest_all, X)[:, 2] == 1).all()
+    blend = ProbabilityBlend([("rf", RandomForestClassifier(n_estimators=10, random_state=0))])
+    assert blend.fit(X, Y).predict(X)[:, 2].sum() == 0
+    opt = ThresholdOptimizer(RandomForestClassifier(n_estimators=10, random_state=0), cv=3)
+    assert opt.fit(X, Y).predict(X)[:, 2].sum() == 0
+
+
+@pytest.mark.parametrize("cv", [3, 0.25])
+def test_per_sample_fit_parameters_are_split_with_the_folds(cv):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] > 0).astype(int)
+    seen = []
+
+    class Weighted(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            seen.append((len(X), len(sample_weight), float(sample_weight.sum())))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    weights = np.arange(200, dtype=float)
+    ThresholdOptimizer(Weighted(), cv=cv, random_state=0).fit(X, y, sample_weight=weights)
+    *folds, refit = seen
+    assert refit == (200, 200, weights.sum())  # the final refit on everything
+    assert len(folds) == (3 if cv == 3 else 1)
+    for n_fit, n_weights, _ in folds:
+        assert n_fit == n_weights < 200
+    assert len({total for *_, total in seen}) == len(seen)  # each fold its own weights
+
+
+def test_grouped_threshold_model_cross_validates_with_routed_groups():
+    import sklearn
+    from sklearn.model_selection import cross_val_score
+
+    from skhpa.model_selection import MultilabelStratifiedGroupKFold
+    from skhpa.recipes import fit_with_thresholds
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(240, 4))
+    Y = (X[:, :3] > 0.3).astype(int)
+    groups = np.arange(240) // 4
+    held = []
+
+    class Recording(OneVsRestClassifier):
+        def fit(self, X, y, **kw):
+            held.append(X)
+            return super().fit(X, y, **kw)
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = fit_with_thresholds(Recording(LogisticRegression()), X, Y, groups=groups)
+        model.set_fit_request(groups=True)
+        cv = MultilabelStratifiedGroupKFold(3, shuffle=True, random_state=0)
+        held.clear()
+        scores = cross_val_score(model, X, Y, cv=cv, params={"groups": groups})
+    assert len(scores) == 3 and (scores > 0.5).all()
+    row_group = {tuple(x): g for x, g in zip(X, groups)}
+    for X_fit in held:  # every inner fit kept whole groups out of its held-out part
+        fitted = {row_group[tuple(x)] for x in X_fit}
+        assert sum(g in fitted for g in groups) == 4 * len(fitted)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"valid_size": 20}, "valid_size must be a share strictly between 0 and 1"),
+        ({"valid_size": 0}, "valid_size must be a share"),
+        ({"folds": 1}, "folds must be an integer of at least 2"),
+        ({"folds": 2.5}, "folds must be an integer"),
+    ],
+)
+def test_fit_with_thresholds_names_its_own_parameters(kwargs, message):
+    from skhpa.recipes import fit_with_thresholds
+
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    with pytest.raises(ValueError, match=message):
+        fit_with_thresholds(LogisticRegression(), X, (X[:, 0] > 0).astype(int), **kwargs)

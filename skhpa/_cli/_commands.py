@@ -437,7 +437,15 @@ def cmd_train(args):
     if args.thresholds == "none":  # at 0.5, an image gets at least its most probable class
         final = pipe[-1][-1] if isinstance(pipe[-1], Pipeline) else pipe[-1]
         final.set_params(min_labels=1)
-    groups = _duplicate_groups(data, args) if args.group_duplicates else None
+    groups = None
+    if args.group_duplicates:
+        if args.thresholds != "none":
+            kept_apart = "training and threshold tuning"
+        elif net_fit_param is not None:
+            kept_apart = "the network's training and validation images"
+        else:  # nothing is held out: there is nothing to keep apart
+            kept_apart = None
+        groups = _duplicate_groups(data, args, kept_apart)
     _say_absent_classes(data)
     # the held-out part's size as the split rounds it (up, as scikit-learn's test_size)
     n_tune = len(data.ids) if args.folds else math.ceil(args.valid_size * len(data.ids))
@@ -593,8 +601,11 @@ def _say_absent_classes(data):
         )
 
 
-def _duplicate_groups(data, args):
-    """Near-duplicate fields of the training set, found on 64 px thumbnails."""
+def _duplicate_groups(data, args, kept_apart):
+    """Near-duplicate fields of the training set, found on 64 px thumbnails.
+
+    ``kept_apart`` says between what no group is split (None: nothing is held out).
+    """
     import numpy as np
 
     from ..model_selection import duplicate_groups
@@ -608,11 +619,16 @@ def _duplicate_groups(data, args):
     if not (sizes > 1).any():
         print(f"--group-duplicates: no near-duplicate fields among the {len(groups)} images")
         return None  # the plain stratified split
-    print(
-        f"--group-duplicates: {int((sizes > 1).sum())} groups of near-duplicate fields hold "
-        f"{int(sizes[sizes > 1].sum())} of {len(groups)} images; no group is split between "
-        "training and threshold tuning"
+    n_groups = int((sizes > 1).sum())
+    found = (
+        f"--group-duplicates: {n_groups} group{'s' if n_groups != 1 else ''} of near-duplicate "
+        f"fields hold{'s' if n_groups == 1 else ''} {int(sizes[sizes > 1].sum())} of "
+        f"{len(groups)} images"
     )
+    if kept_apart is None:
+        print(f"{found}; nothing is held out (--thresholds none), so no split uses them")
+    else:
+        print(f"{found}; no group is split between {kept_apart}")
     return groups
 
 
@@ -757,8 +773,8 @@ def _test_images(folder, channels):
             if candidate.name == "train" and (candidate.parent / "train.csv").is_file():
                 print(
                     f"note: {candidate} is the training folder of {candidate.parent} (its "
-                    "train.csv labels them): a model trained there predicts its own training "
-                    "images"
+                    "train.csv labels them): if this model was trained there, it predicts its "
+                    "own training images"
                 )
             data = load_image_folder(candidate, channels=channels, incomplete="skip")
             if data.incomplete:  # no Id list to keep whole: the complete Ids are predicted

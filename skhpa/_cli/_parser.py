@@ -59,6 +59,18 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class _Once(argparse.Action):
+    """Store an option's value, refusing a second one (argparse would keep the last)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        before = getattr(namespace, self.dest, None)
+        if before is not None and before != self.default:
+            raise argparse.ArgumentError(
+                self, f"given twice ({before!r} and {values!r}): one folder per run"
+            )
+        setattr(namespace, self.dest, values)
+
+
 def _sub(sub, name, **kwargs):
     # no abbreviations: --epoch is not silently --epochs
     return sub.add_parser(name, formatter_class=_Formatter, allow_abbrev=False, **kwargs)
@@ -119,7 +131,7 @@ def build_parser():
         "thresholds on a multilabel-stratified held-out part; save a .skhpa model. "
         "Ctrl-C keeps the last completed epoch in the checkpoint folder; --resume continues.",
     )
-    tr.add_argument("--data", required=True, help="dataset folder (Kaggle layout)")
+    tr.add_argument("--data", required=True, action=_Once, help="dataset folder (Kaggle layout)")
     tr.add_argument("--out", default="skhpa_model.skhpa", help="model file (.skhpa)")
     tr.add_argument(
         "--channels",
@@ -257,6 +269,7 @@ def build_parser():
     pr.add_argument(
         "--data",
         required=True,
+        action=_Once,
         help="dataset folder: sample_submission.csv + test/, or a folder of {Id}_{color} files",
     )
     pr.add_argument("--out", default="submission.csv", help="submission file")

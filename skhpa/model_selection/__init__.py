@@ -9,6 +9,7 @@ from ._split import (
     MultilabelStratifiedShuffleSplit,
     multilabel_train_test_split,
 )
+from ._split import held_out_split as held_out_split  # internal: the held-out protocols' split
 
 __all__ = [
     "MultilabelStratifiedGroupKFold",

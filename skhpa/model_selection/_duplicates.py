@@ -289,7 +289,10 @@ def _agreement(r, spread):
     """
     active = spread >= _ACTIVE
     low = np.sort(np.where(active, r, np.inf), axis=1)[:, :2]
-    two = np.where(np.isfinite(low[:, 1]), low.mean(1), low[:, 0])
+    if low.shape[1] == 1:  # one channel (e.g. green only): its correlation decides
+        two = low[:, 0]
+    else:
+        two = np.where(np.isfinite(low[:, 1]), low.mean(1), low[:, 0])
     pooled = (r * spread**2).sum(1) / np.maximum((spread**2).sum(1), 1e-12)
     return np.where(active.any(1), two, pooled)
 

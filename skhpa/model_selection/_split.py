@@ -193,6 +193,9 @@ class MultilabelStratifiedGroupKFold(_MultilabelKFoldBase):
     ...     assert not set(np.array(groups)[train]) & set(np.array(groups)[test])
     """
 
+    # with metadata routing on, cross_validate(..., params={"groups": g}) hands g to split
+    __metadata_request__split = {"groups": True}
+
     def split(self, X, y=None, groups=None):
         """Generate indices to split data into training and test set.
 
@@ -214,6 +217,7 @@ class MultilabelStratifiedGroupKFold(_MultilabelKFoldBase):
         groups = np.asarray(groups)
         if len(groups) != len(Y):
             raise ValueError(f"groups has {len(groups)} entries but Y has {len(Y)} rows")
+        _check_group_labels(groups)
         self._check_params(len(Y))
         n_groups = len(np.unique(groups))
         if self.n_splits > n_groups:
@@ -227,6 +231,30 @@ class MultilabelStratifiedGroupKFold(_MultilabelKFoldBase):
             Y, groups, ratios, _rng(self.random_state, self.shuffle), shuffle=self.shuffle
         )
         yield from self._iter_from_folds(folds)
+
+
+def _check_group_labels(groups):
+    """Refuse missing group labels (NaN, None) and labels that cannot be ordered.
+
+    Missing labels would all count as one group (numpy's unique merges the NaNs):
+    e.g. every Kaggle image without an antibody in one fold. A sample without a
+    group needs a label of its own, such as its Id.
+    """
+    missing = [i for i, g in enumerate(groups.tolist()) if g is None or g != g]
+    if missing:
+        shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        raise ValueError(
+            f"groups has {len(missing)} missing label(s) (None or NaN; samples {shown}); they "
+            "would all form one group: give each such sample a group of its own (its Id)"
+        )
+    try:
+        np.unique(groups)
+    except TypeError as exc:
+        kinds = sorted({type(g).__name__ for g in groups.tolist()})
+        raise ValueError(
+            f"groups mixes labels of types {kinds} that cannot be sorted ({exc}): use one type, "
+            "e.g. strings for all"
+        ) from None
 
 
 def _split_sizes(n, test_size, train_size):
@@ -402,3 +430,31 @@ def multilabel_train_test_split(
     for a in arrays:
         out.extend([safe_indexing(a, train), safe_indexing(a, test)])
     return out
+
+
+def held_out_split(X, Y, size, random_state, groups=None):
+    """``(train, test)`` indices: a multilabel-stratified held-out share ``size``.
+
+    With ``groups``, the held-out part is the first fold of a shuffled
+    :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold` with
+    ``round(1 / size)`` folds, so that no group is on both sides. The
+    splitter's warning about rare labels then names the share the user set.
+    Used by ``ThresholdOptimizer(cv=<float>)`` and by HPAClassifier's
+    validation split.
+    """
+    index = np.zeros(len(Y))
+    if groups is None:
+        cv = MultilabelStratifiedShuffleSplit(1, test_size=size, random_state=random_state)
+        return next(cv.split(index, Y))
+    n_splits = max(2, int(round(1 / size)))
+    cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train, test = next(cv.split(index, Y, groups))
+    for w in caught:  # the user set a share, not n_splits: say where the folds come from
+        warnings.warn(
+            f"a held-out share of {size} with groups is one of {n_splits} group folds: {w.message}",
+            w.category,
+            stacklevel=4,
+        )
+    return train, test

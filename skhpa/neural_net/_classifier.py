@@ -320,11 +320,38 @@ class HPAClassifier(
         -------
         self : HPAClassifier
         """
+        params = self._without_default_callback_values(params)
         if "callbacks" in params and not self.initialized_:
             self.callbacks = params.pop("callbacks")
-            if not params:
-                return self
+        if not params:
+            return self
         return super().set_params(**params)
+
+    def _without_default_callback_values(self, params):
+        """``params`` less the ``callbacks__<name>[__<param>]`` values that fit builds anyway.
+
+        ``get_params`` lists the callbacks built from the network's own parameters
+        (``patience``, ``threshold``, ...); handing them back (``set_params(**get_params())``)
+        must not pin them: skorch would keep those objects, and a later ``patience``
+        would be ignored. Values that differ from what fit builds are kept.
+        """
+        built = None
+        kept = {}
+        for key, value in params.items():
+            parts = key.split("__")
+            if parts[0] == "callbacks" and len(parts) > 1:
+                if built is None:
+                    built = dict(self._default_callbacks)
+                callback = built.get(parts[1])
+                if callback is not None and _same_value(
+                    value if len(parts) > 2 else _callback_params(value),
+                    callback.get_params().get("__".join(parts[2:]), _MISSING)
+                    if len(parts) > 2
+                    else _callback_params(callback),
+                ):
+                    continue
+            kept[key] = value
+        return kept
 
     def _get_param_names(self):
         # skorch reads parameter names from __dict__; private state (ours and
@@ -446,3 +473,22 @@ def _signature_with_skorch_defaults(own):
 HPAClassifier.__init__.__signature__ = _signature_with_skorch_defaults(
     inspect.signature(HPAClassifier.__init__)
 )
+
+
+_MISSING = object()
+
+
+def _callback_params(callback):
+    """A callback's type and parameters, or the object itself if it is not a callback."""
+    get_params = getattr(callback, "get_params", None)
+    return (type(callback), get_params()) if callable(get_params) else callback
+
+
+def _same_value(a, b):
+    """``a == b`` for parameter values, False where the comparison is not a plain bool."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # arrays, objects with odd __eq__: not known to be the same
+        return False

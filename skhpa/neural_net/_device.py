@@ -130,6 +130,11 @@ def move_to_device(estimator, device):
     estimator
         The same object, moved.
 
+    Raises
+    ------
+    ValueError
+        If ``device`` is unknown or not on this machine (see :func:`check_device`).
+
     Examples
     --------
     >>> from skhpa import HPAClassifier, move_to_device
@@ -139,6 +144,7 @@ def move_to_device(estimator, device):
     """
     from skorch import NeuralNet
 
+    check_device(device)  # before anything moves: an unknown device or a missing GPU
     for est in iter_estimators(estimator):
         if not isinstance(est, NeuralNet):
             continue

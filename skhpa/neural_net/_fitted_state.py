@@ -24,6 +24,7 @@ _FITTED = (
     "channel_mean_",
     "channel_std_",
     "_y_dtype",
+    "interrupted_",
 )
 _REQUIRED = (
     "n_classes_",
@@ -93,6 +94,7 @@ class FittedStateMixin:
         if state.get("label_cardinality_") is not None:
             self.label_cardinality_ = float(state["label_cardinality_"])
         state.pop("label_cardinality_", None)
+        self.interrupted_ = bool(state.pop("interrupted_", False))  # older files lack it
         for k, v in state.items():
             setattr(self, k, v)
         self._initialize_without_pretrained_weights()

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from torch.utils.data import Subset
 
-from ..model_selection import MultilabelStratifiedGroupKFold, MultilabelStratifiedShuffleSplit
+from ..model_selection import held_out_split
 
 
 class MultilabelHoldout:
@@ -44,16 +44,7 @@ class MultilabelHoldout:
         if y is None:
             raise ValueError("a multilabel holdout needs the targets y")
         Y = np.asarray(y)
-        X = np.zeros(len(Y))
-        if groups is not None:
-            k = max(2, int(round(1 / self.valid_size)))
-            cv = MultilabelStratifiedGroupKFold(k, shuffle=True, random_state=self.random_state)
-            train, valid = next(cv.split(X, Y, groups))
-        else:
-            cv = MultilabelStratifiedShuffleSplit(
-                1, test_size=self.valid_size, random_state=self.random_state
-            )
-            train, valid = next(cv.split(X, Y))
+        train, valid = held_out_split(None, Y, self.valid_size, self.random_state, groups)
         return Subset(dataset, train), Subset(dataset, valid)
 
     def __repr__(self):

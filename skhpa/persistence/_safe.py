@@ -365,7 +365,7 @@ def load_model(path, *, device=None):
     device : str, optional
         Device for the networks in the model (e.g. ``"cpu"``); by default the
         saved ``device`` parameter, with ``"cuda"`` mapped to the CPU when no
-        GPU is available.
+        GPU is available. A device given here must exist on this machine.
 
     Returns
     -------
@@ -373,6 +373,8 @@ def load_model(path, *, device=None):
 
     Raises
     ------
+    ValueError
+        If ``device`` is unknown or not on this machine (e.g. ``"cuda"`` without a GPU).
     ModelFileError
         If the file is not a zip archive, a member is missing, a checksum does
         not match, the format version is unknown, the structure names a class
@@ -389,6 +391,10 @@ def load_model(path, *, device=None):
     """
     from safetensors.torch import load as st_load
 
+    if device is not None:  # asked for: it must exist here (the saved one falls back to the CPU)
+        from ..neural_net import check_device
+
+        check_device(device)
     path = Path(os.fspath(path))
     members = _read_members(path)
     try:

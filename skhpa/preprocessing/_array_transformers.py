@@ -183,7 +183,7 @@ class Resize(_ImageInputMixin, ImageOutputMixin, TransformerMixin, BaseEstimator
         X_resized : ndarray of shape (n_samples, n_channels, image_size, image_size)
         """
         check_is_fitted(self, "n_features_in_")
-        X = np.asarray(_check_images(X))
+        X = np.asarray(_check_fitted_channels(self, X))
         s = self.image_size
         if X.dtype == np.uint8:
             out = np.empty(X.shape[:2] + (s, s), np.uint8)

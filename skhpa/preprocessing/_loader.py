@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils import (
@@ -58,6 +58,9 @@ class _Source:
         ext = find_extension(stem, self.channels[0])
         if ext is not None:
             return ext
+        where = ""
+        if not os.path.isabs(stem):  # relative stems resolve against the working directory
+            where = f" (relative to the working directory {os.getcwd()})"
         hint = ""
         if self.root is not None:
             hint = (
@@ -65,7 +68,7 @@ class _Source:
                 "folder, build it without root and pass path stems (load_hpa(...).stems)"
             )
         raise ImageReadError(
-            f"sample {os.path.basename(stem)!r}: no file {stem}_{self.channels[0]}.* "
+            f"sample {os.path.basename(stem)!r}: no file {stem}_{self.channels[0]}.*{where} "
             f"(tried {', '.join(IMAGE_EXTENSIONS)}){hint}"
         )
 
@@ -329,7 +332,7 @@ class ImageLoader(ImageOutputMixin, TransformerMixin, BaseEstimator):
         Return a :class:`LazyImageArray` that decodes on indexing.
     n_jobs : int, optional
         Samples decoded in parallel (threads: Pillow releases the GIL while
-        decoding). -1 uses all cores.
+        decoding). -1 uses all cores, -2 all but one (joblib's convention).
     extension : str, optional
         File extension (``".png"``; ``"png"`` means the same); detected from the
         first sample when None.
@@ -463,8 +466,7 @@ class ImageLoader(ImageOutputMixin, TransformerMixin, BaseEstimator):
         out = np.empty((len(stems),) + first.shape, dtype=np.uint8)
         out[0] = first
         rest = np.arange(1, len(stems))
-        n_jobs = self.n_jobs or 1
-        workers = os.cpu_count() if n_jobs < 0 else n_jobs
+        workers = effective_n_jobs(self.n_jobs or 1)  # -2: all cores but one, as in joblib
         if workers == 1 or len(rest) < 8:
             _fill(source, stems, ext, cache, out, rest)
         else:

@@ -7,6 +7,7 @@ duplicated Ids (no pixels copied); ``sample_indices_`` gives the rows taken.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -120,8 +121,9 @@ class MLROS(_MultilabelSampler):
     label leaves the rotation once its IRLbl reaches MeanIR. When all have
     left before enough clones were made (on HPA labels the five rarest classes
     reach MeanIR after about 365 clones), IRLbl and MeanIR are recomputed on
-    the resampled counts and the rotation restarts, so the output always has
-    ``n_samples + round(sampling_ratio * n_samples)`` rows. Clones are
+    the resampled counts and the rotation restarts, so the output has
+    ``n_samples + round(sampling_ratio * n_samples)`` rows (fewer, with a warning,
+    only when no label is rarer than the others, e.g. one label column). Clones are
     existing rows, so no new label set appears.
 
     Parameters
@@ -169,7 +171,14 @@ class MLROS(_MultilabelSampler):
             # matches sampling_ratio.
             mean_ir, minority, _ = _minority_and_majority(counts)
             minority = list(np.flatnonzero(minority))
-            if not minority:
+            if not minority:  # one label, or all equally frequent: none to catch up
+                warnings.warn(
+                    f"MLROS cloned {len(clones)} of the {len(clones) + to_clone} samples that "
+                    f"sampling_ratio={self.sampling_ratio} asks for: then no label was rarer "
+                    "than the others (one label column, or all equally frequent)",
+                    UserWarning,
+                    stacklevel=4,
+                )
                 break
             while to_clone > 0 and minority:
                 for k in list(minority):

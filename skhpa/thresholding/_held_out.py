@@ -9,40 +9,9 @@ weights on it. The estimators say what they take through class-level hooks
 neither the networks nor the blend (both import ``skhpa.thresholding``).
 """
 
-import warnings
-
 from sklearn.pipeline import Pipeline
 
 from ..utils import safe_indexing
-
-
-def held_out_split(X, Y, size, random_state, groups=None):
-    """``(train, test)`` indices: a multilabel-stratified held-out share ``size``.
-
-    With ``groups``, the held-out part is the first fold of a shuffled
-    :class:`~skhpa.model_selection.MultilabelStratifiedGroupKFold` with
-    ``round(1 / size)`` folds, so that no group is on both sides.
-    """
-    import numpy as np
-
-    from ..model_selection import MultilabelStratifiedGroupKFold, MultilabelStratifiedShuffleSplit
-
-    index = np.zeros(len(Y))
-    if groups is None:
-        cv = MultilabelStratifiedShuffleSplit(1, test_size=size, random_state=random_state)
-        return next(cv.split(index, Y))
-    n_splits = max(2, int(round(1 / size)))
-    cv = MultilabelStratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        train, test = next(cv.split(index, Y, groups))
-    for w in caught:  # the user set a share, not n_splits: say where the folds come from
-        warnings.warn(
-            f"a held-out share of {size} with groups is one of {n_splits} group folds: {w.message}",
-            w.category,
-            stacklevel=4,
-        )
-    return train, test
 
 
 def fit_on_held_out(estimator, X, Y, train, test, fit_params):
@@ -59,6 +28,8 @@ def fit_with_validation(estimator, X, Y, X_val, Y_val, fit_params=None):
     A Pipeline (without ``memory``) whose final step takes validation data is fitted as
     ``Pipeline.fit`` would, step by step, so that the held-out part can go through the
     fitted earlier steps (e.g. an :class:`~skhpa.preprocessing.ImageLoader`) to the network.
+    An imbalanced-learn sampler in it resamples the training part only, as in
+    ``imblearn.pipeline.Pipeline.fit``; the held-out part passes it unchanged.
     """
     fit_params = fit_params or {}
     if (
@@ -68,10 +39,17 @@ def fit_with_validation(estimator, X, Y, X_val, Y_val, fit_params=None):
         and estimator.memory is None  # with memory, Pipeline.fit fits clones of the steps
         and validation_fit_params(estimator[-1], X_val, Y_val)
     ):
-        head = estimator[:-1]  # the same step objects: fitting it fits them in the pipeline
-        Xt = head.fit_transform(X, Y)
-        Xt_val = head.transform(X_val)
-        estimator[-1].fit(Xt, Y, **validation_fit_params(estimator[-1], Xt_val, Y_val))
+        # the same step objects: fitting them fits them in the pipeline
+        Xt, Yt, Xt_val = X, Y, X_val
+        for _, step in estimator.steps[:-1]:
+            if step is None or step == "passthrough":
+                continue
+            if hasattr(step, "fit_resample"):  # an imbalanced-learn sampler: in fit only
+                Xt, Yt = step.fit_resample(Xt, Yt)
+            else:
+                Xt = step.fit_transform(Xt, Yt)
+                Xt_val = step.transform(Xt_val)
+        estimator[-1].fit(Xt, Yt, **validation_fit_params(estimator[-1], Xt_val, Y_val))
         return estimator
     return estimator.fit(X, Y, **fit_params, **validation_fit_params(estimator, X_val, Y_val))
 

@@ -9,7 +9,7 @@ from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..model_selection import check_multilabel_cv
+from ..model_selection import check_multilabel_cv, held_out_split
 from ..utils import (
     HasMethods,
     Interval,
@@ -22,7 +22,6 @@ from ..utils import (
     set_multilabel_tags,
 )
 from ._decision import _check_target, apply_thresholds
-from ._held_out import held_out_split
 from ._proba import _fit_and_predict, ensemble_proba, multilabel_proba
 from ._threshold_learning import ThresholdLearningMixin
 

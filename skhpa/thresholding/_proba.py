@@ -39,9 +39,12 @@ def multilabel_proba(estimator, X, binary=False):
                 f"{type(estimator).__name__}.predict_proba returned shape {P.shape} for one "
                 "class; expected (n_samples, 2) or (n_samples, 1)"
             )
-        P = P[:, -1:]
+        P = _positive_column(P, getattr(estimator, "classes_", None))[:, None]
     if isinstance(P, list):
-        P = np.stack([np.asarray(col)[:, -1] for col in P], axis=1)
+        classes = getattr(estimator, "classes_", None)
+        if not isinstance(classes, list) or len(classes) != len(P):
+            classes = [None] * len(P)
+        P = np.stack([_positive_column(col, c) for col, c in zip(P, classes)], axis=1)
     P = np.asarray(P, dtype=float)
     if P.ndim != 2:
         raise ValueError(
@@ -68,6 +71,7 @@ def _fit_and_predict(estimator, X, Y, train, test, fit_params, keep=False, say=N
     if say:
         print(f"[ThresholdOptimizer] {say}: fitting on {len(train)} samples", flush=True)
     est = clone(estimator)
+    fit_params = _fold_fit_params(fit_params, len(Y), train)
     if held:  # one held-out part: the networks' validation data, a tuned blend's weights
         fit_on_held_out(est, X, Y, train, test, fit_params)
     else:
@@ -101,3 +105,32 @@ def ensemble_proba(estimators, X, binary=False):
     if len(estimators) == 1:
         return multilabel_proba(estimators[0], X, binary)
     return np.mean([multilabel_proba(est, X, binary) for est in estimators], axis=0)
+
+
+def _positive_column(P, classes):
+    """The positive class's probabilities from one label's ``predict_proba`` output.
+
+    A label column that held a single class at fit has one probability column, that
+    of the class it saw: scikit-learn classifiers return P(0) = 1 for a label with no
+    positive in training, which is a probability of 0 for the positive class.
+    """
+    P = np.asarray(P)
+    if P.ndim == 2 and P.shape[1] == 1 and classes is not None:
+        seen = np.asarray(classes).ravel()
+        if seen.size == 1:
+            return P[:, 0] if seen[0] == 1 else np.zeros(P.shape[0])
+    return P[:, -1]
+
+
+def _fold_fit_params(fit_params, n_samples, indices):
+    """One fold's fit parameters: those with one entry per sample (``sample_weight``, a
+    step's ``groups``), indexed like X, as scikit-learn's cross-validation does; the rest
+    unchanged."""
+
+    def per_sample(value):
+        if isinstance(value, (list, tuple)):
+            return len(value) == n_samples
+        shape = getattr(value, "shape", None)
+        return bool(shape) and shape[0] == n_samples
+
+    return {k: safe_indexing(v, indices) if per_sample(v) else v for k, v in fit_params.items()}
