@@ -487,3 +487,17 @@ def test_the_validation_split_with_groups_names_the_share_not_n_splits():
     net = HPAClassifier(SeedCNN, max_epochs=1, verbose=0)
     with pytest.warns(UserWarning, match="a held-out share of 0.2 with groups is one of 5"):
         net.fit(X, Y, groups=np.arange(40) // 2)
+
+
+def test_tta_on_non_square_images_names_the_shape():
+    from skhpa.nn import SeedCNN
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 255, (16, 4, 16, 24), dtype=np.uint8)
+    Y = rng.randint(0, 2, (16, 28))
+    net = HPAClassifier(SeedCNN, max_epochs=1, tta="flip", train_split=None, verbose=0)
+    net.fit(X, Y)
+    shape = r"tta='flip'\) needs square .* got shape \(16, 4, 16, 24\)"
+    with pytest.raises(ValueError, match=shape):
+        net.predict_proba(X)
+    assert net.set_params(tta=None).predict_proba(X).shape == (16, 28)

@@ -217,8 +217,12 @@ def test_lazy_array(real_dir):
     assert np.array_equal(lazy[np.array([True, False, True])], X[[0, 2]])
     assert np.array_equal(np.asarray(lazy), X)
     assert np.array_equal(lazy[:, 1], X[:, 1])
+    assert np.array_equal(lazy[..., 0], X[..., 0]) and np.array_equal(lazy[...], X)
+    assert lazy[[]].shape == (0, 4, 32, 32)
     with pytest.raises(IndexError):
         lazy[3]
+    with pytest.raises(IndexError, match="indices must be integers or booleans, got float64"):
+        lazy[[1.5]]  # numpy refuses it too; it used to read sample 1
     blob = pickle.dumps(lazy)
     assert len(blob) < 2000  # paths, not pixels
     assert np.array_equal(pickle.loads(blob)[0], X[0])

@@ -89,7 +89,10 @@ class StreamedPredictionMixin:
         X = self._check_X(X, fitting=False)
         transforms = TTA_TRANSFORMS[self.tta]
         if len(transforms) > 1 and (X.ndim != 4 or X.shape[2] != X.shape[3]):
-            raise ValueError("test-time augmentation needs square images (n, c, h, w)")
+            raise ValueError(
+                f"test-time augmentation (tta={self.tta!r}) needs square images "
+                f"(n, c, h, w); got shape {tuple(X.shape)}: use tta=None or resize the images"
+            )
         return self._stream_proba(X, transforms)
 
     def decision_function(self, X):

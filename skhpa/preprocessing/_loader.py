@@ -213,6 +213,8 @@ class LazyImageArray:
         return _load_one(self._source, self._stems[i], self._ext, self._cache)
 
     def __getitem__(self, key):
+        if key is Ellipsis or (isinstance(key, tuple) and key and key[0] is Ellipsis):
+            return self[:][key]  # every sample, then numpy's indexing of the rest
         if isinstance(key, tuple):
             first, rest = key[0], key[1:]
             return (
@@ -235,6 +237,10 @@ class LazyImageArray:
                 if key.shape != (len(self),):
                     raise IndexError("boolean index must have one entry per sample")
                 key = np.flatnonzero(key)
+            elif key.size and key.dtype.kind not in "iu":
+                raise IndexError(
+                    f"indices must be integers or booleans, got {key.dtype} ({key.ravel()[0]!r})"
+                )
             idx = key.astype(np.int64).ravel()
             idx = np.where(idx < 0, idx + len(self), idx)
             if ((idx < 0) | (idx >= len(self))).any():
