@@ -217,9 +217,8 @@ class MultilabelStratifiedGroupKFold(_MultilabelKFoldBase):
         groups = np.asarray(groups)
         if len(groups) != len(Y):
             raise ValueError(f"groups has {len(groups)} entries but Y has {len(Y)} rows")
-        _check_group_labels(groups)
+        n_groups = _n_group_labels(groups)
         self._check_params(len(Y))
-        n_groups = len(np.unique(groups))
         if self.n_splits > n_groups:
             raise ValueError(
                 f"Cannot have number of splits n_splits={self.n_splits} greater than the "
@@ -233,8 +232,8 @@ class MultilabelStratifiedGroupKFold(_MultilabelKFoldBase):
         yield from self._iter_from_folds(folds)
 
 
-def _check_group_labels(groups):
-    """Refuse missing group labels (NaN, None) and labels that cannot be ordered.
+def _n_group_labels(groups):
+    """The number of distinct group labels; missing (NaN, None) or unorderable ones refused.
 
     Missing labels would all count as one group (numpy's unique merges the NaNs):
     e.g. every Kaggle image without an antibody in one fold. A sample without a
@@ -248,7 +247,7 @@ def _check_group_labels(groups):
             "would all form one group: give each such sample a group of its own (its Id)"
         )
     try:
-        np.unique(groups)
+        return len(np.unique(groups))
     except TypeError as exc:
         kinds = sorted({type(g).__name__ for g in groups.tolist()})
         raise ValueError(
@@ -432,7 +431,7 @@ def multilabel_train_test_split(
     return out
 
 
-def held_out_split(X, Y, size, random_state, groups=None):
+def held_out_split(Y, size, random_state, groups=None):
     """``(train, test)`` indices: a multilabel-stratified held-out share ``size``.
 
     With ``groups``, the held-out part is the first fold of a shuffled

@@ -44,7 +44,7 @@ class MultilabelHoldout:
         if y is None:
             raise ValueError("a multilabel holdout needs the targets y")
         Y = np.asarray(y)
-        train, valid = held_out_split(None, Y, self.valid_size, self.random_state, groups)
+        train, valid = held_out_split(Y, self.valid_size, self.random_state, groups)
         return Subset(dataset, train), Subset(dataset, valid)
 
     def __repr__(self):

@@ -347,7 +347,7 @@ class ThresholdOptimizer(
             tuned = np.ones(n, dtype=bool)
         else:
             if held_out:
-                splits = [held_out_split(X, Y, self.cv, self.random_state, groups)]
+                splits = [held_out_split(Y, self.cv, self.random_state, groups)]
             else:
                 cv = check_multilabel_cv(self.cv, self.random_state, grouped=groups is not None)
                 # the multilabel splitters made from an int take the indicator matrix; a
