@@ -293,3 +293,25 @@ def test_hidden_files_are_skipped_and_mixed_extensions_named(tmp_path):
         ValueError, match=r"of its channel files, 4 are \.jpg and 12 are \.png \(e\.g\. .*\.jpg\)"
     ):
         load_image_folder(root / "train")
+
+
+def test_antibody_groups_of_v18_ids_and_others():
+    from skhpa.datasets import antibody_groups
+
+    ids = [
+        "10580_1610_C1_1",  # the v18 forms: plain, a letter plate, a suffix
+        "/data/v18/10580_1756_B1_2",  # a path stem: its last component is read
+        "63683_si35_H1_11",
+        "11651_1732_F3_13_cr580610dc203b9",
+        "63683_si35_H3_1",
+        "000a6c98-bb9b-11e8-b2b9-ac1f6b6435d0",  # Kaggle: a group of its own
+        "000a9596-bbc4-11e8-b2bc-ac1f6b6435d0",
+        "10580",  # not a v18 Id: not the antibody 10580
+    ]
+    assert antibody_groups(ids).tolist() == [0, 0, 1, 2, 1, 3, 4, 5]
+    assert antibody_groups(np.array(ids[:3])).tolist() == [0, 0, 1]
+    assert antibody_groups([]).shape == (0,)
+    with pytest.raises(TypeError, match="sequence of Ids, got one str"):
+        antibody_groups("10580_1610_C1_1")
+    with pytest.raises(TypeError, match=r"ids\[1\] must be a str Id, got int: 7"):
+        antibody_groups(["10580_1610_C1_1", 7])

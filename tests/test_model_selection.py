@@ -11,6 +11,7 @@ from skhpa.model_selection import (
     MultilabelStratifiedGroupKFold,
     MultilabelStratifiedKFold,
     MultilabelStratifiedShuffleSplit,
+    merge_groups,
     multilabel_train_test_split,
     stratification_scores,
 )
@@ -188,3 +189,67 @@ def test_group_labels_that_would_merge_or_not_sort_are_named(groups, message):
     Y = np.random.RandomState(0).randint(0, 2, (12, 3))
     with pytest.raises(ValueError, match=message):
         next(MultilabelStratifiedGroupKFold(3).split(Y, Y, groups))
+
+
+def test_merge_groups_joins_chains_across_groupings():
+    # 0-1 share an antibody, 1-2 are copies of one field, 2-3 share an antibody: one group
+    antibody = ["a", "a", "b", "b", "c", "d"]
+    copies = [0, 1, 1, 2, 3, 4]
+    merged = merge_groups(antibody, copies)
+    assert merged.tolist() == [0, 0, 0, 0, 1, 2]
+    assert merged.dtype == np.int64
+    # one grouping alone is relabelled 0, 1, ... in order of first appearance
+    assert merge_groups(["z", "y", "z"]).tolist() == [0, 1, 0]
+    # every pair that shares a group in any grouping shares the merged group
+    rng = np.random.default_rng(0)
+    g1, g2 = rng.integers(0, 40, 200), rng.integers(0, 60, 200)
+    m = merge_groups(g1, g2)
+    for g in (g1, g2):
+        same = g[:, None] == g[None, :]
+        assert np.all((m[:, None] == m[None, :])[same])
+    assert len(np.unique(m)) < min(len(np.unique(g1)), len(np.unique(g2)))
+
+
+@pytest.mark.parametrize(
+    "groupings, message",
+    [
+        (([1, 2], [1, 2, 3]), "grouping 1 has 3 labels but grouping 0 has 2"),
+        (([1, None], [1, 2]), "grouping 0 has 1 missing label"),
+        (([[1, 2]],), "grouping 0 must be 1-dimensional"),
+        ((), "at least one grouping"),
+    ],
+)
+def test_merge_groups_names_the_grouping_at_fault(groupings, message):
+    with pytest.raises(ValueError, match=message):
+        merge_groups(*groupings)
+
+
+def test_train_test_split_with_groups_keeps_groups_whole(Y_real):
+    Y = Y_real[:1200]
+    ids = np.arange(1200)
+    groups = ids // 4
+    with pytest.warns(UserWarning, match="held-out share of 0.2 with groups is one of 5"):
+        ids_tr, ids_te, Y_tr, Y_te = multilabel_train_test_split(
+            ids, Y, test_size=0.2, random_state=0, groups=groups
+        )
+    assert not set(groups[ids_tr]) & set(groups[ids_te])
+    assert sorted(np.concatenate([ids_tr, ids_te]).tolist()) == ids.tolist()
+    assert np.array_equal(Y_te, Y[ids_te])
+    assert abs(len(ids_te) - 240) <= 12  # whole groups of 4: close to, not exactly, 20 %
+    # stratified on the labels as well: closer to the label frequencies than a plain group split
+    from sklearn.model_selection import GroupShuffleSplit
+
+    plain = next(GroupShuffleSplit(1, test_size=0.2, random_state=0).split(ids, Y, groups))
+    dev = stratification_scores(Y, [(ids_tr, ids_te)])["label_freq_dev"]
+    assert dev < 0.7 * stratification_scores(Y, [plain])["label_freq_dev"]
+    # the same seed gives the same split
+    again = multilabel_train_test_split(ids, Y, test_size=0.2, random_state=0, groups=groups)
+    assert np.array_equal(again[1], ids_te)
+
+
+def test_train_test_split_with_groups_refuses_what_it_cannot_do(Y_real):
+    Y, ids = Y_real[:100], np.arange(100)
+    with pytest.raises(ValueError, match="leave 30 of 100 out; give only test_size"):
+        multilabel_train_test_split(ids, Y, test_size=0.2, train_size=0.5, groups=ids // 2)
+    with pytest.raises(ValueError, match="groups has 50 entries but the arrays have 100"):
+        multilabel_train_test_split(ids, Y, test_size=0.2, groups=ids[:50])

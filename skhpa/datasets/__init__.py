@@ -5,6 +5,7 @@ The HPA constants (:data:`CLASS_NAMES`, :data:`CHANNELS`, ...) live in
 """
 
 from ..utils import CHANNELS, CLASS_NAMES, IMAGE_EXTENSIONS, N_CLASSES
+from ._antibodies import antibody_groups
 from ._kaggle import (
     channel_paths,
     load_hpa,
@@ -28,6 +29,7 @@ __all__ = [
     "GENERATOR_VERSION",
     "IMAGE_EXTENSIONS",
     "N_CLASSES",
+    "antibody_groups",
     "channel_paths",
     "format_targets",
     "hpa_label_matrix",

@@ -2,6 +2,7 @@
 
 from ._check_cv import check_multilabel_cv
 from ._duplicates import duplicate_groups
+from ._groups import merge_groups
 from ._quality import stratification_scores
 from ._split import (
     MultilabelStratifiedGroupKFold,
@@ -17,6 +18,7 @@ __all__ = [
     "MultilabelStratifiedShuffleSplit",
     "check_multilabel_cv",
     "duplicate_groups",
+    "merge_groups",
     "multilabel_train_test_split",
     "stratification_scores",
 ]

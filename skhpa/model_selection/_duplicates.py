@@ -49,12 +49,11 @@ import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from threadpoolctl import threadpool_limits
 
 from ..utils import Interval, validate_params
+from ._groups import _components
 
 _SIDE = 64  # thumbnail side (px)
 _WIN = 48  # side of the probe window (px of the thumbnail)
@@ -478,13 +477,3 @@ def _scored_pairs(X, workers=1, chunk_size=1024):
             c = checked[s : s + 512]
             scores[c] = _fine(F, j[c], k[c], i[c], a[c])
     return i, j, scores
-
-
-def _components(n, i, j):
-    """Labels 0, 1, ... (in order of first appearance) of the connected components of pairs."""
-    graph = coo_matrix((np.ones(i.size, np.int8), (i, j)), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
-    _, first_seen, inverse = np.unique(comp, return_index=True, return_inverse=True)
-    rank = np.empty(len(first_seen), np.int64)
-    rank[np.argsort(first_seen)] = np.arange(len(first_seen))
-    return rank[inverse]

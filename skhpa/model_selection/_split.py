@@ -232,7 +232,7 @@ class MultilabelStratifiedGroupKFold(_MultilabelKFoldBase):
         yield from self._iter_from_folds(folds)
 
 
-def _n_group_labels(groups):
+def _n_group_labels(groups, name="groups"):
     """The number of distinct group labels; missing (NaN, None) or unorderable ones refused.
 
     Missing labels would all count as one group (numpy's unique merges the NaNs):
@@ -243,7 +243,7 @@ def _n_group_labels(groups):
     if missing:
         shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
         raise ValueError(
-            f"groups has {len(missing)} missing label(s) (None or NaN; samples {shown}); they "
+            f"{name} has {len(missing)} missing label(s) (None or NaN; samples {shown}); they "
             "would all form one group: give each such sample a group of its own (its Id)"
         )
     try:
@@ -251,7 +251,7 @@ def _n_group_labels(groups):
     except TypeError as exc:
         kinds = sorted({type(g).__name__ for g in groups.tolist()})
         raise ValueError(
-            f"groups mixes labels of types {kinds} that cannot be sorted ({exc}): use one type, "
+            f"{name} mixes labels of types {kinds} that cannot be sorted ({exc}): use one type, "
             "e.g. strings for all"
         ) from None
 
@@ -380,7 +380,7 @@ class MultilabelStratifiedShuffleSplit(_NSplitsCV):
     prefer_skip_nested_validation=True,
 )
 def multilabel_train_test_split(
-    *arrays, test_size=None, train_size=None, random_state=None, stratify=None
+    *arrays, test_size=None, train_size=None, random_state=None, stratify=None, groups=None
 ):
     """Split arrays into train and test subsets, stratified on a multilabel target.
 
@@ -397,6 +397,13 @@ def multilabel_train_test_split(
     random_state : int, RandomState instance or None, default=None
     stratify : array-like of shape (n_samples, n_labels), default=None
         The label matrix to stratify on; the last of ``arrays`` when None.
+    groups : array-like of shape (n_samples,), default=None
+        Group labels (antibodies, near-duplicate fields: see
+        :func:`~skhpa.datasets.antibody_groups`, :func:`duplicate_groups`,
+        :func:`merge_groups`): no group is on both sides. The test part is then
+        one fold of a shuffled :class:`MultilabelStratifiedGroupKFold` with
+        ``round(1 / test share)`` folds, so its size follows whole groups and
+        the share is approximate; ``train_size`` must then leave no sample out.
 
     Returns
     -------
@@ -414,6 +421,14 @@ def multilabel_train_test_split(
     ...                                                          random_state=0)
     >>> len(ids_te), bool(abs(Y_te[:, 0].mean() - Y[:, 0].mean()) < 0.01)
     (200, True)
+
+    With groups, no group is on both sides:
+
+    >>> groups = np.arange(1000) // 4                   # 250 groups of 4 images
+    >>> ids_tr, ids_te = multilabel_train_test_split(ids, test_size=0.2, random_state=0,
+    ...                                              stratify=Y, groups=groups)
+    >>> set(groups[ids_tr]) & set(groups[ids_te])
+    set()
     """
     if not arrays:
         raise ValueError("At least one array required as input")
@@ -421,10 +436,28 @@ def multilabel_train_test_split(
     Y = arrays[-1] if stratify is None else stratify
     if test_size is None and train_size is None:
         test_size = 0.25
-    cv = MultilabelStratifiedShuffleSplit(
-        n_splits=1, test_size=test_size, train_size=train_size, random_state=random_state
-    )
-    train, test = next(cv.split(np.zeros(num_samples(arrays[0])), Y))
+    if groups is not None:
+        n = num_samples(arrays[0])
+        n_train, n_test = _split_sizes(n, test_size, train_size)
+        if n_train + n_test < n:
+            raise ValueError(
+                f"with groups, the train and test parts hold every sample: train_size="
+                f"{train_size} and test_size={test_size} leave {n - n_train - n_test} of {n} "
+                "out; give only test_size"
+            )
+        if len(groups) != n:
+            raise ValueError(f"groups has {len(groups)} entries but the arrays have {n} samples")
+        train, test = held_out_split(
+            check_multilabel_target(Y, name="stratify" if stratify is not None else "Y"),
+            n_test / n,
+            random_state,
+            groups,
+        )
+    else:
+        cv = MultilabelStratifiedShuffleSplit(
+            n_splits=1, test_size=test_size, train_size=train_size, random_state=random_state
+        )
+        train, test = next(cv.split(np.zeros(num_samples(arrays[0])), Y))
     out = []
     for a in arrays:
         out.extend([safe_indexing(a, train), safe_indexing(a, test)])
