@@ -40,6 +40,7 @@ OPTIONAL = [
     "threshold_generalization",
     "generator_versions",
     "residual_cnn",
+    "fold_ensemble_scale",
 ]
 # result files written by each benchmark (most write one named like the benchmark)
 RESULT_NAMES = {

@@ -685,3 +685,23 @@ def test_fit_with_thresholds_names_its_own_parameters(kwargs, message):
     X = np.random.RandomState(0).normal(size=(60, 3))
     with pytest.raises(ValueError, match=message):
         fit_with_thresholds(LogisticRegression(), X, (X[:, 0] > 0).astype(int), **kwargs)
+
+
+def test_min_labels_never_switches_on_a_class_that_is_never_predicted():
+    # class 2 has no positive in the tuning data: the label-ratio cap puts it above 1
+    rng = np.random.default_rng(0)
+    P = rng.random((60, 4))
+    Y = (P > 0.6).astype(int)
+    Y[:, 2] = 0
+    given = _GivenProba()
+    given.fitted_ = True  # prefit: its "probabilities" are X itself
+    opt = ThresholdOptimizer(given, cv="prefit", min_labels=1, max_label_ratio=1.25).fit(P, Y)
+    assert opt.thresholds_[2] > 1.0
+    # a row where nothing passes and the never-class is the most probable
+    row = np.array([[0.2, 0.1, 0.9, 0.3]])
+    assert opt.predict(row).tolist() == [[0, 0, 0, 1]]
+    assert apply_thresholds(row, opt.thresholds_, min_labels=1).tolist() == [[0, 0, 0, 1]]
+    # without any predictable class the row keeps its most probable one
+    assert apply_thresholds(row, [2.0] * 4, min_labels=1).tolist() == [[0, 0, 1, 0]]
+    # a broadcast scalar threshold: unchanged
+    assert apply_thresholds(row, 0.95, min_labels=1).tolist() == [[0, 0, 1, 0]]

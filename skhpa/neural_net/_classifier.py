@@ -75,8 +75,17 @@ class HPAClassifier(
         backbone with concatenated average and max pooling), or a module class
         such as :class:`~skhpa.nn.SeedCNN`. Module classes receive
         ``n_classes``, ``in_chans``, ``mean`` and ``std`` when their signature
-        accepts them; set other arguments with ``module__<name>``.
+        accepts them; set other arguments with ``module__<name>``. Your own
+        module receives the images as they are (uint8 0-255 from
+        ``ImageLoader``; float32 after augmentation), so its ``forward``
+        converts and normalizes them (``mean``/``std`` are the fitted channel
+        statistics in input units), and returns one tensor of logits of shape
+        (batch, n_classes): no sigmoid (``predict_proba`` applies it). A
+        module instance is trained as it is: a second ``fit``, and ``clone``,
+        start from its current weights; pass the class for fresh fits.
     criterion : torch loss class, default=torch.nn.BCEWithLogitsLoss
+        A loss class or ``nn.Module`` instance (not a plain function: skorch
+        instantiates the class with ``criterion__*``).
         Any loss on logits and float targets: see :mod:`skhpa.losses`
         (FocalLoss, SoftF1Loss, CombinedLoss). ``criterion__<name>`` sets its
         arguments.
@@ -160,11 +169,14 @@ class HPAClassifier(
         without colour codes, no progress bar).
     callbacks, dataset, iterator_train, iterator_valid : as in skorch
         :class:`skorch.NeuralNet`'s, with its defaults (``callbacks`` are
-        added to skhpa's own: validation scores, schedule, early stopping).
+        added to skhpa's own: validation scores, schedule, early stopping; a
+        user ``LRScheduler`` or ``EarlyStopping`` gets a warning unless
+        ``lr_schedule=None`` or ``patience=None`` turns skhpa's off).
     compile, torch_load_kwargs, use_caching, warm_start : as in skorch
         :class:`skorch.NeuralNet`'s, with its defaults.
-    predict_nonlinearity : callable or None, default=None
-        None: ``predict_proba`` applies the sigmoid itself (and the TTA).
+    predict_nonlinearity : None, default=None
+        Only None: ``predict_proba`` applies the sigmoid to the module's logits
+        itself (and combines the TTA views); another value is refused at fit.
     **kwargs
         Any other :class:`skorch.NeuralNet` argument (``iterator_train__*``,
         ``optimizer__weight_decay``, ``module__*``, ...).

@@ -39,9 +39,44 @@ class InputChecksMixin:
                 "skhpa.losses has BCEWithLogitsLoss, FocalLoss, SoftF1Loss and CombinedLoss "
                 "(e.g. criterion=skhpa.losses.FocalLoss, criterion__gamma=2)"
             )
-        raw = self.get_params(deep=False).get("device")
+        params = self.get_params(deep=False)
+        raw = params.get("device")
         if raw is not None:  # None: skorch leaves the tensors where they are
             check_device(raw, owner=type(self).__name__)
+        nonlinearity = params.get("predict_nonlinearity")
+        if nonlinearity is not None:
+            raise ValueError(
+                f"predict_nonlinearity={nonlinearity!r} is not used by {type(self).__name__}: "
+                "predict_proba always applies the sigmoid to the module's output (and "
+                "combines the TTA views), so the module must return logits; leave "
+                "predict_nonlinearity=None"
+            )
+        self._warn_of_doubled_callbacks()
+
+    def _warn_of_doubled_callbacks(self):
+        """Warn when a user's scheduler or early stopping runs beside skhpa's own."""
+        from skorch.callbacks import EarlyStopping, LRScheduler
+
+        callbacks = self.callbacks if isinstance(self.callbacks, (list, tuple)) else []
+        for item in callbacks:
+            cb = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+            kind = cb if isinstance(cb, type) else type(cb)
+            if issubclass(kind, LRScheduler) and self.lr_schedule is not None:
+                warnings.warn(
+                    f"the callback {kind.__name__} runs beside lr_schedule={self.lr_schedule!r}"
+                    ": both change the learning rate every epoch and their factors compound; "
+                    "set lr_schedule=None to use yours alone",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            if issubclass(kind, EarlyStopping) and self.patience is not None:
+                warnings.warn(
+                    f"the callback {kind.__name__} runs beside skhpa's early stopping "
+                    f"(valid_f1_tuned, patience={self.patience}), which can stop first and "
+                    "restore its best epoch's weights; set patience=None to use yours alone",
+                    UserWarning,
+                    stacklevel=4,
+                )
 
     def check_is_fitted(self, attributes=None, *args, **kwargs):
         """Raise unless the network is fitted (override of skorch's ``check_is_fitted``).
@@ -79,6 +114,8 @@ class InputChecksMixin:
                 f"Sparse data was passed to {type(self).__name__}, but dense data is required: "
                 "images are (n_samples, n_channels, height, width) arrays."
             )
+        if hasattr(X, "detach") and hasattr(X, "numpy"):  # a torch tensor
+            X = X.detach().cpu().numpy()
         if not (hasattr(X, "shape") and hasattr(X, "dtype") and hasattr(X, "__getitem__")):
             X = as_sample_array(X)
         if np.dtype(X.dtype) == object:
@@ -145,6 +182,9 @@ class InputChecksMixin:
         # (ImageLoader's lazy output is uint8 0-255, the scale a network is fitted on)
         if mean is None or len(X.shape) != 4 or not isinstance(X, np.ndarray):
             return
+        std = getattr(self, "channel_std_", None)
+        if std is not None and float(np.max(mean)) <= 2.0 and float(np.max(std)) > 0.5:
+            return  # standardized training images (means near 0, std near 1): no image scale
         scales = other_intensity_scale(float(np.max(mean)), X)
         if scales is None:
             return
@@ -165,6 +205,8 @@ class InputChecksMixin:
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         X = self._check_X(X, fitting=True)
+        if hasattr(y, "detach") and hasattr(y, "numpy"):  # a torch tensor
+            y = y.detach().cpu().numpy()
         Y = check_multilabel_target(y, name="y")
         check_n_samples(X, Y)
         if reset:
@@ -175,6 +217,7 @@ class InputChecksMixin:
             self.label_cardinality_ = float(Y.sum(axis=1).mean())
             self._y_dtype = Y.dtype
             self._set_channel_stats(X)
+            self._warn_if_augmenting_signed(X)
         elif X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
@@ -188,6 +231,27 @@ class InputChecksMixin:
             self._check_input_shape(X)
         self._threshold_vector()  # a threshold per class: checked before training
         return X, Y
+
+    def _warn_if_augmenting_signed(self, X):
+        """Warn when ``augment`` meets standardized (signed) images.
+
+        The augmentation treats the input as intensities: 0 is black (the padding
+        of its random shifts) and brightness is a gain. Standardized images, with
+        negative values, are padded with their mean instead of black.
+        """
+        if not self.augment or len(X.shape) != 4 or np.dtype(X.dtype).kind in "ub":
+            return
+        first = np.asarray(X[: min(len(X), 64)])
+        if first.size and float(first.min()) < 0:
+            warnings.warn(
+                "X has negative values (standardized images?) and augment=True: the "
+                "augmentation treats the input as intensities (0 = black: the padding of its "
+                "shifts; brightness as a gain). Pass the images as they are (uint8 0-255) and "
+                "let the module normalize them (skhpa's modules do, from channel_mean_ and "
+                "channel_std_), or set augment=False",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _set_channel_stats(self, X):
         mean, std = (None, None)

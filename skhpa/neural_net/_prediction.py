@@ -86,8 +86,12 @@ class StreamedPredictionMixin:
             The probability of each class for each sample.
         """
         self.check_is_fitted()
-        X = self._check_X(X, fitting=False)
         transforms = TTA_TRANSFORMS[self.tta]
+        if isinstance(X, torch.utils.data.Dataset) and not hasattr(X, "shape"):
+            # a torch dataset: skorch's EpochScoring hands a scorer the validation dataset
+            # (with use_caching, the logits of the epoch's validation pass stand for it)
+            return self._stream_proba(X, transforms)
+        X = self._check_X(X, fitting=False)
         if len(transforms) > 1 and (X.ndim != 4 or X.shape[2] != X.shape[3]):
             raise ValueError(
                 f"test-time augmentation (tta={self.tta!r}) needs square images "

@@ -35,7 +35,40 @@ class BatchStepsMixin:
         y_infer : torch.Tensor of shape (batch_size, n_classes)
             The module's output: logits (no sigmoid), on the device.
         """
-        return self.module_(self._to_device(x), **fit_params)
+        x = self._to_device(x)
+        try:
+            out = self.module_(x, **fit_params)
+        except RuntimeError as exc:
+            text = str(exc)
+            if getattr(x, "dtype", None) == torch.uint8 and (
+                "unsigned char" in text or "Byte" in text
+            ):
+                raise TypeError(
+                    f"the module {type(self.module_).__name__} cannot take uint8 images "
+                    f"({text.splitlines()[0]}): HPAClassifier passes the images as they are "
+                    "(uint8 0-255 from ImageLoader) and the module converts them; start its "
+                    "forward with x = x.float() (and normalize: skhpa's modules take the "
+                    "fitted channel statistics as mean and std arguments)"
+                ) from exc
+            raise
+        self._check_logits(out)
+        return out
+
+    def _check_logits(self, out):
+        """Refuse a module output that is not one logit per class: (batch, n_classes_)."""
+        n = getattr(self, "n_classes_", None)
+        name = type(self.module_).__name__
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(
+                f"the module {name} returned a {type(out).__name__}; HPAClassifier needs one "
+                f"tensor of logits of shape (batch, {n}) (return the logits alone)"
+            )
+        if n is not None and (out.dim() != 2 or out.shape[1] != n):
+            raise ValueError(
+                f"the module {name} returned an output of shape {tuple(out.shape)}; "
+                f"HPAClassifier needs logits of shape (batch, {n}): one per class of y "
+                f"(a module class with an n_classes argument receives {n})"
+            )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The criterion on a batch (override of :meth:`skorch.NeuralNet.get_loss`).

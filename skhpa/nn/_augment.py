@@ -45,7 +45,8 @@ def augment_batch(x, generator, *, d4=True, crop=0.125, jitter=0.2):
     jitter : float, default=0.2
         Maximal relative change of brightness and of contrast (factors drawn
         uniformly in ``[1 - jitter, 1 + jitter]``); 0 disables it. Jittered
-        values are clipped at 0.
+        values of a batch without negative values (intensities) are clipped
+        at 0; a batch with negative values (standardized input) is not.
 
     Returns
     -------
@@ -80,11 +81,12 @@ def augment_batch(x, generator, *, d4=True, crop=0.125, jitter=0.2):
             b = torch.arange(B, device=dev)[:, None, None]
             x = xp.permute(0, 2, 3, 1)[b, rows, cols].permute(0, 3, 1, 2).contiguous()
     if jitter > 0:
+        intensities = x.amin() >= 0  # a tensor: no host sync on CUDA
         gain = 1 + (rand(B, C, 1, 1) * 2 - 1) * jitter
         mean = x.mean(dim=(2, 3), keepdim=True)
         contrast = 1 + (rand(B, C, 1, 1) * 2 - 1) * jitter
         x = ((x - mean) * contrast + mean) * gain
-        x = x.clamp_min(0)
+        x = torch.where(intensities, x.clamp_min(0), x)
     return x
 
 

@@ -12,7 +12,10 @@ def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
     """Turn probabilities into an indicator matrix (``P >= thresholds``).
 
     With ``min_labels=1`` a row with no class above its threshold gets its most
-    probable class switched on (every HPA image has at least one label).
+    probable class switched on (every HPA image has at least one label), among
+    the classes that can be predicted at all: a threshold above 1 means
+    "never" (a class without a positive in the tuning or training data), and
+    such a class is never switched on.
 
     Parameters
     ----------
@@ -39,12 +42,19 @@ def apply_thresholds(P, thresholds, min_labels=0, dtype=np.int64):
     [[0, 1], [1, 0]]
     >>> apply_thresholds(P, [0.5, 0.5], min_labels=1).tolist()
     [[0, 1], [1, 0]]
+    >>> apply_thresholds(P, [0.5, 2.0], min_labels=1).tolist()  # class 1: never
+    [[1, 0], [1, 0]]
     """
-    Y = P >= np.asarray(thresholds)
+    thresholds = np.asarray(thresholds)
+    Y = P >= thresholds
     if min_labels:
         empty = ~Y.any(axis=1)
         if empty.any():
-            Y[np.flatnonzero(empty), P[empty].argmax(axis=1)] = True
+            rows = np.asarray(P)[empty]
+            never = np.broadcast_to(thresholds > 1.0, Y.shape[1:])
+            if never.any() and not never.all():
+                rows = np.where(never, -np.inf, rows)
+            Y[np.flatnonzero(empty), rows.argmax(axis=1)] = True
     return Y.astype(dtype)
 
 
