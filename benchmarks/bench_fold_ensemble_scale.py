@@ -1,14 +1,14 @@
 """Fold ensemble vs one model refit on all images, as the training set grows.
 
-Opt-in: ``python benchmarks/run_all.py fold_ensemble_scale`` (about 30 minutes on the 2
-cores). The threshold study (``threshold_generalization``) compares a K-fold ensemble with
-one model refit on all images at one training-set size, where the ensemble loses. Its
-members each see (K - 1) / K of the images; where the learning curve is steep, that loss
-can outweigh what averaging K models gains. This benchmark measures the comparison at two
-points of the learning curve: the same model (:func:`~skhpa.recipes.features_recipe`'s
-network head on the localization features, the one network cheap enough here to train on
-10,800 images) at 3,600 and 10,800 training images, on **held-out data seeds** (drawn from
-the date, as the ablation's held-out seeds).
+Opt-in: ``python benchmarks/run_all.py fold_ensemble_scale`` (41 minutes on the 2 cores,
+other jobs running). The threshold study (``threshold_generalization``) compares a K-fold
+ensemble with one model refit on all images at one training-set size, where the ensemble
+loses. Its members each see (K - 1) / K of the images; where the learning curve is steep,
+that loss can outweigh what averaging K models gains. This benchmark measures the comparison
+at two points of the learning curve: the same model
+(:func:`~skhpa.recipes.features_recipe`'s network head on the localization features, the one
+network cheap enough here to train on 10,800 images) at 3,600 and 10,800 training images, on
+**held-out data seeds** (drawn from the date, as the ablation's held-out seeds).
 
 Per size and seed, K = 5 multilabel-stratified folds; the refit model trains 60 epochs (the
 recipe's default) on all images, with the out-of-fold thresholds of 5 fold models of 15

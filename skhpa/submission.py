@@ -3,12 +3,14 @@
 Formerly ``skhpa.inference`` (still importable, with a deprecation warning).
 """
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
 import pickle
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,54 @@ from .utils import N_CLASSES, atomic_write, check_multilabel_target, validate_sa
 
 _HEADER = "Id,Predicted\n"
 _META_FORMAT = "skhpa-partial-submission"
+
+
+def _alive(pid):
+    """Whether process ``pid`` runs on this machine (unknown on Windows: assumed so)."""
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _claim(path):
+    """Hold ``{path}.lock`` while a run writes ``path``: a second run is refused.
+
+    Two runs appending to one partial file would leave rows of both under the
+    final name. The lock records the process and host; a lock whose process no
+    longer runs on this host (a killed run) is taken over.
+    """
+    lock = path.with_name(path.name + ".lock")
+    me = f"{os.getpid()} {socket.gethostname()}"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid, host = lock.read_text().split(" ", 1)
+                stale = host == socket.gethostname() and not _alive(int(pid))
+            except (OSError, ValueError):
+                pid, host, stale = "?", "?", False
+            if stale:
+                lock.unlink(missing_ok=True)
+                continue
+            raise FileExistsError(
+                f"{path} is being written by another run (process {pid} on {host}, lock "
+                f"{lock}): wait for it to finish, or delete {lock} if no run is active"
+            ) from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(me)
+        break
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
 
 
 def model_fingerprint(model):
@@ -145,6 +195,10 @@ def predict_submission(
     images itself, e.g. a Pipeline starting with
     :class:`~skhpa.preprocessing.ImageLoader`, and pass path stems as ``X``).
 
+    While it runs, ``{path}.lock`` names its process: a second run writing the
+    same ``path`` is refused (:class:`FileExistsError`) instead of appending
+    to the same partial file; the lock of a run that was killed is taken over.
+
     Resuming: ``{path}.partial.json`` records which model (``model_key``) and
     which list of Ids the partial rows belong to. Calling the function again
     with the same model and Ids continues after the last complete row (a
@@ -218,6 +272,17 @@ def predict_submission(
     meta = {"format": _META_FORMAT, "model": key, "ids_sha256": _ids_digest(ids), "n": len(ids)}
     say = print if verbose else (lambda *a, **k: None)
 
+    with _claim(path):
+        _write_chunks(
+            model, X, ids, path, partial, meta_path, key, meta, say, resume, chunk_size, progress
+        )
+    return path
+
+
+def _write_chunks(
+    model, X, ids, path, partial, meta_path, key, meta, say, resume, chunk_size, progress
+):
+    """predict_submission's work once it holds the output's lock."""
     start, why_not = 0, None
     if resume and partial.exists():
         old = _read_meta(meta_path)
@@ -273,7 +338,6 @@ def predict_submission(
         raise
     os.replace(partial, path)
     meta_path.unlink(missing_ok=True)
-    return path
 
 
 __all__ = ["model_fingerprint", "predict_submission"]

@@ -315,3 +315,15 @@ def test_antibody_groups_of_v18_ids_and_others():
         antibody_groups("10580_1610_C1_1")
     with pytest.raises(TypeError, match=r"ids\[1\] must be a str Id, got int: 7"):
         antibody_groups(["10580_1610_C1_1", 7])
+
+
+def test_a_folder_file_with_an_unusable_id_names_the_file(tmp_path):
+    from PIL import Image
+
+    from skhpa.datasets import load_image_folder
+
+    for i in ("ok", "trail "):
+        for c in ("red", "green", "blue", "yellow"):
+            Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / f"{i}_{c}.png")
+    with pytest.raises(ValueError, match=r"trail _\w+\.png: the file name gives the sample Id"):
+        load_image_folder(tmp_path)

@@ -478,3 +478,54 @@ def test_a_missing_relative_stem_names_the_working_directory(tmp_path, monkeypat
     with pytest.raises(ImageReadError) as err:
         ImageLoader().transform(np.array([str(tmp_path / "x")]))
     assert "working directory" not in str(err.value)  # an absolute stem needs no hint
+
+
+def test_an_rgb_file_saved_in_another_colour_is_warned(tmp_path):
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[4:12, 4:12, 2] = 180  # a green channel saved as blue
+    Image.fromarray(rgb).save(tmp_path / "x_green.tif")
+    with pytest.warns(UserWarning, match=r"x_green.tif: the green channel's component .* black"):
+        plane = read_channel(tmp_path / "x_green.tif", "green")
+    assert plane.max() == 0  # read as the rule says, and said
+    # the real HPA website fields (each file in its own colour) read without a warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for c in COLORS:
+            read_channel(Path(__file__).parent / "data" / "hpa_fields" / f"89_B5_1_{c}.jpg", c)
+        black = np.zeros((16, 16, 3), np.uint8)
+        Image.fromarray(black).save(tmp_path / "dark_green.tif")
+        read_channel(tmp_path / "dark_green.tif", "green")  # all black: nothing to say
+
+
+def test_a_twelve_bit_image_in_a_sixteen_bit_file_is_warned(tmp_path):
+    plane = np.zeros((16, 16), np.uint16)
+    plane[4:12, 4:12] = 4000  # a 12-bit camera's values
+    Image.fromarray(plane).save(tmp_path / "c_green.png")
+    with pytest.warns(UserWarning, match=r"values up to 4000 only .* up to 16\)"):
+        out = read_channel(tmp_path / "c_green.png", "green")
+    assert out.max() == 16
+    plane[0, 0] = 40000  # full-range 16-bit data: no warning
+    Image.fromarray(plane).save(tmp_path / "d_green.png")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_channel(tmp_path / "d_green.png", "green")
+
+
+def test_mixed_case_extensions_are_read(tmp_path):
+    from skhpa.datasets import load_hpa, load_image_folder
+
+    (tmp_path / "train").mkdir()
+    for c in COLORS:
+        Image.fromarray(np.full((8, 8), 60, np.uint8)).save(
+            tmp_path / "train" / f"a_{c}.Png", format="PNG"
+        )
+    (tmp_path / "train.csv").write_text("Id,Target\na,3\n")
+    data = load_hpa(tmp_path, "train")
+    assert data.extension == ".Png"
+    assert load_image_folder(tmp_path / "train").ids.tolist() == ["a"]
+    X = ImageLoader().transform(data.stems)
+    assert X.shape == (1, 4, 8, 8) and (X == 60).all()

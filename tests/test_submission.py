@@ -190,3 +190,38 @@ def test_a_saved_network_resumes_in_a_new_load(synthetic_root, tmp_path, capsys)
     predict_submission(again, test.ids, out, X=test.stems, chunk_size=2, verbose=True)
     assert f"resuming after 2 of {len(test.ids)} rows" in capsys.readouterr().out
     np.testing.assert_array_equal(read_submission(out).target, model.predict(test.stems))
+
+
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_runs(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    out = tmp_path / "sub.csv"
+    lock = tmp_path / "sub.csv.lock"
+
+    class SecondRun(Recorder):
+        """While the first run writes, a second one on the same path starts."""
+
+        def predict(self, X):
+            if not self.calls:
+                assert lock.read_text() == f"{os.getpid()} {socket.gethostname()}"
+                with pytest.raises(FileExistsError, match="being written by another run"):
+                    predict_submission(Recorder(), IDS, out, chunk_size=10)
+            return super().predict(X)
+
+    predict_submission(SecondRun(), IDS, out, chunk_size=10)
+    assert out.read_text() == expected(tmp_path)  # the first run's rows only
+    assert not lock.exists() and not (tmp_path / "sub.csv.partial").exists()
+    # a killed run's lock (its process is gone) is taken over, and removed at the end
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock.write_text(f"{gone.pid} {socket.gethostname()}")
+    out.unlink()
+    predict_submission(Recorder(), IDS, out, chunk_size=50)
+    assert out.read_text() == expected(tmp_path) and not lock.exists()
+    # a failing run releases it too
+    with pytest.raises(KeyboardInterrupt):
+        predict_submission(Recorder(fail_on=2), IDS, tmp_path / "b.csv", chunk_size=10)
+    assert not (tmp_path / "b.csv.lock").exists()

@@ -397,6 +397,15 @@ def load_image_folder(folder, *, channels=CHANNELS, incomplete="raise"):
             f"(colors {', '.join(channels)}; extensions {', '.join(IMAGE_EXTENSIONS)})"
         )
     ids = sorted(found)
+    for i in ids:  # a file name, not a CSV row, is what names these Ids
+        try:
+            validate_sample_id(i)
+        except ValueError as exc:
+            color, ext = next(iter(found[i].items()))
+            raise ValueError(
+                f"{directory / f'{i}_{color}{ext}'}: the file name gives the sample Id {i!r}, "
+                f"which skhpa cannot use ({exc}); rename the sample's files"
+            ) from None
     lacking = [(i, [c for c in channels if c not in found[i]]) for i in ids]
     lacking = [(i, missing) for i, missing in lacking if missing]
     if lacking and (incomplete == "raise" or len(lacking) == len(ids)):

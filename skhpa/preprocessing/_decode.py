@@ -137,6 +137,47 @@ def _open_image(path, who):
         raise ImageReadError(f"{who}file {path}: corrupt or truncated image ({exc})") from None
 
 
+def _warn_if_other_colour(rgb, kept, comps, channel, path, who):
+    """Warn when an RGB file's component for ``channel`` is black but another is not.
+
+    A channel file saved in another display colour (a green channel stored as
+    blue) would otherwise be read as an all-black channel, silently.
+    """
+    if rgb.size == 0 or int(kept.max()) > 2:
+        return
+    others = [c for c in range(3) if c not in comps]
+    top = int(rgb[..., others].max()) if others else 0
+    if top > 16:
+        shown = ", ".join(("red", "green", "blue")[c] for c in others)
+        warnings.warn(
+            f"{who}file {path}: the {channel} channel's component of this RGB file is black, "
+            f"but its {shown} component is not (up to {top}): the file may be saved in another "
+            f"colour; the {channel} channel is read as black",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_if_few_bits(arr, path, who):
+    """Warn when a 16-bit plane uses 12 bits or fewer: it becomes nearly black in 8 bits.
+
+    The documented rule, ``round(x / 257)``, keeps intensities comparable across
+    images; data of a 12-bit camera (values up to 4095) end at 16 or below.
+    """
+    if arr.dtype == np.uint8 or arr.size == 0:
+        return
+    top = int(arr.max())
+    if 0 < top < 4096:
+        warnings.warn(
+            f"{who}file {path}: a 16-bit image with values up to {top} only (12-bit camera "
+            f"data?) becomes nearly black in 8 bits (round(x / 257): up to "
+            f"{(top * 2 + 257) // 514}); scale such files to the 16-bit range, or to 8 bits "
+            "with your own rule, before reading them",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def read_channel(path, channel, *, sample_id=None):
     """Read one channel file as a 2-D uint8 array.
 
@@ -166,6 +207,7 @@ def read_channel(path, channel, *, sample_id=None):
     check_channels((channel,), name="channel")
     plane = _read_grey_png(path)
     if plane is not None:
+        _warn_if_few_bits(plane, path, who)
         return to_uint8(plane, "L" if plane.dtype == np.uint8 else "I;16")
     with _open_image(path, who) as im:
         im.load()
@@ -180,6 +222,7 @@ def read_channel(path, channel, *, sample_id=None):
                 if len(comps) == 1
                 else rgb[..., list(comps)].mean(-1).round().astype(np.uint8)
             )
+            _warn_if_other_colour(rgb, arr, comps, channel, path, who)
         else:
             raise ImageReadError(
                 f"{who}file {path}: image mode {mode!r} cannot be interpreted as one "
@@ -187,6 +230,7 @@ def read_channel(path, channel, *, sample_id=None):
             )
     if arr.ndim != 2:
         raise ImageReadError(f"{who}file {path}: expected a 2-D plane, got shape {arr.shape}")
+    _warn_if_few_bits(arr, path, who)
     try:
         return to_uint8(arr, mode)
     except ValueError as exc:

@@ -7,6 +7,7 @@ load the synthetic-data generator or any estimator. :mod:`skhpa.datasets` re-exp
 the constants.
 """
 
+import glob
 import os
 
 #: The 28 HPA 2018 localization classes, in index order.
@@ -113,7 +114,7 @@ def find_extension(stem, channel):
     """The extension of the file ``{stem}_{channel}{ext}`` that exists, or None.
 
     The extensions of :data:`IMAGE_EXTENSIONS` are tried in order, then the same in
-    upper case (``.JPG``).
+    upper case (``.JPG``), then any other mix of cases (``.Png``).
 
     Parameters
     ----------
@@ -137,5 +138,10 @@ def find_extension(stem, channel):
     stem = os.fspath(stem)
     for ext in EXTENSIONS_TRIED:
         if os.path.isfile(f"{stem}_{channel}{ext}"):
+            return ext
+    # rare mixed cases (.Png): one listing of the folder, only when the others failed
+    for path in sorted(glob.glob(f"{glob.escape(stem)}_{glob.escape(channel)}.*")):
+        ext = path[len(stem) + len(channel) + 1 :]
+        if ext.lower() in IMAGE_EXTENSIONS and os.path.isfile(path):
             return ext
     return None
