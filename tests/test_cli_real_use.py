@@ -469,3 +469,22 @@ def test_ctrl_c_in_train_keeps_the_epoch_and_resume_continues(trained, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Resuming from" in proc.stdout
     assert model.is_file() and not ckpt.exists()
+
+
+def test_predict_on_an_output_another_run_writes_is_refused(trained, tmp_path):
+    import os
+    import socket
+
+    data, model, _ = trained
+    out = tmp_path / "sub.csv"
+    lock = tmp_path / "sub.csv.lock"
+    partial = tmp_path / "sub.csv.partial"
+    lock.write_text(f"{os.getpid()} {socket.gethostname()}")  # this process: a live run
+    partial.write_text("Id,Predicted\n")
+    proc = skhpa("predict", "--model", model, "--data", data, "--out", out)
+    assert proc.returncode == 1
+    error = proc.stderr.strip()
+    assert error.startswith("skhpa predict: error:") and "being written by another run" in error
+    assert f"process {os.getpid()}" in error and "\n" not in error
+    assert "kept in" not in proc.stdout + proc.stderr  # the partial file is not this run's
+    assert not out.exists() and partial.read_text() == "Id,Predicted\n" and lock.exists()

@@ -920,7 +920,8 @@ def cmd_predict(args):
             verbose=True,
         )
     except BaseException as exc:
-        _say_partial_kept(args.out, args.argv, interrupted=isinstance(exc, KeyboardInterrupt))
+        if not isinstance(exc, FileExistsError):  # refused: the partial file is another run's
+            _say_partial_kept(args.out, args.argv, interrupted=isinstance(exc, KeyboardInterrupt))
         if isinstance(exc, KeyboardInterrupt):
             raise Interrupted from None
         raise
