@@ -2,6 +2,7 @@ import os
 import pickle
 import shutil
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -480,16 +481,22 @@ def test_a_missing_relative_stem_names_the_working_directory(tmp_path, monkeypat
     assert "working directory" not in str(err.value)  # an absolute stem needs no hint
 
 
-def test_an_rgb_file_saved_in_another_colour_is_warned(tmp_path):
+def test_an_rgb_file_saved_in_another_colour_is_warned(tmp_path, monkeypatch):
+    from skhpa.preprocessing import _decode
+
+    monkeypatch.setattr(_decode, "_WARNED", set())  # said once per process
     rgb = np.zeros((16, 16, 3), np.uint8)
     rgb[4:12, 4:12, 2] = 180  # a green channel saved as blue
     Image.fromarray(rgb).save(tmp_path / "x_green.tif")
     with pytest.warns(UserWarning, match=r"x_green.tif: the green channel's component .* black"):
         plane = read_channel(tmp_path / "x_green.tif", "green")
     assert plane.max() == 0  # read as the rule says, and said
+    Image.fromarray(rgb).save(tmp_path / "z_green.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once: a folder of such files warns once, not per file
+        read_channel(tmp_path / "z_green.tif", "green")
     # the real HPA website fields (each file in its own colour) read without a warning
-    import warnings
-
+    monkeypatch.setattr(_decode, "_WARNED", set())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for c in COLORS:
@@ -499,7 +506,10 @@ def test_an_rgb_file_saved_in_another_colour_is_warned(tmp_path):
         read_channel(tmp_path / "dark_green.tif", "green")  # all black: nothing to say
 
 
-def test_a_twelve_bit_image_in_a_sixteen_bit_file_is_warned(tmp_path):
+def test_a_twelve_bit_image_in_a_sixteen_bit_file_is_warned(tmp_path, monkeypatch):
+    from skhpa.preprocessing import _decode
+
+    monkeypatch.setattr(_decode, "_WARNED", set())
     plane = np.zeros((16, 16), np.uint16)
     plane[4:12, 4:12] = 4000  # a 12-bit camera's values
     Image.fromarray(plane).save(tmp_path / "c_green.png")
@@ -508,8 +518,7 @@ def test_a_twelve_bit_image_in_a_sixteen_bit_file_is_warned(tmp_path):
     assert out.max() == 16
     plane[0, 0] = 40000  # full-range 16-bit data: no warning
     Image.fromarray(plane).save(tmp_path / "d_green.png")
-    import warnings
-
+    monkeypatch.setattr(_decode, "_WARNED", set())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_channel(tmp_path / "d_green.png", "green")

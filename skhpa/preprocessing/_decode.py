@@ -137,6 +137,20 @@ def _open_image(path, who):
         raise ImageReadError(f"{who}file {path}: corrupt or truncated image ({exc})") from None
 
 
+_WARNED = set()  # kinds of file warning given in this process: a folder warns once, not per file
+
+
+def _warn_once(kind, message):
+    if kind in _WARNED:
+        return
+    _WARNED.add(kind)
+    warnings.warn(
+        message + " (said once per process; other files like it are not named)",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
 def _warn_if_other_colour(rgb, kept, comps, channel, path, who):
     """Warn when an RGB file's component for ``channel`` is black but another is not.
 
@@ -149,12 +163,11 @@ def _warn_if_other_colour(rgb, kept, comps, channel, path, who):
     top = int(rgb[..., others].max()) if others else 0
     if top > 16:
         shown = ", ".join(("red", "green", "blue")[c] for c in others)
-        warnings.warn(
+        _warn_once(
+            "other colour",
             f"{who}file {path}: the {channel} channel's component of this RGB file is black, "
             f"but its {shown} component is not (up to {top}): the file may be saved in another "
             f"colour; the {channel} channel is read as black",
-            UserWarning,
-            stacklevel=3,
         )
 
 
@@ -168,13 +181,12 @@ def _warn_if_few_bits(arr, path, who):
         return
     top = int(arr.max())
     if 0 < top < 4096:
-        warnings.warn(
+        _warn_once(
+            "few bits",
             f"{who}file {path}: a 16-bit image with values up to {top} only (12-bit camera "
             f"data?) becomes nearly black in 8 bits (round(x / 257): up to "
             f"{(top * 2 + 257) // 514}); scale such files to the 16-bit range, or to 8 bits "
             "with your own rule, before reading them",
-            UserWarning,
-            stacklevel=3,
         )
 
 
