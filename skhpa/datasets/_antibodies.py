@@ -5,6 +5,8 @@ import re
 
 import numpy as np
 
+from ..utils import first_seen_labels
+
 # {antibody}_{plate}_{well}_{field}[_{suffix}]: 10580_1610_C1_1, 63683_si35_H1_11,
 # 11651_1732_F3_13_cr580610dc203b9 (all 74,606 Ids of the v18 external list match)
 _V18_ID = re.compile(r"(\d+)_[0-9A-Za-z]+_[A-Z]+\d+_\d+(?:_[0-9A-Za-z]+)?")
@@ -55,7 +57,4 @@ def antibody_groups(ids):
         keys.append("antibody " + match.group(1) if match else "id " + name)
     if not keys:
         return np.zeros(0, np.int64)
-    _, first, inverse = np.unique(np.array(keys), return_index=True, return_inverse=True)
-    rank = np.empty(len(first), np.int64)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[inverse.reshape(-1)]
+    return first_seen_labels(np.array(keys))

@@ -4,6 +4,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ..utils import first_seen_labels
 from ._split import _n_group_labels
 
 
@@ -11,10 +12,7 @@ def _components(n, i, j):
     """Labels 0, 1, ... (in order of first appearance) of the connected components of pairs."""
     graph = coo_matrix((np.ones(np.size(i), np.int8), (i, j)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
-    _, first_seen, inverse = np.unique(comp, return_index=True, return_inverse=True)
-    rank = np.empty(len(first_seen), np.int64)
-    rank[np.argsort(first_seen)] = np.arange(len(first_seen))
-    return rank[inverse]
+    return first_seen_labels(comp)
 
 
 def merge_groups(*groupings):

@@ -11,6 +11,7 @@ from ._channel_stats import channel_mean_std
 from ._deprecation import deprecated as deprecated  # for the public API's deprecations
 from ._estimator_tree import fit_was_interrupted, iter_estimators
 from ._fitted_state import fitted_attributes, set_fitted_attributes
+from ._group_labels import first_seen_labels as first_seen_labels  # for groupings
 from ._hpa import (
     CHANNELS,
     CLASS_NAMES,
